@@ -1,0 +1,132 @@
+/**
+ * Fixed-point encoding of reals in Z_2^64: x ↦ round(x · 2^f) as a signed 64-bit two's-complement
+ * value. See docs/numerics.md for the semantics (range, precision, truncation error, overflow).
+ *
+ * No BigInt per element: a float with |v| < 2^53 is split into two 32-bit halves and written through
+ * a Uint32Array view of the ring vector's buffer (little-endian, as on every platform Node runs on).
+ */
+import { ShareholdError, invalidArgument } from '../errors.js';
+
+export const RING_BITS = 64;
+export const DEFAULT_FRAC_BITS = 16;
+
+export interface FixedPointParams {
+  /** Fractional bits f. */
+  readonly f: number;
+}
+
+export interface RangeReport {
+  /** Largest |x| among the inputs. */
+  readonly maxAbs: number;
+  /** Largest |x| that is representable at all: 2^(62-f) (keeps headroom for truncation, see docs). */
+  readonly representable: number;
+  /** Largest |x| such that the product of any two such values stays inside the truncation bound. */
+  readonly productSafe: number;
+  readonly ok: boolean;
+  readonly warnings: string[];
+}
+
+export function checkFracBits(f: number): void {
+  if (!Number.isInteger(f) || f < 0 || f > 30) throw invalidArgument(`fractional bits f=${f} outside 0..30`);
+}
+
+/** 2^(62-f): beyond this an encoded value leaves the range in which truncation is exact-or-stochastic. */
+export function representableBound(f: number): number {
+  return 2 ** (62 - f);
+}
+
+/** 2^((62-2f)/2)... the bound B with B·B·2^(2f) ≤ 2^62: any product of two inputs truncates correctly. */
+export function productSafeBound(f: number): number {
+  return 2 ** ((62 - 2 * f) / 2);
+}
+
+/** Check a float array against the safe range; `ok` is false when a value cannot be represented. */
+export function checkRange(x: ArrayLike<number>, f: number): RangeReport {
+  checkFracBits(f);
+  let maxAbs = 0;
+  let nonFinite = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (!Number.isFinite(v)) nonFinite++;
+    else if (Math.abs(v) > maxAbs) maxAbs = Math.abs(v);
+  }
+  const representable = representableBound(f);
+  const productSafe = productSafeBound(f);
+  const warnings: string[] = [];
+  if (nonFinite > 0) warnings.push(`${nonFinite} value(s) are NaN or infinite`);
+  if (maxAbs >= representable)
+    warnings.push(`largest magnitude ${maxAbs} exceeds the representable bound 2^${62 - f}`);
+  else if (maxAbs >= productSafe)
+    warnings.push(
+      `largest magnitude ${maxAbs} exceeds the product-safe bound ${productSafe}: a product of two such values overflows the truncation bound`,
+    );
+  return { maxAbs, representable, productSafe, ok: nonFinite === 0 && maxAbs < representable, warnings };
+}
+
+export interface EncodeOptions {
+  /** 'refuse' (default) throws on values outside the representable range; 'warn' reports via onWarning. */
+  readonly onUnsafe?: 'refuse' | 'warn';
+  readonly onWarning?: (message: string) => void;
+}
+
+/** Encode floats as fixed-point ring elements with f fractional bits (round to nearest). */
+export function encode(x: ArrayLike<number>, f: number = DEFAULT_FRAC_BITS, opts: EncodeOptions = {}): BigUint64Array {
+  const report = checkRange(x, f);
+  if (!report.ok) {
+    throw new ShareholdError('fixed-point-range', `input outside the fixed-point range (f=${f}): ${report.warnings.join('; ')}`, {
+      maxAbs: report.maxAbs,
+      bound: report.representable,
+    });
+  }
+  if (report.warnings.length > 0 && opts.onUnsafe === 'warn') for (const w of report.warnings) opts.onWarning?.(w);
+  else if (report.warnings.length > 0 && opts.onUnsafe !== 'warn' && opts.onWarning) {
+    for (const w of report.warnings) opts.onWarning(w);
+  }
+  const out = new BigUint64Array(x.length);
+  const u32 = new Uint32Array(out.buffer);
+  const scale = 2 ** f;
+  for (let i = 0; i < x.length; i++) writeInt(u32, i, Math.round(x[i]! * scale));
+  return out;
+}
+
+/** Decode fixed-point ring elements to floats (exact for |v| < 2^53, correctly rounded beyond). */
+export function decode(v: BigUint64Array, f: number = DEFAULT_FRAC_BITS): Float64Array {
+  checkFracBits(f);
+  const out = new Float64Array(v.length);
+  const u32 = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
+  const inv = 2 ** -f;
+  for (let i = 0; i < v.length; i++) out[i] = readInt(u32, i) * inv;
+  return out;
+}
+
+/** Encode integers (|v| < 2^53) as ring elements, two's complement. */
+export function fromInts(x: ArrayLike<number>): BigUint64Array {
+  const out = new BigUint64Array(x.length);
+  const u32 = new Uint32Array(out.buffer);
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (!Number.isInteger(v) || Math.abs(v) > Number.MAX_SAFE_INTEGER)
+      throw invalidArgument(`value at index ${i} is not a safe integer`);
+    writeInt(u32, i, v);
+  }
+  return out;
+}
+
+/** Ring elements as signed numbers (exact while |v| < 2^53). */
+export function toInts(v: BigUint64Array): Float64Array {
+  const out = new Float64Array(v.length);
+  const u32 = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
+  for (let i = 0; i < v.length; i++) out[i] = readInt(u32, i);
+  return out;
+}
+
+function writeInt(u32: Uint32Array, i: number, v: number): void {
+  const hi = Math.floor(v / 4294967296);
+  const lo = v - hi * 4294967296;
+  u32[2 * i] = lo >>> 0;
+  u32[2 * i + 1] = hi >>> 0;
+}
+
+function readInt(u32: Uint32Array, i: number): number {
+  return (u32[2 * i + 1]! | 0) * 4294967296 + u32[2 * i]!;
+}
