@@ -70,15 +70,24 @@ export interface EncodeOptions {
 }
 
 /** Encode floats as fixed-point ring elements with f fractional bits (round to nearest). */
-export function encode(x: ArrayLike<number>, f: number = DEFAULT_FRAC_BITS, opts: EncodeOptions = {}): BigUint64Array {
+export function encode(
+  x: ArrayLike<number>,
+  f: number = DEFAULT_FRAC_BITS,
+  opts: EncodeOptions = {},
+): BigUint64Array {
   const report = checkRange(x, f);
   if (!report.ok) {
-    throw new ShareholdError('fixed-point-range', `input outside the fixed-point range (f=${f}): ${report.warnings.join('; ')}`, {
-      maxAbs: report.maxAbs,
-      bound: report.representable,
-    });
+    throw new ShareholdError(
+      'fixed-point-range',
+      `input outside the fixed-point range (f=${f}): ${report.warnings.join('; ')}`,
+      {
+        maxAbs: report.maxAbs,
+        bound: report.representable,
+      },
+    );
   }
-  if (report.warnings.length > 0 && opts.onUnsafe === 'warn') for (const w of report.warnings) opts.onWarning?.(w);
+  if (report.warnings.length > 0 && opts.onUnsafe === 'warn')
+    for (const w of report.warnings) opts.onWarning?.(w);
   else if (report.warnings.length > 0 && opts.onUnsafe !== 'warn' && opts.onWarning) {
     for (const w of report.warnings) opts.onWarning(w);
   }

@@ -54,7 +54,10 @@ export class MemoryChannel implements Channel {
     this.stats.bytesReceived += payload.byteLength;
     this.stats.messagesReceived++;
     if (this.#consumed.has(key) || this.#inbox.has(key)) {
-      this.#failAll(from, new ShareholdError('op-id-mismatch', `duplicate message from party ${from} for op ${opId}`));
+      this.#failAll(
+        from,
+        new ShareholdError('op-id-mismatch', `duplicate message from party ${from} for op ${opId}`),
+      );
       return;
     }
     const w = this.#waiters.get(key);
@@ -69,7 +72,8 @@ export class MemoryChannel implements Channel {
   recv(from: number, opId: string): Promise<Uint8Array> {
     this.#checkPeer(from);
     const key = `${from}|${opId}`;
-    if (this.#closed) return Promise.reject(new ShareholdError('channel-closed', `party ${this.me} channel is closed`));
+    if (this.#closed)
+      return Promise.reject(new ShareholdError('channel-closed', `party ${this.me} channel is closed`));
     const got = this.#inbox.get(key);
     if (got) {
       this.#inbox.delete(key);
@@ -77,17 +81,25 @@ export class MemoryChannel implements Channel {
       return Promise.resolve(got);
     }
     if (this.#consumed.has(key) || this.#waiters.has(key))
-      return Promise.reject(new ShareholdError('op-id-mismatch', `op ${opId} from party ${from} received twice`));
+      return Promise.reject(
+        new ShareholdError('op-id-mismatch', `op ${opId} from party ${from} received twice`),
+      );
     if (this.#dead.has(from))
-      return Promise.reject(new ShareholdError('peer-disconnected', `party ${from} disconnected`, { party: from }));
+      return Promise.reject(
+        new ShareholdError('peer-disconnected', `party ${from} disconnected`, { party: from }),
+      );
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters.delete(key);
         reject(
-          new ShareholdError('peer-timeout', `no message from party ${from} for op ${opId} within ${this.timeoutMs} ms`, {
-            party: from,
-            opId,
-          }),
+          new ShareholdError(
+            'peer-timeout',
+            `no message from party ${from} for op ${opId} within ${this.timeoutMs} ms`,
+            {
+              party: from,
+              opId,
+            },
+          ),
         );
       }, this.timeoutMs);
       this.#waiters.set(key, { resolve, reject, timer });
@@ -101,7 +113,10 @@ export class MemoryChannel implements Channel {
   /** A peer went away: fail whatever waits on it. */
   peerGone(from: number): void {
     this.#dead.add(from);
-    this.#failAll(from, new ShareholdError('peer-disconnected', `party ${from} disconnected`, { party: from }));
+    this.#failAll(
+      from,
+      new ShareholdError('peer-disconnected', `party ${from} disconnected`, { party: from }),
+    );
   }
 
   #failAll(from: number, err: Error): void {

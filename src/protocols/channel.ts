@@ -74,7 +74,8 @@ export function isValidOpId(id: string): boolean {
 export class OpScope {
   #next = 0;
   constructor(readonly id: string) {
-    if (!isValidOpId(id)) throw new ShareholdError('invalid-argument', `malformed op id ${JSON.stringify(id)}`);
+    if (!isValidOpId(id))
+      throw new ShareholdError('invalid-argument', `malformed op id ${JSON.stringify(id)}`);
   }
   child(label: string): OpScope {
     return new OpScope(`${this.id}/${(this.#next++).toString(36)}${label ? `.${label}` : ''}`);
