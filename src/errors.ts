@@ -24,7 +24,8 @@ export type ErrorCode =
   | 'ledger-corrupt'
   | 'quorum-missing'
   | 'policy-refused'
-  | 'input-invalid';
+  | 'input-invalid'
+  | 'circuit-malformed';
 
 export class ShareholdError extends Error {
   readonly code: ErrorCode;
