@@ -51,14 +51,14 @@ function flipBit(list: Uint8Array[], which: number, bit: number): Uint8Array[] {
   });
 }
 
-test('empty tree root is SHA-256 of the empty string', () => {
+void test('empty tree root is SHA-256 of the empty string', () => {
   assert.equal(
     hex(new MerkleTree().root()),
     'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
   );
 });
 
-test('roots, inclusion and consistency proofs equal the RFC reference for every size ≤ 40', () => {
+void test('roots, inclusion and consistency proofs equal the RFC reference for every size ≤ 40', () => {
   const d = entries(40);
   const t = build(d);
   for (let n = 0; n <= 40; n++) {
@@ -72,7 +72,7 @@ test('roots, inclusion and consistency proofs equal the RFC reference for every 
   }
 });
 
-test('property: for random sizes every proof verifies and any flipped bit fails', () => {
+void test('property: for random sizes every proof verifies and any flipped bit fails', () => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 300 }), fc.nat(), fc.nat(), fc.nat(), (n, a, b, bitSeed) => {
       const d = entries(n);
@@ -121,7 +121,7 @@ test('property: for random sizes every proof verifies and any flipped bit fails'
   );
 });
 
-test('every inclusion proof of every leaf verifies for sizes 1..70', () => {
+void test('every inclusion proof of every leaf verifies for sizes 1..70', () => {
   const d = entries(70);
   const t = build(d);
   for (let n = 1; n <= 70; n++) {
@@ -131,7 +131,7 @@ test('every inclusion proof of every leaf verifies for sizes 1..70', () => {
   }
 });
 
-test('truncate rolls the tree back to an earlier size', () => {
+void test('truncate rolls the tree back to an earlier size', () => {
   const d = entries(37);
   const t = build(d);
   const r20 = t.root(20);
