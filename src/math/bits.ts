@@ -1,0 +1,115 @@
+/**
+ * Bit-sliced layout for binary secret sharing. A vector of n values of width w bits is stored as w
+ * "planes"; plane j holds bit j of every element, packed 32 elements per Uint32 word:
+ *
+ *   planes[j * W + (i >>> 5)] bit (i & 31)  =  bit j of element i,   W = ceil(n / 32)
+ *
+ * so one 32-bit AND evaluates 32 gates, and a protocol step that needs only some bit positions sends
+ * exactly those planes (no per-element packing on the wire). Conversions to and from 64-bit ring
+ * words use a 32×32 bit-matrix transpose (Hacker's Delight §7-3) on each block of 32 elements.
+ */
+import { invalidArgument } from '../errors.js';
+
+export function wordsPerPlane(n: number): number {
+  return (n + 31) >>> 5;
+}
+
+/** In-place transpose of the 32×32 bit matrix m[off..off+32) (row r bit c ↔ row c bit r). */
+function transpose32(m: Uint32Array, off: number): void {
+  let j = 16;
+  let mask = 0x0000ffff;
+  while (j !== 0) {
+    for (let k = 0; k < 32; k = (k + j + 1) & ~j) {
+      const a = m[off + k]!;
+      const b = m[off + k + j]!;
+      const t = (a ^ (b >>> j)) & mask;
+      m[off + k] = a ^ t;
+      m[off + k + j] = b ^ (t << j);
+    }
+    j >>>= 1;
+    mask ^= mask << j;
+  }
+}
+
+/**
+ * Ring words → bit planes (width w ≤ 64, starting at bit `lo`): plane j = bit (lo + j) of each element.
+ */
+export function toPlanes(x: BigUint64Array, w = 64, lo = 0): Uint32Array {
+  if (w < 1 || lo < 0 || lo + w > 64) throw invalidArgument(`bit range [${lo}, ${lo + w}) outside 0..64`);
+  const n = x.length;
+  const W = wordsPerPlane(n);
+  const out = new Uint32Array(w * W);
+  const u32 = new Uint32Array(x.buffer, x.byteOffset, n * 2);
+  const blk = new Uint32Array(32);
+  for (let half = 0; half < 2; half++) {
+    // planes from this 32-bit half: bits [32*half, 32*half+32) ∩ [lo, lo+w)
+    const bitLo = Math.max(lo, 32 * half);
+    const bitHi = Math.min(lo + w, 32 * half + 32);
+    if (bitLo >= bitHi) continue;
+    for (let wi = 0; wi < W; wi++) {
+      const base = wi << 5;
+      const cnt = Math.min(32, n - base);
+      // blk row r bit c = bit c of element (base + r); after transpose: row c bit r.
+      for (let r = 0; r < cnt; r++) blk[r] = u32[2 * (base + r) + half]!;
+      blk.fill(0, cnt);
+      transpose32Rev(blk);
+      for (let b = bitLo; b < bitHi; b++) out[(b - lo) * W + wi] = blk[b - 32 * half]!;
+    }
+  }
+  return out;
+}
+
+/**
+ * Bit planes → ring words: element i gets bit (lo + j) from plane j. Bits outside [lo, lo + w) are 0.
+ */
+export function fromPlanes(planes: Uint32Array, n: number, w = 64, lo = 0): BigUint64Array {
+  const W = wordsPerPlane(n);
+  if (planes.length !== w * W) throw invalidArgument(`planes length ${planes.length}, expected ${w * W}`);
+  if (lo < 0 || lo + w > 64) throw invalidArgument(`bit range [${lo}, ${lo + w}) outside 0..64`);
+  const out = new BigUint64Array(n);
+  const u32 = new Uint32Array(out.buffer);
+  const blk = new Uint32Array(32);
+  for (let half = 0; half < 2; half++) {
+    const bitLo = Math.max(lo, 32 * half);
+    const bitHi = Math.min(lo + w, 32 * half + 32);
+    if (bitLo >= bitHi) continue;
+    for (let wi = 0; wi < W; wi++) {
+      blk.fill(0);
+      for (let b = bitLo; b < bitHi; b++) blk[b - 32 * half] = planes[(b - lo) * W + wi]!;
+      transpose32Rev(blk);
+      const base = wi << 5;
+      const cnt = Math.min(32, n - base);
+      for (let r = 0; r < cnt; r++) u32[2 * (base + r) + half] = blk[r]!;
+    }
+  }
+  return out;
+}
+
+/**
+ * Transpose with LSB-first indexing: after the call, bit r of row c equals bit c of row r (bit 0 =
+ * least significant). transpose32 uses MSB-first columns, so reverse row order before and after.
+ */
+function transpose32Rev(m: Uint32Array): void {
+  m.reverse();
+  transpose32(m, 0);
+  m.reverse();
+}
+
+/** Plane j (a view, no copy). */
+export function plane(planes: Uint32Array, j: number, W: number): Uint32Array {
+  return planes.subarray(j * W, (j + 1) * W);
+}
+
+/** Mask of valid bits in the last word of a plane of n elements. */
+export function lastWordMask(n: number): number {
+  const r = n & 31;
+  return r === 0 ? 0xffffffff : (1 << r) - 1;
+}
+
+/** Plane j as 0/1 bytes (n elements). */
+export function planeBits(planes: Uint32Array, j: number, n: number): Uint8Array {
+  const W = wordsPerPlane(n);
+  const o = new Uint8Array(n);
+  for (let i = 0; i < n; i++) o[i] = (planes[j * W + (i >>> 5)]! >>> (i & 31)) & 1;
+  return o;
+}

@@ -1,0 +1,2 @@
+export * from './channel.js';
+export * as rep3 from './rep3/index.js';

@@ -1,0 +1,130 @@
+/**
+ * Binary adders on bit-sliced replicated shares, for arithmetic↔binary conversion [ABY3 §5.3].
+ *
+ * - `prefixCarries`: Sklansky parallel-prefix carry network: ⌈log2 w⌉ rounds, about w/2 (G,P)
+ *   combinations per round, 2 AND gates each (the last round skips P).
+ * - `carryOut`: only the carry out of the top position, by a binary tree of (G,P) combinations:
+ *   ⌈log2 w⌉ rounds, about 2w AND gates in all (what less-than-zero needs).
+ * Every round is a single batched AND over all elements and positions.
+ * Security: semi-honest, honest majority (inherits from `andB`).
+ */
+import type { OpScope } from '../channel.js';
+import { andB } from './and.js';
+import type { Rep3Ctx } from './context.js';
+
+/** Replicated binary planes: `a` and `b` each hold `count` planes of W words. */
+export interface Planes {
+  readonly W: number;
+  readonly a: Uint32Array[];
+  readonly b: Uint32Array[];
+}
+
+function concat(parts: Uint32Array[], W: number): Uint32Array {
+  const out = new Uint32Array(parts.length * W);
+  for (let i = 0; i < parts.length; i++) out.set(parts[i]!, i * W);
+  return out;
+}
+
+/** One batched AND of plane pairs (xs[k] ∧ ys[k]); returns the result planes. */
+export async function andPlanes(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  W: number,
+  xs: { a: Uint32Array; b: Uint32Array }[],
+  ys: { a: Uint32Array; b: Uint32Array }[],
+  extra?: Uint32Array[],
+): Promise<{ a: Uint32Array; b: Uint32Array }[]> {
+  if (xs.length === 0) return [];
+  const X = { a: concat(xs.map((p) => p.a), W), b: concat(xs.map((p) => p.b), W) };
+  const Y = { a: concat(ys.map((p) => p.a), W), b: concat(ys.map((p) => p.b), W) };
+  const E = extra ? concat(extra, W) : undefined;
+  const z = await andB(ctx, scope, X, Y, E);
+  return xs.map((_, k) => ({ a: z.a.subarray(k * W, (k + 1) * W), b: z.b.subarray(k * W, (k + 1) * W) }));
+}
+
+function xorPlane(x: { a: Uint32Array; b: Uint32Array }, y: { a: Uint32Array; b: Uint32Array }): { a: Uint32Array; b: Uint32Array } {
+  const a = new Uint32Array(x.a.length);
+  const b = new Uint32Array(x.b.length);
+  for (let i = 0; i < a.length; i++) {
+    a[i] = x.a[i]! ^ y.a[i]!;
+    b[i] = x.b[i]! ^ y.b[i]!;
+  }
+  return { a, b };
+}
+
+export type Plane = { a: Uint32Array; b: Uint32Array };
+
+/**
+ * Sklansky prefix: given generate/propagate planes g[j], p[j] for j = 0..w-1, returns G[j], the carry
+ * out of position j (carry into j+1), for every j.
+ */
+export async function prefixCarries(ctx: Rep3Ctx, scope: OpScope, W: number, g: Plane[], p: Plane[]): Promise<Plane[]> {
+  const w = g.length;
+  const G = g.slice();
+  const P = p.slice();
+  const levels = Math.ceil(Math.log2(Math.max(w, 2)));
+  for (let l = 0; l < levels; l++) {
+    const last = l === levels - 1;
+    const js: number[] = [];
+    const ts: number[] = [];
+    for (let j = 0; j < w; j++)
+      if ((j >> l) & 1) {
+        js.push(j);
+        ts.push(((j >> l) << l) - 1);
+      }
+    const xs: Plane[] = js.map((j) => P[j]!);
+    const ys: Plane[] = ts.map((t) => G[t]!);
+    if (!last) {
+      for (let k = 0; k < js.length; k++) {
+        xs.push(P[js[k]!]!);
+        ys.push(P[ts[k]!]!);
+      }
+    }
+    const r = await andPlanes(ctx, scope.child(`pfx${l}`), W, xs, ys);
+    for (let k = 0; k < js.length; k++) {
+      const j = js[k]!;
+      G[j] = xorPlane(G[j]!, r[k]!);
+      if (!last) P[j] = r[js.length + k]!;
+    }
+  }
+  return G;
+}
+
+/** Carry out of the top position only (binary tree of (G,P) combinations). */
+export async function carryOut(ctx: Rep3Ctx, scope: OpScope, W: number, g: Plane[], p: Plane[]): Promise<Plane> {
+  let G = g.slice();
+  let P = p.slice();
+  let level = 0;
+  while (G.length > 1) {
+    const pairs = G.length >>> 1;
+    const final = G.length === 2;
+    const xs: Plane[] = [];
+    const ys: Plane[] = [];
+    // combine (lo = 2k, hi = 2k+1): G = g_hi ⊕ p_hi∧g_lo; P = p_hi∧p_lo (not needed for the lowest node)
+    for (let k = 0; k < pairs; k++) {
+      xs.push(P[2 * k + 1]!);
+      ys.push(G[2 * k]!);
+    }
+    if (!final)
+      for (let k = 1; k < pairs; k++) {
+        xs.push(P[2 * k + 1]!);
+        ys.push(P[2 * k]!);
+      }
+    const r = await andPlanes(ctx, scope.child(`co${level++}`), W, xs, ys);
+    const nG: Plane[] = [];
+    const nP: Plane[] = [];
+    for (let k = 0; k < pairs; k++) {
+      nG.push(xorPlane(G[2 * k + 1]!, r[k]!));
+      nP.push(k === 0 || final ? P[2 * k]! /* unused */ : r[pairs + k - 1]!);
+    }
+    if (G.length & 1) {
+      nG.push(G[G.length - 1]!);
+      nP.push(P[P.length - 1]!);
+    }
+    G = nG;
+    P = nP;
+  }
+  return G[0]!;
+}
+
+export { xorPlane };

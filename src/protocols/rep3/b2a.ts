@@ -1,0 +1,135 @@
+/**
+ * Binary → arithmetic conversion for 2-of-3 replicated shares.
+ *
+ * `b2a` [ABY3 §5.3]: parties draw y1 (component 1, known to parties 1 and 0) and y2 (component 2,
+ * known to parties 2 and 1) from PRSS keys, compute x − y1 − y2 with a binary adder (one carry-save
+ * AND round in which the y1∧y2 term is local to party 1, one generate round, Sklansky prefix), and
+ * reveal the sum to the holders of component 0 (parties 0 and 2). Rounds: 1 + 1 + 6 + 1 = 9.
+ * Bytes per element per party: about 63 + 63 + 350 + 64 bits ≈ 68 B (the reveal goes to 2 parties).
+ *
+ * `bitInject` (one bit → arithmetic 0/1): b = b0 ⊕ b1 ⊕ b2 with b0, b1 both known to party 0, so
+ * d = b0 ⊕ b1 = b0 + b1 − 2·b0b1 needs one re-sharing of party 0's local b0b1, then
+ * b = d + b2 − 2·d·b2 one multiplication. Rounds: 2. Bytes: 2 ring elements (16 B) per bit per party.
+ * Security: semi-honest, honest majority.
+ */
+import { fromPlanes, toPlanes, wordsPerPlane } from '../../math/bits.js';
+import * as R from '../../math/ring.js';
+import type { OpScope } from '../channel.js';
+import { invalidArgument } from '../../errors.js';
+import type { Rep3A, Rep3B } from '../../sharing/replicated/rep3.js';
+import { componentA, type Rep3Ctx } from './context.js';
+import { andPlanes, prefixCarries, xorPlane, type Plane } from './adder.js';
+import { revealB } from './reveal.js';
+import { mulA, reshare } from './mul.js';
+
+function planeAt(x: Uint32Array, j: number, W: number): Uint32Array {
+  return x.subarray(j * W, (j + 1) * W);
+}
+
+/** Binary (64 planes) → arithmetic. */
+export async function b2a(ctx: Rep3Ctx, scope: OpScope, x: Rep3B): Promise<Rep3A> {
+  if (x.w !== 64) throw invalidArgument(`b2a expects 64 planes, got ${x.w}`);
+  const n = x.n;
+  const W = wordsPerPlane(n);
+  const y1 = componentA(ctx, scope.id, 1, n, 'y1');
+  const y2 = componentA(ctx, scope.id, 2, n, 'y2');
+  // binary components of A = −y1 (component 1) and B = −y2 (component 2)
+  const zeros = new Uint32Array(64 * W);
+  const planesOfNeg = (y: BigUint64Array | null): Uint32Array => (y ? toPlanes(R.neg(y)) : zeros);
+  const A1 = planesOfNeg(y1);
+  const B2 = planesOfNeg(y2);
+  // party i holds components (i, i+1): A sits in component 1, B in component 2
+  const Ash: Plane[] = [];
+  const Bsh: Plane[] = [];
+  for (let j = 0; j < 64; j++) {
+    const a1 = planeAt(A1, j, W);
+    const b2 = planeAt(B2, j, W);
+    const z = planeAt(zeros, j, W);
+    if (ctx.me === 0) {
+      Ash.push({ a: z, b: a1 });
+      Bsh.push({ a: z, b: z });
+    } else if (ctx.me === 1) {
+      Ash.push({ a: a1, b: z });
+      Bsh.push({ a: z, b: b2 });
+    } else {
+      Ash.push({ a: z, b: z });
+      Bsh.push({ a: b2, b: z });
+    }
+  }
+  const X: Plane[] = [];
+  for (let j = 0; j < 64; j++) X.push({ a: planeAt(x.a, j, W), b: planeAt(x.b, j, W) });
+  // carry-save: s = X ⊕ A ⊕ B; c = X∧(A⊕B) ⊕ A∧B (A∧B is local to party 1). Planes 0..62 of c.
+  const s = X.map((xj, j) => xorPlane(xorPlane(xj, Ash[j]!), Bsh[j]!));
+  const aXorB = Ash.map((aj, j) => xorPlane(aj, Bsh[j]!));
+  const extra = ctx.me === 1 ? Ash.slice(0, 63).map((aj, j) => andWords(aj.a, Bsh[j]!.b)) : undefined;
+  const c = await andPlanes(ctx, scope.child('csa'), W, X.slice(0, 63), aXorB.slice(0, 63), extra);
+  // s + (c << 1)
+  const gs = await andPlanes(ctx, scope.child('gen'), W, s.slice(1, 64), c.slice(0, 63));
+  const zero: Plane = { a: new Uint32Array(W), b: new Uint32Array(W) };
+  const g = [zero, ...gs];
+  const p = [s[0]!, ...s.slice(1, 64).map((sj, k) => xorPlane(sj, c[k]!))];
+  const G = await prefixCarries(ctx, scope.child('pfx'), W, g.slice(0, 63), p.slice(0, 63));
+  const sum = { n, w: 64, a: new Uint32Array(64 * W), b: new Uint32Array(64 * W) };
+  sum.a.set(p[0]!.a, 0);
+  sum.b.set(p[0]!.b, 0);
+  for (let j = 1; j < 64; j++) {
+    const sj = xorPlane(p[j]!, G[j - 1]!);
+    sum.a.set(sj.a, j * W);
+    sum.b.set(sj.b, j * W);
+  }
+  const opened = await revealB(ctx, scope.child('open'), sum, [0, 2]);
+  const x0 = opened ? fromPlanes(opened, n) : null;
+  // shares: component 0 = x − y1 − y2 (parties 0, 2), component 1 = y1, component 2 = y2
+  if (ctx.me === 0) return { a: x0!, b: y1! };
+  if (ctx.me === 1) return { a: y1!, b: y2! };
+  return { a: y2!, b: x0! };
+}
+
+function andWords(x: Uint32Array, y: Uint32Array): Uint32Array {
+  const o = new Uint32Array(x.length);
+  for (let i = 0; i < o.length; i++) o[i] = x[i]! & y[i]!;
+  return o;
+}
+
+/** Lift one binary plane (bit per element) to an arithmetic 0/1 sharing. */
+export async function bitInject(ctx: Rep3Ctx, scope: OpScope, bit: Rep3B): Promise<Rep3A> {
+  if (bit.w !== 1) throw invalidArgument(`bitInject expects 1 plane, got ${bit.w}`);
+  const n = bit.n;
+  // arithmetic 0/1 values of my two components
+  const ca = bitsToRing(bit.a, n);
+  const cb = bitsToRing(bit.b, n);
+  const zero = new BigUint64Array(n);
+  // [b_j]^A: component j = b_j, others 0. Party i holds components (i, i+1).
+  const comp = (j: number): Rep3A => {
+    if (ctx.me === j) return { a: ca, b: zero };
+    if (ctx.next === j) return { a: zero, b: cb };
+    return { a: zero, b: zero };
+  };
+  const b0 = comp(0);
+  const b1 = comp(1);
+  const b2 = comp(2);
+  // party 0 knows b0·b1 (its two components): re-share that local product
+  const local = ctx.me === 0 ? R.mul(ca, cb) : new BigUint64Array(n);
+  const b01 = await reshare(ctx, scope.child('b01'), local);
+  const d = lin(b0, b1, b01); // b0 + b1 − 2 b0b1
+  const db2 = await mulA(ctx, scope.child('db2'), d, b2);
+  return lin(d, b2, db2);
+}
+
+/** x + y − 2z. */
+function lin(x: Rep3A, y: Rep3A, z: Rep3A): Rep3A {
+  const n = x.a.length;
+  const a = new BigUint64Array(n);
+  const b = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) {
+    a[i] = x.a[i]! + y.a[i]! - 2n * z.a[i]!;
+    b[i] = x.b[i]! + y.b[i]! - 2n * z.b[i]!;
+  }
+  return { a, b };
+}
+
+function bitsToRing(plane: Uint32Array, n: number): BigUint64Array {
+  const o = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) o[i] = (plane[i >>> 5]! >>> (i & 31)) & 1 ? 1n : 0n;
+  return o;
+}

@@ -1,0 +1,65 @@
+/**
+ * Multiplication of 2-of-3 replicated shares [AFLNO16] (§3, "semi-honest multiplication").
+ *
+ * Party i computes z_i = x_i·y_i + x_i·y_{i+1} + x_{i+1}·y_i + α_i, a 3-out-of-3 sharing of x·y
+ * (α a PRSS zero-sharing), and sends z_i to party i-1, which then holds (z_{i-1}, z_i).
+ * Security: semi-honest, honest majority. Rounds: 1. Bytes: 1 ring element (8 B) per product per party.
+ *
+ * Matrix products use the same identity on matrices, so communication is proportional to the
+ * output (m·n), not to the inner dimension [ABY3 §5.1].
+ */
+import { asBytes, fromBytes } from '../../math/ring.js';
+import { matmul as ringMatmul } from '../../math/kernels.js';
+import { exchange, type OpScope } from '../channel.js';
+import { ShareholdError, invalidArgument } from '../../errors.js';
+import type { Rep3A } from '../../sharing/replicated/rep3.js';
+import { zeroA, type Rep3Ctx } from './context.js';
+
+/** Local step: the 3-out-of-3 share z_me of x⊙y (without the zero mask). */
+export function mulLocal(x: Rep3A, y: Rep3A): BigUint64Array {
+  const n = x.a.length;
+  if (y.a.length !== n) throw invalidArgument(`mul length mismatch: ${n} vs ${y.a.length}`);
+  const z = new BigUint64Array(n);
+  const xa = x.a;
+  const xb = x.b;
+  const ya = y.a;
+  const yb = y.b;
+  for (let i = 0; i < n; i++) z[i] = xa[i]! * (ya[i]! + yb[i]!) + xb[i]! * ya[i]!;
+  return z;
+}
+
+/** Local step for C = X·Y (X m×k, Y k×n, row-major): z_me = X_i·(Y_i + Y_{i+1}) + X_{i+1}·Y_i. */
+export function matmulLocal(x: Rep3A, y: Rep3A, m: number, k: number, n: number): BigUint64Array {
+  if (x.a.length !== m * k || y.a.length !== k * n)
+    throw invalidArgument(`matmul shapes: X has ${x.a.length} elements (want ${m}x${k}), Y has ${y.a.length} (want ${k}x${n})`);
+  const ySum = new BigUint64Array(k * n);
+  for (let i = 0; i < ySum.length; i++) ySum[i] = y.a[i]! + y.b[i]!;
+  const z = ringMatmul(x.a, ySum, m, k, n);
+  const t = ringMatmul(x.b, y.a, m, k, n);
+  for (let i = 0; i < z.length; i++) z[i] = z[i]! + t[i]!;
+  return z;
+}
+
+/**
+ * Re-sharing: turn a 3-out-of-3 share z_me into 2-of-3 replicated shares (one round, 1 element per
+ * value): add the zero mask, send to the previous party, receive from the next.
+ */
+export async function reshare(ctx: Rep3Ctx, scope: OpScope, z: BigUint64Array): Promise<Rep3A> {
+  const n = z.length;
+  const alpha = zeroA(ctx, scope.id, n);
+  for (let i = 0; i < n; i++) z[i] = z[i]! + alpha[i]!;
+  const [got] = await exchange(ctx.ch, scope.id, [[ctx.prev, asBytes(z)]], [ctx.next]);
+  if (got!.byteLength !== n * 8)
+    throw new ShareholdError('frame-malformed', `party ${ctx.next} sent ${got!.byteLength} bytes, expected ${n * 8}`);
+  return { a: z, b: fromBytes(got!) };
+}
+
+/** Element-wise product of secret vectors (no truncation). */
+export async function mulA(ctx: Rep3Ctx, scope: OpScope, x: Rep3A, y: Rep3A): Promise<Rep3A> {
+  return reshare(ctx, scope, mulLocal(x, y));
+}
+
+/** Secret matrix product C = X·Y over the ring (no truncation). */
+export async function matmulA(ctx: Rep3Ctx, scope: OpScope, x: Rep3A, y: Rep3A, m: number, k: number, n: number): Promise<Rep3A> {
+  return reshare(ctx, scope, matmulLocal(x, y, m, k, n));
+}

@@ -1,0 +1,1 @@
+export * as rep3 from './replicated/rep3.js';
