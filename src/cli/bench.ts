@@ -1,5 +1,136 @@
-// Placeholder until this command is implemented (it is being built in its own issue).
-export async function benchCommand(_argv: string[]): Promise<number> {
-  console.error('sharehold bench: not implemented yet');
-  return 2;
+/**
+ * `sharehold bench`: runs protocol operations over real TLS between separate party processes on
+ * loopback (the local launcher), checks every opened result against the plaintext computation, and
+ * prints a table, or one JSON object per line with --json. Kernel micro-benchmarks (ring matmul,
+ * PRG) run in this process.
+ */
+import { cpus, loadavg } from 'node:os';
+import { launchLocal } from '../runtime/launcher.js';
+import { DEFAULT_SIZES, REP3_OPS, type Rep3BenchRow } from '../runtime/rep3-jobs.js';
+import { benchKernels } from '../math/kernel-bench.js';
+import { randomSeed } from '../math/prg.js';
+import { ShareholdError } from '../errors.js';
+import { parseArgs } from 'node:util';
+
+const HELP = `usage: sharehold bench [--scheme rep3] [--ops mul,ltz,matmul,relu,kernels] [--size N] [--json] [--f 16] [--timeout-ms 30000]
+
+Runs each operation over TLS between 3 separate processes on 127.0.0.1 and prints time, rounds and
+bytes sent per party (the largest over parties). --size overrides the size of every selected op
+(for matmul it is the side of the square matrices). Ops: ${REP3_OPS.join(', ')}, kernels.
+Default: mul 10^6, ltz 10^5, matmul 128, relu 10^5, kernels.`;
+
+export interface BenchLine {
+  scheme: string;
+  op: string;
+  size: number;
+  parties: number;
+  seconds: number;
+  rounds: number;
+  bytesSentPerParty: number;
+  offlineSeconds: number;
+  offlineRounds: number;
+  offlineBytesSentPerParty: number;
+  transport: string;
+  correct: boolean;
+  maxError: number;
+  tolerance: number;
+  load1: number;
+}
+
+export async function runRep3Bench(ops: string[], sizes: Record<string, number>, f: number, timeoutMs: number): Promise<BenchLine[]> {
+  const seed = Buffer.from(randomSeed()).toString('hex');
+  const { results } = await launchLocal({ n: 3, job: 'rep3.bench', params: { ops, sizes, f, seed }, timeoutMs });
+  const perParty = results as unknown as Rep3BenchRow[][];
+  const lines: BenchLine[] = [];
+  for (let k = 0; k < ops.length; k++) {
+    const rows = perParty.map((r) => r[k]!);
+    const first = rows[0]!;
+    lines.push({
+      scheme: 'rep3',
+      op: first.op,
+      size: first.size,
+      parties: 3,
+      seconds: Math.max(...rows.map((r) => r.seconds)),
+      rounds: Math.max(...rows.map((r) => r.rounds)),
+      bytesSentPerParty: Math.max(...rows.map((r) => r.bytesSent)),
+      offlineSeconds: Math.max(...rows.map((r) => r.offlineSeconds)),
+      offlineRounds: Math.max(...rows.map((r) => r.offlineRounds)),
+      offlineBytesSentPerParty: Math.max(...rows.map((r) => r.offlineBytesSent)),
+      transport: 'tls1.3-loopback',
+      correct: rows.every((r) => r.correct),
+      maxError: Math.max(...rows.map((r) => r.maxError)),
+      tolerance: first.tolerance,
+      load1: loadavg()[0]!,
+    });
+  }
+  return lines;
+}
+
+function fmtBytes(b: number): string {
+  if (b >= 1e6) return `${(b / 1e6).toFixed(2)} MB`;
+  if (b >= 1e3) return `${(b / 1e3).toFixed(1)} kB`;
+  return `${b} B`;
+}
+
+export async function benchCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, strict: true, options: {
+    scheme: { type: 'string', default: 'rep3' },
+    ops: { type: 'string' },
+    size: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    f: { type: 'string', default: '16' },
+    'timeout-ms': { type: 'string', default: '30000' },
+    help: { type: 'boolean', short: 'h', default: false },
+  } });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (values.scheme !== 'rep3')
+    throw new ShareholdError('invalid-argument', `scheme ${JSON.stringify(values.scheme)} is not available yet (available: rep3)`);
+  const ops = (values.ops ?? 'mul,ltz,matmul,relu,kernels').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const op of ops)
+    if (op !== 'kernels' && !REP3_OPS.includes(op)) throw new ShareholdError('invalid-argument', `unknown op ${JSON.stringify(op)}; ops: ${REP3_OPS.join(', ')}, kernels`);
+  const f = Number(values.f);
+  const timeoutMs = Number(values['timeout-ms']);
+  const sizes: Record<string, number> = {};
+  for (const op of ops) {
+    if (op === 'kernels') continue;
+    const sz = values.size !== undefined ? Number(values.size) : DEFAULT_SIZES[op]!;
+    if (!Number.isInteger(sz) || sz < 1) throw new ShareholdError('invalid-argument', `--size must be a positive integer`);
+    sizes[op] = sz;
+  }
+  const protoOps = ops.filter((o) => o !== 'kernels');
+  const lines = protoOps.length > 0 ? await runRep3Bench(protoOps, sizes, f, timeoutMs) : [];
+  const kernels = ops.includes('kernels') ? benchKernels({ sizes: [128, 256], minSeconds: 0.2, prgBytes: 64 << 20, conv: false }) : [];
+  if (values.json) {
+    for (const l of lines) console.log(JSON.stringify(l));
+    for (const k of kernels)
+      console.log(
+        JSON.stringify({ scheme: 'local', op: `kernel.${k.name}`, size: k.size, parties: 1, seconds: k.seconds, rounds: 0, bytesSentPerParty: 0, transport: 'none', correct: true, backend: k.backend, gmacsPerSec: k.gmacsPerSec ?? null, gbPerSec: k.gbPerSec ?? null }),
+      );
+  } else {
+    const cpu = cpus()[0]?.model ?? 'unknown cpu';
+    console.log(`sharehold bench — ${cpus().length} cores (${cpu}), load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    console.log('3 parties, separate processes, TLS 1.3 on 127.0.0.1; bytes = sent per party (max over parties)\n');
+    const head = ['op', 'size', 'online s', 'rounds', 'bytes/party', 'offline s', 'off rounds', 'off bytes/party', 'correct'];
+    const rows = lines.map((l) => [l.op, String(l.size), l.seconds.toFixed(4), String(l.rounds), fmtBytes(l.bytesSentPerParty), l.offlineSeconds.toFixed(3), String(l.offlineRounds), fmtBytes(l.offlineBytesSentPerParty), l.correct ? 'yes' : `NO (err ${l.maxError})`]);
+    printTable(head, rows);
+    if (kernels.length > 0) {
+      console.log('\nkernels (this process)');
+      printTable(
+        ['kernel', 'backend', 'size', 'seconds', 'rate'],
+        kernels.map((k) => [k.name, k.backend, k.size, k.seconds.toFixed(5), k.gmacsPerSec !== undefined ? `${k.gmacsPerSec.toFixed(2)} G mul-add/s` : `${(k.gbPerSec ?? 0).toFixed(2)} GB/s`]),
+      );
+    }
+  }
+  return lines.every((l) => l.correct) ? 0 : 1;
+}
+
+function printTable(head: string[], rows: string[][]): void {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(w[i]!)).join('  ');
+  console.log(line(head));
+  console.log(w.map((x) => '-'.repeat(x)).join('  '));
+  for (const r of rows) console.log(line(r));
 }
