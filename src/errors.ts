@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'checkpoint-fork'
   | 'ledger-corrupt'
   | 'quorum-missing'
+  | 'artifact-immutable'
+  | 'artifact-not-found'
   | 'policy-refused'
   | 'input-invalid'
   | 'circuit-malformed';
