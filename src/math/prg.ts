@@ -13,8 +13,9 @@ export function randomSeed(): Uint8Array {
   return new Uint8Array(randomBytes(SEED_BYTES));
 }
 
-const ZERO_CHUNK = 1 << 20;
-let zeros: Uint8Array = new Uint8Array(ZERO_CHUNK);
+// 1 MiB per cipher call: measured faster than one huge call (less copying, cache-resident output).
+const CHUNK = 1 << 20;
+let zeros: Uint8Array = new Uint8Array(CHUNK);
 
 export class Prg {
   #cipher: Cipher;
@@ -36,7 +37,7 @@ export class Prg {
   fill(out: Uint8Array): Uint8Array {
     let off = 0;
     while (off < out.length) {
-      const n = Math.min(out.length - off, 64 << 20);
+      const n = Math.min(out.length - off, CHUNK);
       if (zeros.length < n) zeros = new Uint8Array(n);
       const ks = this.#cipher.update(zeros.subarray(0, n));
       out.set(ks, off);

@@ -296,7 +296,7 @@ void test('a silent party makes the others fail with peer-timeout, not hang', as
   for (const me of [0, 1]) {
     const r = results[me]!;
     assert.equal(r.status, 'rejected');
-    assert.ok(isShareholdError((r as PromiseRejectedResult).reason, 'peer-timeout'));
+    assert.ok(isShareholdError((r).reason, 'peer-timeout'));
   }
   await Promise.all(chans.map((c) => c.close()));
 });
