@@ -283,7 +283,8 @@ export function sharedGroupMaxCircuit(n: number, k: number): Circuit {
   const x0 = b.input(n * k);
   const x1 = b.input(n * k);
   let level: Word[] = [];
-  for (let j = 0; j < k; j++) level.push(b.add(x0.subarray(j * n, (j + 1) * n), x1.subarray(j * n, (j + 1) * n)));
+  for (let j = 0; j < k; j++)
+    level.push(b.add(x0.subarray(j * n, (j + 1) * n), x1.subarray(j * n, (j + 1) * n)));
   while (level.length > 1) {
     const next: Word[] = [];
     for (let j = 0; j + 1 < level.length; j += 2) next.push(b.maxSigned(level[j]!, level[j + 1]!));

@@ -32,7 +32,8 @@ export const OP_CONST0 = 4;
 /** out := constant 1. */
 export const OP_CONST1 = 5;
 
-export type GateOp = typeof OP_XOR | typeof OP_AND | typeof OP_INV | typeof OP_EQW | typeof OP_CONST0 | typeof OP_CONST1;
+export type GateOp =
+  typeof OP_XOR | typeof OP_AND | typeof OP_INV | typeof OP_EQW | typeof OP_CONST0 | typeof OP_CONST1;
 
 export interface Circuit {
   readonly nWires: number;
@@ -97,7 +98,8 @@ export function validateCircuit(c: Circuit, name = 'circuit'): void {
   }
   for (const v of c.outputs)
     for (const w of v)
-      if (!(w >= 0 && w < c.nWires && defined[w])) throw malformed(name, 0, `output wire ${w} is never written`);
+      if (!(w >= 0 && w < c.nWires && defined[w]))
+        throw malformed(name, 0, `output wire ${w} is never written`);
 }
 
 export type BristolFormat = 'fashion' | 'old' | 'auto';
@@ -119,7 +121,8 @@ export function parseBristol(text: string, opts: { name?: string; format?: Brist
     return undefined;
   };
   const int = (tok: string | undefined, line: number, what: string): number => {
-    if (tok === undefined || !/^\d+$/.test(tok)) throw malformed(name, line, `expected ${what}, got ${JSON.stringify(tok ?? '')}`);
+    if (tok === undefined || !/^\d+$/.test(tok))
+      throw malformed(name, line, `expected ${what}, got ${JSON.stringify(tok ?? '')}`);
     const v = Number(tok);
     if (!Number.isSafeInteger(v) || v > 0x7fffffff) throw malformed(name, line, `${what} ${tok} too large`);
     return v;
@@ -154,7 +157,8 @@ export function parseBristol(text: string, opts: { name?: string; format?: Brist
     const h3r = nextNonEmpty();
     if (!h3r) throw malformed(name, ln, 'missing output header');
     const h3n = h3r.tokens.map((t) => int(t, h3r.line, 'size'));
-    if (h3n.length !== h3n[0]! + 1) throw malformed(name, h3r.line, 'output header must be `nov t_1 .. t_nov`');
+    if (h3n.length !== h3n[0]! + 1)
+      throw malformed(name, h3r.line, 'output header must be `nov t_1 .. t_nov`');
     outSizes = h3n.slice(1);
   } else {
     if (h2n.length !== 3) throw malformed(name, h2.line, 'old Bristol input header must be `n1 n2 nout`');
@@ -197,11 +201,17 @@ export function parseBristol(text: string, opts: { name?: string; format?: Brist
     const nin = int(t[0], line, 'input count');
     const nout = int(t[1], line, 'output count');
     const op = t[t.length - 1]!;
-    if (t.length !== 3 + nin + nout) throw malformed(name, line, `gate declares ${nin} inputs and ${nout} outputs but has ${t.length - 3} wires`);
+    if (t.length !== 3 + nin + nout)
+      throw malformed(
+        name,
+        line,
+        `gate declares ${nin} inputs and ${nout} outputs but has ${t.length - 3} wires`,
+      );
     const ins = t.slice(2, 2 + nin);
     const outs = t.slice(2 + nin, 2 + nin + nout);
     const arity = (i: number, o: number): void => {
-      if (nin !== i || nout !== o) throw malformed(name, line, `${op} takes ${i} input(s) and ${o} output(s)`);
+      if (nin !== i || nout !== o)
+        throw malformed(name, line, `${op} takes ${i} input(s) and ${o} output(s)`);
     };
     switch (op) {
       case 'XOR':
@@ -267,7 +277,10 @@ export function parseBristol(text: string, opts: { name?: string; format?: Brist
  */
 export function evaluatePlain(c: Circuit, inputs: readonly Uint8Array[]): Uint8Array[] {
   if (inputs.length !== c.inputs.length)
-    throw new ShareholdError('shape-mismatch', `circuit takes ${c.inputs.length} inputs, got ${inputs.length}`);
+    throw new ShareholdError(
+      'shape-mismatch',
+      `circuit takes ${c.inputs.length} inputs, got ${inputs.length}`,
+    );
   const v = new Uint8Array(c.nWires);
   c.inputs.forEach((ws, k) => {
     const bits = inputs[k]!;

@@ -16,7 +16,16 @@
  * is the test oracle, src/protocols/gc/halfgates.ts holds the garbler and evaluator backends.
  */
 import { ShareholdError } from '../../errors.js';
-import { OP_AND, OP_CONST0, OP_CONST1, OP_EQW, OP_INV, OP_XOR, validateCircuit, type Circuit } from './circuit.js';
+import {
+  OP_AND,
+  OP_CONST0,
+  OP_CONST1,
+  OP_EQW,
+  OP_INV,
+  OP_XOR,
+  validateCircuit,
+  type Circuit,
+} from './circuit.js';
 
 export interface Schedule {
   readonly nSlots: number;
@@ -291,13 +300,19 @@ export async function evaluateClear(
   instances = 1,
 ): Promise<Uint8Array[]> {
   if (inputs.length !== s.inputSlots.length)
-    throw new ShareholdError('shape-mismatch', `circuit takes ${s.inputSlots.length} inputs, got ${inputs.length}`);
+    throw new ShareholdError(
+      'shape-mismatch',
+      `circuit takes ${s.inputSlots.length} inputs, got ${inputs.length}`,
+    );
   const be = new ClearBackend(s.nSlots, instances);
   s.inputSlots.forEach((slots, k) => {
     const w = slots.length;
     const x = inputs[k]!;
     if (x.length !== w * instances)
-      throw new ShareholdError('shape-mismatch', `input ${k}: expected ${w * instances} bits, got ${x.length}`);
+      throw new ShareholdError(
+        'shape-mismatch',
+        `input ${k}: expected ${w * instances} bits, got ${x.length}`,
+      );
     for (let i = 0; i < instances; i++)
       for (let b = 0; b < w; b++) be.bits[slots[b]! * instances + i] = x[i * w + b]! & 1;
   });
@@ -305,7 +320,8 @@ export async function evaluateClear(
   return s.outputSlots.map((slots) => {
     const w = slots.length;
     const out = new Uint8Array(w * instances);
-    for (let i = 0; i < instances; i++) for (let b = 0; b < w; b++) out[i * w + b] = be.bits[slots[b]! * instances + i]!;
+    for (let i = 0; i < instances; i++)
+      for (let b = 0; b < w; b++) out[i * w + b] = be.bits[slots[b]! * instances + i]!;
     return out;
   });
 }
