@@ -28,6 +28,8 @@ import { GcSession, type BitSource, type GcRunStats, type GcSessionOptions } fro
 export interface MixedOptions extends GcSessionOptions {
   /** Receives the run's statistics (AND gates, bytes, rounds, seconds). */
   onStats?: (s: GcRunStats) => void;
+  /** Elements per segment (default: as many as fit ~32 MiB of labels). */
+  segment?: number;
 }
 
 let reluC: Circuit | undefined;
@@ -95,6 +97,7 @@ async function runShared(
     instances,
     owners: [session.garbler, session.evaluator],
     outputs: [{ share: 'add64', signed }],
+    ...(opts.segment !== undefined ? { segment: opts.segment } : {}),
   });
   opts.onStats?.(r.stats);
   return r.outputs[0] as BigUint64Array;
@@ -104,7 +107,7 @@ async function runShared(
  * ReLU on additively shared Z_2^64 values (two's complement): returns this party's share of
  * max(x, 0) for every element. Both parties call it with their shares and the same scope.
  */
-export function gcRelu(
+export async function gcRelu(
   ch: Channel,
   scope: OpScope,
   xShare: BigUint64Array,
@@ -114,7 +117,7 @@ export function gcRelu(
 }
 
 /** Shares (over Z_2^64) of the bit [x < 0] for every element. */
-export function gcLtz(
+export async function gcLtz(
   ch: Channel,
   scope: OpScope,
   xShare: BigUint64Array,
@@ -127,7 +130,7 @@ export function gcLtz(
  * Shares of the maximum of every group of `groupSize` consecutive elements (two's complement), e.g.
  * max-pooling windows laid out contiguously. Output length: xShare.length / groupSize.
  */
-export function gcMax(
+export async function gcMax(
   ch: Channel,
   scope: OpScope,
   xShare: BigUint64Array,

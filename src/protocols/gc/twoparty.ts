@@ -324,8 +324,10 @@ export class GcSession {
           }
         writer.pos = tp;
       }
-      // Evaluator inputs: the COT's q are their 0-labels.
+      // Evaluator inputs: the COT's q are their 0-labels. The evaluator sends segment s's OT message
+      // only after it has consumed segment s-2, so flush before waiting for it (no deadlock).
       if (ctx.evalBits > 0) {
+        if (s > 0) await writer.flush();
         const q = await cot.extend(cotScope.child(`${s}`), ctx.evalBits * S);
         let r = 0;
         for (let k = 0; k < owners.length; k++) {
