@@ -14,7 +14,12 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 
 const MAX_DEPTH = 64;
 
+// Anything that needs escaping or a surrogate check; most strings in entries have none.
+// eslint-disable-next-line no-control-regex
+const NEEDS_CARE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
 function serializeString(s: string): string {
+  if (!NEEDS_CARE.test(s)) return '"' + s + '"';
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

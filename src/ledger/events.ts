@@ -316,10 +316,18 @@ export function validateEvent(value: unknown): AuditEvent {
  *   non-negative safe integer.
  */
 export function encodeEntry(index: number, event: unknown): Uint8Array {
+  return encodeValidatedEntry(index, validateEvent(event));
+}
+
+/**
+ * encodeEntry for an event that already passed validateEvent (the append path validates once).
+ * @throws ShareholdError `invalid-argument` if index is not a non-negative safe integer, or the event
+ *   is not canonicalizable.
+ */
+export function encodeValidatedEntry(index: number, event: AuditEvent): Uint8Array {
   if (!Number.isSafeInteger(index) || index < 0)
     throw invalidArgument('entry index must be a non-negative integer');
-  const e = validateEvent(event);
-  return canonicalBytes({ v: ENTRY_VERSION, index, event: e as unknown as JsonValue });
+  return canonicalBytes({ v: ENTRY_VERSION, index, event: event as unknown as JsonValue });
 }
 
 /**

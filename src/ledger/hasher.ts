@@ -2,6 +2,7 @@
  * RFC 9162 (and RFC 6962) Merkle tree hashing with SHA-256 and domain separation:
  * a leaf is H(0x00 ‖ entry), an interior node is H(0x01 ‖ left ‖ right), the empty tree is H().
  */
+import * as nodeCrypto from 'node:crypto';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { invalidArgument } from '../errors.js';
 
@@ -10,6 +11,12 @@ export const HASH_SIZE = 32;
 
 const LEAF_PREFIX = new Uint8Array([0x00]);
 const NODE_PREFIX = new Uint8Array([0x01]);
+
+// One-shot crypto.hash (Node ≥ 20.12) is about twice as fast as createHash for small inputs.
+type OneShot = (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') => Buffer;
+const oneShot = (nodeCrypto as unknown as { hash?: OneShot }).hash;
+const nodeScratch = new Uint8Array(1 + 2 * HASH_SIZE);
+nodeScratch[0] = 0x01;
 
 /** SHA-256 of the concatenation of `parts`. Never throws. */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
@@ -25,7 +32,10 @@ export function emptyRoot(): Uint8Array {
 
 /** Leaf hash H(0x00 ‖ entry) of one log entry (the entry's exact bytes). Never throws. */
 export function hashLeaf(entry: Uint8Array): Uint8Array {
-  return sha256(LEAF_PREFIX, entry);
+  if (!oneShot) return sha256(LEAF_PREFIX, entry);
+  const buf = new Uint8Array(entry.length + 1); // buf[0] = 0x00
+  buf.set(entry, 1);
+  return new Uint8Array(oneShot('sha256', buf, 'buffer'));
 }
 
 /**
@@ -39,7 +49,10 @@ export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
       right: right.length,
     });
   }
-  return sha256(NODE_PREFIX, left, right);
+  if (!oneShot) return sha256(NODE_PREFIX, left, right);
+  nodeScratch.set(left, 1);
+  nodeScratch.set(right, 1 + HASH_SIZE);
+  return new Uint8Array(oneShot('sha256', nodeScratch, 'buffer'));
 }
 
 /** Byte equality (constant time for equal lengths). Never throws. */

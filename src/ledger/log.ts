@@ -7,7 +7,13 @@ import { ShareholdError, invalidArgument } from '../errors.js';
 import { bytesEqual, hashLeaf, toHex } from './hasher.js';
 import { MerkleTree } from './tree.js';
 import { checkpointText, inspectCheckpoint, parseCheckpointText, signCheckpoint } from './checkpoint.js';
-import { decodeEntry, encodeEntry, validateEvent, type AuditEvent, type LedgerEntry } from './events.js';
+import {
+  decodeEntry,
+  encodeValidatedEntry,
+  validateEvent,
+  type AuditEvent,
+  type LedgerEntry,
+} from './events.js';
 import type { NodeIdentity, Roster } from './identity.js';
 import { mergeNotes, parseNote } from './note.js';
 import type { ForkEvidence, LedgerStorage, StoredCheckpoint, StoredEntry } from './store.js';
@@ -233,7 +239,7 @@ export class Ledger {
         for (const g of groups) {
           for (const ev of g.events) {
             const index = base + rows.length;
-            const entry = encodeEntry(index, ev);
+            const entry = encodeValidatedEntry(index, ev);
             rows.push({ index, entry, leafHash: hashLeaf(entry) });
           }
         }
