@@ -15,7 +15,8 @@ import { parseArgs } from 'node:util';
 const HELP = `usage: sharehold bench [--scheme rep3] [--ops mul,ltz,matmul,relu,kernels] [--size N] [--json] [--f 16] [--timeout-ms 30000]
 
 Runs each operation over TLS between 3 separate processes on 127.0.0.1 and prints time, rounds and
-bytes sent per party (the largest over parties). --size overrides the size of every selected op
+bytes sent per party (the largest over parties). Each op runs once untimed (JIT
+warm-up), then --reps times; times are medians, rounds and bytes are per run. --size overrides the size of every selected op
 (for matmul it is the side of the square matrices). Ops: ${REP3_OPS.join(', ')}, kernels.
 Default: mul 10^6, ltz 10^5, matmul 128, relu 10^5, kernels.`;
 
@@ -37,9 +38,9 @@ export interface BenchLine {
   load1: number;
 }
 
-export async function runRep3Bench(ops: string[], sizes: Record<string, number>, f: number, timeoutMs: number): Promise<BenchLine[]> {
+export async function runRep3Bench(ops: string[], sizes: Record<string, number>, f: number, timeoutMs: number, reps = 3): Promise<BenchLine[]> {
   const seed = Buffer.from(randomSeed()).toString('hex');
-  const { results } = await launchLocal({ n: 3, job: 'rep3.bench', params: { ops, sizes, f, seed }, timeoutMs });
+  const { results } = await launchLocal({ n: 3, job: 'rep3.bench', params: { ops, sizes, f, seed, reps }, timeoutMs });
   const perParty = results as unknown as Rep3BenchRow[][];
   const lines: BenchLine[] = [];
   for (let k = 0; k < ops.length; k++) {
@@ -79,7 +80,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
     size: { type: 'string' },
     json: { type: 'boolean', default: false },
     f: { type: 'string', default: '16' },
-    'timeout-ms': { type: 'string', default: '30000' },
+    'timeout-ms': { type: 'string', default: '60000' },
+    reps: { type: 'string', default: '3' },
     help: { type: 'boolean', short: 'h', default: false },
   } });
   if (values.help) {
@@ -101,7 +103,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     sizes[op] = sz;
   }
   const protoOps = ops.filter((o) => o !== 'kernels');
-  const lines = protoOps.length > 0 ? await runRep3Bench(protoOps, sizes, f, timeoutMs) : [];
+  const lines = protoOps.length > 0 ? await runRep3Bench(protoOps, sizes, f, timeoutMs, Number(values.reps)) : [];
   const kernels = ops.includes('kernels') ? benchKernels({ sizes: [128, 256], minSeconds: 0.2, prgBytes: 64 << 20, conv: false }) : [];
   if (values.json) {
     for (const l of lines) console.log(JSON.stringify(l));

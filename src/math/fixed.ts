@@ -100,7 +100,8 @@ export function encode(
 
 /** Decode fixed-point ring elements to floats (exact for |v| < 2^53, correctly rounded beyond). */
 export function decode(v: BigUint64Array, f: number = DEFAULT_FRAC_BITS): Float64Array {
-  checkFracBits(f);
+  // any scale up to 2^63 can be decoded (e.g. an untruncated product has 2f fractional bits)
+  if (!Number.isInteger(f) || f < 0 || f > 63) throw invalidArgument(`fractional bits f=${f} outside 0..63`);
   const out = new Float64Array(v.length);
   const u32 = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
   const inv = 2 ** -f;

@@ -189,6 +189,7 @@ async function benchJob(ctx: PartyContext): Promise<Json> {
   const sizes = (ctx.params.sizes as Record<string, number> | undefined) ?? {};
   const f = (ctx.params.f as number | undefined) ?? 16;
   const seed = Buffer.from((ctx.params.seed as string | undefined) ?? '00'.repeat(16), 'hex');
+  const reps = Math.max(1, (ctx.params.reps as number | undefined) ?? 3);
   const s = await Rep3Session.create(ctx.ch, { f, opRoot: 'bench' });
   const rows: Rep3BenchRow[] = [];
   for (const op of ops) {
@@ -197,33 +198,55 @@ async function benchJob(ctx: PartyContext): Promise<Json> {
     const p = plan(op, size, seed, f);
     const xs: Rep3A[] = [];
     for (const inp of p.inputs) xs.push(await s.input(inp.owner, ctx.me === inp.owner ? inp.data : null, inp.data.length));
-    await barrier(ctx, `${op}-off`);
-    const o0 = snap(ctx.ch.stats);
-    const t0 = performance.now();
-    if (p.triples > 0) await s.preprocessTrunc(p.triples);
-    const offlineSeconds = (performance.now() - t0) / 1000;
-    const o1 = snap(ctx.ch.stats);
-    await barrier(ctx, `${op}-on`);
-    const s0 = snap(ctx.ch.stats);
-    const t1 = performance.now();
-    const out = await p.run(s, xs);
-    const seconds = (performance.now() - t1) / 1000;
-    const s1 = snap(ctx.ch.stats);
-    const opened = await s.reveal(out);
-    const { maxError, tolerance } = p.check(opened!);
-    rows.push({
-      op,
-      size,
-      seconds,
-      rounds: s1.rounds - s0.rounds,
-      bytesSent: s1.bytesSent - s0.bytesSent,
-      offlineSeconds,
-      offlineRounds: o1.rounds - o0.rounds,
-      offlineBytesSent: o1.bytesSent - o0.bytesSent,
-      correct: maxError <= tolerance,
-      maxError,
-      tolerance,
-    });
+    // one untimed warm-up run (JIT), then `reps` timed runs; report medians
+    const online: number[] = [];
+    const offline: number[] = [];
+    let last: {
+      op: string;
+      size: number;
+      rounds: number;
+      bytesSent: number;
+      offlineRounds: number;
+      offlineBytesSent: number;
+      correct: boolean;
+      maxError: number;
+      tolerance: number;
+    } | null = null;
+    for (let rep = 0; rep <= reps; rep++) {
+      await barrier(ctx, `${op}-off-${rep}`);
+      const o0 = snap(ctx.ch.stats);
+      const t0 = performance.now();
+      if (p.triples > 0) await s.preprocessTrunc(p.triples);
+      const offlineSeconds = (performance.now() - t0) / 1000;
+      const o1 = snap(ctx.ch.stats);
+      await barrier(ctx, `${op}-on-${rep}`);
+      const s0 = snap(ctx.ch.stats);
+      const t1 = performance.now();
+      const out = await p.run(s, xs);
+      const seconds = (performance.now() - t1) / 1000;
+      const s1 = snap(ctx.ch.stats);
+      const opened = await s.reveal(out);
+      const { maxError, tolerance } = p.check(opened!);
+      if (rep > 0) {
+        online.push(seconds);
+        offline.push(offlineSeconds);
+      }
+      const correct: boolean = maxError <= tolerance && (last === null || last.correct);
+      last = {
+        op,
+        size,
+        rounds: s1.rounds - s0.rounds,
+        bytesSent: s1.bytesSent - s0.bytesSent,
+        offlineRounds: o1.rounds - o0.rounds,
+        offlineBytesSent: o1.bytesSent - o0.bytesSent,
+        correct,
+        maxError: Math.max(maxError, last === null ? 0 : last.maxError),
+        tolerance,
+      };
+    }
+    const median = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1]!;
+    const seconds = median(online);
+    rows.push({ ...last!, seconds, offlineSeconds: median(offline) });
     ctx.log(`${op} n=${size}: ${seconds.toFixed(4)} s`);
   }
   return rows;
@@ -298,5 +321,23 @@ async function demoJob(ctx: PartyContext): Promise<Json> {
   };
 }
 
+/**
+ * Failure drill for tests: the parties run a multi-round computation (a chain of comparisons) and
+ * party `params.victim` exits abruptly in the middle of it. The survivors must fail with a typed
+ * peer error within the timeout.
+ */
+async function killedJob(ctx: PartyContext): Promise<Json> {
+  const victim = (ctx.params.victim as number | undefined) ?? 2;
+  const s = await Rep3Session.create(ctx.ch, { opRoot: 'kill' });
+  let x = await s.input(0, ctx.me === 0 ? new BigUint64Array(1000).fill(5n) : null, 1000);
+  for (let i = 0; i < 20; i++) {
+    if (i === 3 && ctx.me === victim) process.exit(137);
+    const b = await s.ltz(x);
+    x = { a: R.add(x.a, b.a), b: R.add(x.b, b.b) };
+  }
+  return 'finished';
+}
+
 registerJob('rep3.bench', benchJob);
+registerJob('rep3.killed', killedJob);
 registerJob('rep3.demo', demoJob);

@@ -19,7 +19,7 @@
  * Security: semi-honest, honest majority.
  */
 import { exchange, type OpScope } from '../channel.js';
-import { asBytes, fromBytes } from '../../math/ring.js';
+import { asBytes, fromBytes, shrLogical } from '../../math/ring.js';
 import { wordsPerPlane } from '../../math/bits.js';
 import { ShareholdError, invalidArgument } from '../../errors.js';
 import type { Rep3A, Rep3B } from '../../sharing/replicated/rep3.js';
@@ -76,24 +76,33 @@ export function sliceTriples(t: TruncTriples, start: number, end: number): Trunc
   return { f: t.f, r: s(t.r), rh: s(t.rh), m: s(t.m) };
 }
 
-/** Local finish: shares of y from the opened c and the triple. */
+/**
+ * Local finish: shares of y from the opened c and the triple. With e = msb(c) ⊕ m,
+ * y = (c ≫ f) − 2^(62−f) − ⌊r'/2^f⌋ + 2^(63−f)·(1 − 2·msb(c))·m, since ⌊(c mod 2^63)/2^f⌋ + msb(c)·2^(63−f) = c ≫ f.
+ * Written as simple element passes so V8 keeps every step native.
+ */
 export function finishTrunc(me: number, c: BigUint64Array, t: TruncTriples): Rep3A {
   const n = c.length;
-  const f = BigInt(t.f);
-  const lowMask = (1n << 63n) - 1n;
-  const top = 1n << (63n - f);
-  const bias = 1n << (62n - f);
+  const top = 1n << BigInt(63 - t.f);
+  const negTop = BigInt.asUintN(64, -top);
+  const bias = 1n << BigInt(62 - t.f);
+  const cu = new Uint32Array(c.buffer, c.byteOffset, 2 * n);
+  const coef = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) coef[i] = cu[2 * i + 1]! >>> 31 ? negTop : top;
   const a = new BigUint64Array(n);
   const b = new BigUint64Array(n);
+  const ma = t.m.a;
+  const mb = t.m.b;
+  const ha = t.rh.a;
+  const hb = t.rh.b;
   for (let i = 0; i < n; i++) {
-    const ci = c[i]!;
-    const msbc = ci >> 63n;
-    const pub = ((ci & lowMask) >> f) + msbc * top - bias;
-    const coef = msbc === 0n ? top : -top; // e·2^(63−f) = msb(c)·top + (1 − 2·msb(c))·m·top
-    a[i] = coef * t.m.a[i]! - t.rh.a[i]!;
-    b[i] = coef * t.m.b[i]! - t.rh.b[i]!;
-    if (me === 0) a[i] = a[i]! + pub;
-    else if (me === 2) b[i] = b[i]! + pub;
+    a[i] = coef[i]! * ma[i]! - ha[i]!;
+    b[i] = coef[i]! * mb[i]! - hb[i]!;
+  }
+  if (me === 0 || me === 2) {
+    const pub = shrLogical(c, t.f);
+    const d = me === 0 ? a : b;
+    for (let i = 0; i < n; i++) d[i] = d[i]! + pub[i]! - bias;
   }
   return { a, b };
 }
