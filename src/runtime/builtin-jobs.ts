@@ -1,0 +1,11 @@
+/**
+ * The jobs a party process can run by name. party-main imports this module once; add one import and
+ * one registerJob line per job (names are dotted, by area: `net.*`, `rep3.*`, ...).
+ */
+import { registerJob } from './jobs.js';
+import { netBulk, netPing, netStall } from './net-jobs.js';
+
+registerJob('net.ping', netPing);
+registerJob('net.bulk', netBulk);
+registerJob('net.stall', netStall);
+import './rep3-jobs.js';
