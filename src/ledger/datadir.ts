@@ -177,13 +177,18 @@ export class LedgerNode {
   }
 
   /**
-   * Append events durably, then (if this node is the log) sign a checkpoint and co-sign it as a
-   * witness of its own log.
-   * @throws as Ledger.appendBatch and checkpoint().
+   * Append events durably, then sign a checkpoint and co-sign it as a witness of its own log.
+   * @throws ShareholdError `invalid-argument` if this node is not the log (a replica); as
+   *   Ledger.appendBatch and checkpoint().
    */
   async append(events: readonly AuditEvent[]): Promise<AppendResult[]> {
+    if (!this.isLog) {
+      throw invalidArgument(
+        `${this.identity.name} keeps a replica of ${this.roster.origin}; only ${this.roster.log} appends (replicas use cosign --from)`,
+      );
+    }
     const r = await this.ledger.appendBatch(events);
-    if (this.isLog) await this.checkpoint();
+    await this.checkpoint();
     return r;
   }
 

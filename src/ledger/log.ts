@@ -6,7 +6,13 @@
 import { ShareholdError, invalidArgument } from '../errors.js';
 import { bytesEqual, hashLeaf, toHex } from './hasher.js';
 import { MerkleTree } from './tree.js';
-import { checkpointText, inspectCheckpoint, parseCheckpointText, signCheckpoint } from './checkpoint.js';
+import {
+  checkpointText,
+  inspectCheckpoint,
+  parseCheckpointText,
+  signCheckpoint,
+  type Checkpoint,
+} from './checkpoint.js';
 import {
   decodeEntry,
   encodeValidatedEntry,
@@ -90,7 +96,19 @@ export function checkStoredCheckpoints(
 ): void {
   let good = 0;
   for (const cp of cps) {
-    const parsed = parseCheckpointText(parseNote(cp.note).text);
+    let parsed: Checkpoint;
+    try {
+      parsed = parseCheckpointText(parseNote(cp.note).text);
+    } catch (e) {
+      throw new ShareholdError(
+        'ledger-corrupt',
+        `stored checkpoint of size ${cp.size} is malformed: ${String(e)}`,
+        {
+          index: Math.min(good, tree.size),
+          checkpointSize: cp.size,
+        },
+      );
+    }
     if (parsed.origin !== origin || parsed.size !== cp.size || !bytesEqual(parsed.root, cp.root)) {
       throw new ShareholdError(
         'ledger-corrupt',
@@ -265,11 +283,13 @@ export class Ledger {
 
   /**
    * Append entries received from the log as raw canonical bytes (a replica catching up), only if
-   * the result has the root `expectedRoot`.
+   * the result has the root `expectedRoot`. Not to be mixed with concurrent appends.
    * @throws ShareholdError `ledger-corrupt` (details.index) if an entry is malformed, `proof-invalid`
-   *   if the resulting root differs (nothing written).
+   *   if the resulting root differs (nothing written), `invalid-argument` if appends are pending.
    */
   async replicate(entries: readonly Uint8Array[], expectedRoot: Uint8Array): Promise<void> {
+    if (this.#flushing || this.#queue.length > 0)
+      throw invalidArgument('replicate while appends are pending');
     const base = this.size;
     const rows: StoredEntry[] = entries.map((entry, i) => {
       decodeEntry(entry, base + i);

@@ -96,6 +96,11 @@ void test('CLI: init, append, 2-of-3 cosigning, export, verify, prove, receipts'
     ok('cosign', '--data-dir', d('c'), '--from', d('a'), '--out', d('note-c'));
     assert.match(ok('add-checkpoint', '--data-dir', d('a'), '--note', d('note-c')), /3\/2/);
 
+    // a replica never appends on its own
+    const replicaAppend = cli('append', '--data-dir', d('b'), '--event', d('one.json'));
+    assert.equal(replicaAppend.code, 1);
+    assert.match(replicaAppend.err, /only node-a appends/);
+
     // usage errors
     assert.equal(cli('frobnicate').code, 2);
     assert.equal(cli('init', '--data-dir', d('x')).code, 2);
