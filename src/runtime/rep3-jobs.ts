@@ -72,6 +72,8 @@ interface OpPlan {
   inputs: { owner: number; data: BigUint64Array }[];
   /** Truncation triples needed (offline). */
   triples: number;
+  /** daBits needed (offline). */
+  dabits?: number;
   run: (s: Rep3Session, xs: Rep3A[]) => Promise<Rep3A>;
   /** Check the opened result; returns max error and tolerance. */
   check: (opened: BigUint64Array) => { maxError: number; tolerance: number };
@@ -108,7 +110,13 @@ function plan(op: string, size: number, seed: Uint8Array, f: number): OpPlan {
       }
       const run: OpPlan['run'] =
         op === 'ltz' ? (s, [a]) => s.ltz(a!) : op === 'relu' ? async (s, [a]) => (await s.relu(a!)).y : (s, [a, b]) => s.eq(a!, b!);
-      return { inputs: [{ owner: 0, data: x }, ...(op === 'eq' ? [{ owner: 1, data: y }] : [])], triples: 0, run, check: exact(expected) };
+      return {
+        inputs: [{ owner: 0, data: x }, ...(op === 'eq' ? [{ owner: 1, data: y }] : [])],
+        triples: 0,
+        dabits: op === 'eq' ? 2 * size : size,
+        run,
+        check: exact(expected),
+      };
     }
     case 'a2b':
     case 'b2a': {
@@ -175,7 +183,15 @@ function plan(op: string, size: number, seed: Uint8Array, f: number): OpPlan {
         for (let c = 1; c < cols; c++) if (xs[r * cols + c]! > m) m = xs[r * cols + c]!;
         expected[r] = BigInt.asUintN(64, m);
       }
-      return { inputs: [{ owner: 0, data: x }], triples: 0, run: async (s, [a]) => (await s.maxArgmax(a!, rows, cols)).max, check: exact(expected) };
+      let dabits = 0;
+      for (let w = cols; w > 1; w = (w >>> 1) + (w & 1)) dabits += Math.ceil((rows * (w >>> 1)) / 32) * 32;
+      return {
+        inputs: [{ owner: 0, data: x }],
+        triples: 0,
+        dabits,
+        run: async (s, [a]) => (await s.maxArgmax(a!, rows, cols)).max,
+        check: exact(expected),
+      };
     }
     default:
       throw new ShareholdError('invalid-argument', `unknown rep3 op ${JSON.stringify(op)}`);
@@ -217,6 +233,7 @@ async function benchJob(ctx: PartyContext): Promise<Json> {
       const o0 = snap(ctx.ch.stats);
       const t0 = performance.now();
       if (p.triples > 0) await s.preprocessTrunc(p.triples);
+      if (p.dabits) await s.preprocessDaBits(p.dabits);
       const offlineSeconds = (performance.now() - t0) / 1000;
       const o1 = snap(ctx.ch.stats);
       await barrier(ctx, `${op}-on-${rep}`);

@@ -36,8 +36,10 @@ void test('every rep3 operation family over TLS between processes matches plaint
   assert.ok(byOp.mul!.bytesSent >= 8 * 5000 && byOp.mul!.bytesSent < 8 * 5000 * 1.01);
   assert.equal(byOp.matmul!.rounds, 1);
   assert.ok(byOp.matmul!.bytesSent >= 16 * 24 * 24 && byOp.matmul!.bytesSent < 16 * 24 * 24 * 1.05 + 200);
-  assert.equal(byOp.ltz!.rounds, 10);
-  assert.equal(byOp.relu!.rounds, 11);
+  assert.equal(byOp.ltz!.rounds, 9);
+  assert.equal(byOp.relu!.rounds, 10);
+  // the masked-bit opening of the injection costs 1/8 byte per element on top of the binary circuit
+  assert.ok(byOp.ltz!.bytesSent < 40 * 3000);
 });
 
 void test('a party killed mid-computation makes the others fail with a peer error within the timeout', async () => {

@@ -17,7 +17,7 @@ import * as R from '../../math/ring.js';
 import type { OpScope } from '../channel.js';
 import { invalidArgument } from '../../errors.js';
 import type { Rep3A, Rep3B } from '../../sharing/replicated/rep3.js';
-import { componentA, type Rep3Ctx } from './context.js';
+import { componentA, randomB, type Rep3Ctx } from './context.js';
 import { andPlanes, prefixCarries, xorPlane, type Plane } from './adder.js';
 import { revealB } from './reveal.js';
 import { mulA, reshare } from './mul.js';
@@ -132,4 +132,75 @@ function bitsToRing(plane: Uint32Array, n: number): BigUint64Array {
   const o = new BigUint64Array(n);
   for (let i = 0; i < n; i++) o[i] = (plane[i >>> 5]! >>> (i & 31)) & 1 ? 1n : 0n;
   return o;
+}
+
+/** daBits: random bits r shared both in binary ([r]^B, one plane) and arithmetic ([r]^A) [EGKRS20]. */
+export interface DaBits {
+  readonly bin: Rep3B;
+  readonly arith: Rep3A;
+}
+
+/**
+ * Offline: n daBits. r = r_0 ⊕ r_1 ⊕ r_2 comes from PRSS (free, no party knows it); its arithmetic
+ * sharing comes from `bitInject` (2 rounds, 16 B per bit per party).
+ */
+export async function genDaBits(ctx: Rep3Ctx, scope: OpScope, n: number): Promise<DaBits> {
+  const W = wordsPerPlane(n);
+  const bin = randomB(ctx, scope.id, n, 1, W, 'dabit');
+  const mask = lastMask(n);
+  bin.a[W - 1]! &= mask;
+  bin.b[W - 1]! &= mask;
+  const arith = await bitInject(ctx, scope.child('inj'), bin);
+  return { bin, arith };
+}
+
+function lastMask(n: number): number {
+  const r = n & 31;
+  return r === 0 ? 0xffffffff : ((1 << r) - 1) >>> 0;
+}
+
+/**
+ * Online bit injection with a daBit: open c = b ⊕ r (1 round, 1 bit per element per party), then
+ * [b]^A = c + [r]^A − 2c·[r]^A locally.
+ */
+export async function bitInjectDa(ctx: Rep3Ctx, scope: OpScope, bit: Rep3B, da: DaBits): Promise<Rep3A> {
+  if (bit.w !== 1 || da.bin.n < bit.n) throw invalidArgument('bitInjectDa: one plane and enough daBits required');
+  const n = bit.n;
+  const W = wordsPerPlane(n);
+  const masked: Rep3B = { n, w: 1, a: new Uint32Array(W), b: new Uint32Array(W) };
+  for (let i = 0; i < W; i++) {
+    masked.a[i] = bit.a[i]! ^ da.bin.a[i]!;
+    masked.b[i] = bit.b[i]! ^ da.bin.b[i]!;
+  }
+  const c = await revealB(ctx, scope, masked);
+  const a = new BigUint64Array(n);
+  const b = new BigUint64Array(n);
+  const ra = da.arith.a;
+  const rb = da.arith.b;
+  for (let i = 0; i < n; i++) {
+    if ((c![i >>> 5]! >>> (i & 31)) & 1) {
+      a[i] = -ra[i]!;
+      b[i] = -rb[i]!;
+    } else {
+      a[i] = ra[i]!;
+      b[i] = rb[i]!;
+    }
+  }
+  // where c = 1: 1 − r, the public 1 on component 0
+  const one = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) one[i] = (c![i >>> 5]! >>> (i & 31)) & 1 ? 1n : 0n;
+  if (ctx.me === 0) for (let i = 0; i < n; i++) a[i] = a[i]! + one[i]!;
+  if (ctx.me === 2) for (let i = 0; i < n; i++) b[i] = b[i]! + one[i]!;
+  return { a, b };
+}
+
+/** daBits [start, end) of a batch; binary planes must start on a word boundary (start % 32 === 0). */
+export function sliceDaBits(d: DaBits, start: number, end: number): DaBits {
+  if (start % 32 !== 0) throw invalidArgument('daBit slices start on a multiple of 32');
+  const w0 = start >>> 5;
+  const w1 = wordsPerPlane(end);
+  return {
+    bin: { n: end - start, w: 1, a: d.bin.a.subarray(w0, w1), b: d.bin.b.subarray(w0, w1) },
+    arith: { a: d.arith.a.subarray(start, end), b: d.arith.b.subarray(start, end) },
+  };
 }

@@ -1,7 +1,7 @@
 /**
  * Maximum and argmax along the last axis of a row-major [rows × cols] secret matrix, by a tournament:
- * ⌈log2 cols⌉ levels, each one batched comparison (10 rounds) and one batched multiplexer
- * multiplication (1 round) over every row and pair at once. Bytes per level ≈ (47 + 16)·rows·⌊cols/2⌋.
+ * ⌈log2 cols⌉ levels, each one batched comparison (9 rounds with daBits) and one batched multiplexer
+ * multiplication (1 round) over every row and pair at once. Bytes per level ≈ (31 + 16)·rows·⌊cols/2⌋.
  * The index travels through the same multiplexer, so argmax costs no extra round.
  * Ties resolve to the lowest index. Security: semi-honest, honest majority.
  */
@@ -11,8 +11,9 @@ import { concatA, publicA, sliceA, subA, addA } from '../../sharing/replicated/r
 import { fromInts } from '../../math/fixed.js';
 import { invalidArgument } from '../../errors.js';
 import type { Rep3Ctx } from './context.js';
-import { ltz } from './compare.js';
+import { ltz, type DaBitSource } from './compare.js';
 import { mulA } from './mul.js';
+import { sliceDaBits } from './b2a.js';
 
 function gather(x: Rep3A, idx: Int32Array): Rep3A {
   const a = new BigUint64Array(idx.length);
@@ -31,10 +32,21 @@ export async function maxArgmax(
   x: Rep3A,
   rows: number,
   cols: number,
+  da: DaBitSource = null,
 ): Promise<{ max: Rep3A; argmax: Rep3A }> {
   if (x.a.length !== rows * cols || cols < 1) throw invalidArgument(`max: ${x.a.length} elements is not ${rows}x${cols}`);
   const idxPlain = new Array<number>(rows * cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) idxPlain[r * cols + c] = c;
+  // reserve every level's daBits now (synchronously, in program order), 32-aligned per level
+  const levelSizes: number[] = [];
+  for (let w = cols; w > 1; w = (w >>> 1) + (w & 1)) levelSizes.push(rows * (w >>> 1));
+  const offsets: number[] = [];
+  let total = 0;
+  for (const m of levelSizes) {
+    offsets.push(total);
+    total += Math.ceil(m / 32) * 32;
+  }
+  const pool = da && total > 0 ? da(total) : null;
   let val = x;
   let idx = publicA(ctx.me, fromInts(idxPlain));
   let width = cols;
@@ -54,7 +66,9 @@ export async function maxArgmax(
     const ih = gather(idx, hi);
     const s = scope.child(`lvl${level++}`);
     // b = [vl < vh]; winner = lo + b·(hi − lo), for value and index in one multiplication
-    const b = await ltz(ctx, s.child('cmp'), subA(vl, vh));
+    const off = offsets[level - 1]!;
+    const levelDa: DaBitSource = pool ? async (m) => sliceDaBits(await pool, off, off + m) : null;
+    const b = await ltz(ctx, s.child('cmp'), subA(vl, vh), levelDa);
     const m = rows * half;
     const prod = await mulA(ctx, s.child('mux'), concatA([b, b]), concatA([subA(vh, vl), subA(ih, il)]));
     const nv = addA(vl, sliceA(prod, 0, m));

@@ -10,7 +10,7 @@ import { inputA, revealA, revealB } from './reveal.js';
 import { mulA, matmulA } from './mul.js';
 import { genTruncTriples, sliceTriples, trunc, mulTrunc, matmulTrunc, type TruncTriples } from './trunc.js';
 import { a2b } from './a2b.js';
-import { b2a, bitInject } from './b2a.js';
+import { b2a, bitInject, genDaBits, sliceDaBits, type DaBits } from './b2a.js';
 import { ltz, lt, eq, relu, drelu } from './compare.js';
 import { maxArgmax } from './max.js';
 
@@ -21,12 +21,48 @@ export interface Rep3SessionOptions {
   readonly opRoot?: string;
 }
 
+/**
+ * A pool of preprocessed material. `take` reserves its slice synchronously, so operations issued in
+ * the same program order at every party consume the same material even when they run concurrently.
+ * A batch that cannot serve a request is replaced by a fresh one (its tail is dropped).
+ */
+class Pool<T> {
+  #batch: Promise<T> | null = null;
+  #size = 0;
+  #used = 0;
+  generated = 0;
+  constructor(
+    private readonly gen: (n: number) => Promise<T>,
+    private readonly slice: (t: T, start: number, end: number) => T,
+    private readonly align: number,
+    private readonly minBatch: number,
+  ) {}
+  #refill(n: number): void {
+    const size = Math.max(n, this.minBatch);
+    this.#batch = this.gen(size);
+    this.#size = size;
+    this.#used = 0;
+    this.generated += size;
+  }
+  /** Make sure n unused items are ready (the offline phase). */
+  async ensure(n: number): Promise<void> {
+    if (!this.#batch || this.#size - this.#used < n) this.#refill(n);
+    await this.#batch;
+  }
+  take(n: number): Promise<T> {
+    if (!this.#batch || this.#size - this.#used < n) this.#refill(n);
+    const start = this.#used;
+    this.#used += Math.ceil(n / this.align) * this.align;
+    return this.#batch!.then((t) => this.slice(t, start, start + n));
+  }
+}
+
 export class Rep3Session {
   readonly f: number;
-  #pool: TruncTriples | null = null;
-  #poolUsed = 0;
-  /** Truncation triples generated so far (offline work), for reporting. */
-  triplesGenerated = 0;
+  readonly #triples: Pool<TruncTriples>;
+  readonly #da: Pool<DaBits>;
+  /** Where comparisons get their daBits: the session's pool (refilled on demand). */
+  readonly daSource = (n: number): Promise<DaBits> => this.#da.take(n);
 
   private constructor(
     readonly ctx: Rep3Ctx,
@@ -34,6 +70,21 @@ export class Rep3Session {
     f: number,
   ) {
     this.f = f;
+    this.#triples = new Pool(
+      (n) => genTruncTriples(this.ctx, this.op('prep'), n, this.f),
+      (t, a, b) => sliceTriples(t, a, b),
+      1,
+      1,
+    );
+    this.#da = new Pool((n) => genDaBits(this.ctx, this.op('prepda'), n), sliceDaBits, 32, 1024);
+  }
+
+  /** Truncation triples and daBits generated so far (offline work), for reporting. */
+  get triplesGenerated(): number {
+    return this.#triples.generated;
+  }
+  get daBitsGenerated(): number {
+    return this.#da.generated;
   }
 
   static async create(ch: Channel, opts: Rep3SessionOptions = {}): Promise<Rep3Session> {
@@ -52,35 +103,20 @@ export class Rep3Session {
     return this.scope.child(label);
   }
 
-  // ---- preprocessing ----------------------------------------------------------------------------
+  // ---- preprocessing (offline phase) ------------------------------------------------------------
 
-  /** Offline phase: make sure at least n unused truncation triples are in the pool. */
-  async preprocessTrunc(n: number): Promise<void> {
-    const left = this.#pool ? this.#pool.r.a.length - this.#poolUsed : 0;
-    if (left >= n) return;
-    const fresh = await genTruncTriples(this.ctx, this.op('prep'), n - left, this.f);
-    this.triplesGenerated += n - left;
-    if (this.#pool && left > 0) {
-      const old = sliceTriples(this.#pool, this.#poolUsed, this.#pool.r.a.length);
-      const cat = (x: Rep3A, y: Rep3A): Rep3A => {
-        const a = new BigUint64Array(x.a.length + y.a.length);
-        const b = new BigUint64Array(a.length);
-        a.set(x.a);
-        a.set(y.a, x.a.length);
-        b.set(x.b);
-        b.set(y.b, x.b.length);
-        return { a, b };
-      };
-      this.#pool = { f: this.f, r: cat(old.r, fresh.r), rh: cat(old.rh, fresh.rh), m: cat(old.m, fresh.m) };
-    } else this.#pool = fresh;
-    this.#poolUsed = 0;
+  /** Make sure at least n unused truncation triples are ready. */
+  preprocessTrunc(n: number): Promise<void> {
+    return this.#triples.ensure(n);
   }
 
-  private async takeTriples(n: number): Promise<TruncTriples> {
-    await this.preprocessTrunc(n);
-    const t = sliceTriples(this.#pool!, this.#poolUsed, this.#poolUsed + n);
-    this.#poolUsed += n;
-    return t;
+  /** Make sure at least n unused daBits are ready (a comparison uses one per element). */
+  preprocessDaBits(n: number): Promise<void> {
+    return this.#da.ensure(n);
+  }
+
+  private takeTriples(n: number): Promise<TruncTriples> {
+    return this.#triples.take(n);
   }
 
   // ---- sharing ----------------------------------------------------------------------------------
@@ -107,18 +143,21 @@ export class Rep3Session {
     return matmulA(this.ctx, this.op('matmul'), x, y, m, k, n);
   }
   async trunc(x: Rep3A): Promise<Rep3A> {
+    const scope = this.op('trunc');
     const t = await this.takeTriples(x.a.length);
-    return trunc(this.ctx, this.op('trunc'), x, t);
+    return trunc(this.ctx, scope, x, t);
   }
   /** Fixed-point product (truncated), one online round. */
   async mulFixed(x: Rep3A, y: Rep3A): Promise<Rep3A> {
+    const scope = this.op('mulf');
     const t = await this.takeTriples(x.a.length);
-    return mulTrunc(this.ctx, this.op('mulf'), x, y, t);
+    return mulTrunc(this.ctx, scope, x, y, t);
   }
   /** Fixed-point matrix product (truncated), one online round. */
   async matmulFixed(x: Rep3A, y: Rep3A, m: number, k: number, n: number): Promise<Rep3A> {
+    const scope = this.op('matmulf');
     const t = await this.takeTriples(m * n);
-    return matmulTrunc(this.ctx, this.op('matmulf'), x, y, m, k, n, t);
+    return matmulTrunc(this.ctx, scope, x, y, m, k, n, t);
   }
 
   // ---- conversions and comparisons --------------------------------------------------------------
@@ -133,21 +172,21 @@ export class Rep3Session {
     return bitInject(this.ctx, this.op('inj'), x);
   }
   ltz(x: Rep3A): Promise<Rep3A> {
-    return ltz(this.ctx, this.op('ltz'), x);
+    return ltz(this.ctx, this.op('ltz'), x, this.daSource);
   }
   lt(x: Rep3A, y: Rep3A): Promise<Rep3A> {
-    return lt(this.ctx, this.op('lt'), x, y);
+    return lt(this.ctx, this.op('lt'), x, y, this.daSource);
   }
   eq(x: Rep3A, y: Rep3A): Promise<Rep3A> {
-    return eq(this.ctx, this.op('eq'), x, y);
+    return eq(this.ctx, this.op('eq'), x, y, this.daSource);
   }
   relu(x: Rep3A): Promise<{ y: Rep3A; d: Rep3A }> {
-    return relu(this.ctx, this.op('relu'), x);
+    return relu(this.ctx, this.op('relu'), x, this.daSource);
   }
   drelu(x: Rep3A): Promise<Rep3A> {
-    return drelu(this.ctx, this.op('drelu'), x);
+    return drelu(this.ctx, this.op('drelu'), x, this.daSource);
   }
   maxArgmax(x: Rep3A, rows: number, cols: number): Promise<{ max: Rep3A; argmax: Rep3A }> {
-    return maxArgmax(this.ctx, this.op('max'), x, rows, cols);
+    return maxArgmax(this.ctx, this.op('max'), x, rows, cols, this.daSource);
   }
 }
