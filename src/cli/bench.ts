@@ -38,9 +38,20 @@ export interface BenchLine {
   load1: number;
 }
 
-export async function runRep3Bench(ops: string[], sizes: Record<string, number>, f: number, timeoutMs: number, reps = 3): Promise<BenchLine[]> {
+export async function runRep3Bench(
+  ops: string[],
+  sizes: Record<string, number>,
+  f: number,
+  timeoutMs: number,
+  reps = 3,
+): Promise<BenchLine[]> {
   const seed = Buffer.from(randomSeed()).toString('hex');
-  const { results } = await launchLocal({ n: 3, job: 'rep3.bench', params: { ops, sizes, f, seed, reps }, timeoutMs });
+  const { results } = await launchLocal({
+    n: 3,
+    job: 'rep3.bench',
+    params: { ops, sizes, f, seed, reps },
+    timeoutMs,
+  });
   const perParty = results as unknown as Rep3BenchRow[][];
   const lines: BenchLine[] = [];
   for (let k = 0; k < ops.length; k++) {
@@ -74,55 +85,120 @@ function fmtBytes(b: number): string {
 }
 
 export async function benchCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: {
-    scheme: { type: 'string', default: 'rep3' },
-    ops: { type: 'string' },
-    size: { type: 'string' },
-    json: { type: 'boolean', default: false },
-    f: { type: 'string', default: '16' },
-    'timeout-ms': { type: 'string', default: '60000' },
-    reps: { type: 'string', default: '3' },
-    help: { type: 'boolean', short: 'h', default: false },
-  } });
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      scheme: { type: 'string', default: 'rep3' },
+      ops: { type: 'string' },
+      size: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      f: { type: 'string', default: '16' },
+      'timeout-ms': { type: 'string', default: '60000' },
+      reps: { type: 'string', default: '3' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
   if (values.help) {
     console.log(HELP);
     return 0;
   }
   if (values.scheme !== 'rep3')
-    throw new ShareholdError('invalid-argument', `scheme ${JSON.stringify(values.scheme)} is not available yet (available: rep3)`);
-  const ops = (values.ops ?? 'mul,ltz,matmul,relu,kernels').split(',').map((s) => s.trim()).filter(Boolean);
+    throw new ShareholdError(
+      'invalid-argument',
+      `scheme ${JSON.stringify(values.scheme)} is not available yet (available: rep3)`,
+    );
+  const ops = (values.ops ?? 'mul,ltz,matmul,relu,kernels')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const op of ops)
-    if (op !== 'kernels' && !REP3_OPS.includes(op)) throw new ShareholdError('invalid-argument', `unknown op ${JSON.stringify(op)}; ops: ${REP3_OPS.join(', ')}, kernels`);
+    if (op !== 'kernels' && !REP3_OPS.includes(op))
+      throw new ShareholdError(
+        'invalid-argument',
+        `unknown op ${JSON.stringify(op)}; ops: ${REP3_OPS.join(', ')}, kernels`,
+      );
   const f = Number(values.f);
   const timeoutMs = Number(values['timeout-ms']);
   const sizes: Record<string, number> = {};
   for (const op of ops) {
     if (op === 'kernels') continue;
     const sz = values.size !== undefined ? Number(values.size) : DEFAULT_SIZES[op]!;
-    if (!Number.isInteger(sz) || sz < 1) throw new ShareholdError('invalid-argument', `--size must be a positive integer`);
+    if (!Number.isInteger(sz) || sz < 1)
+      throw new ShareholdError('invalid-argument', `--size must be a positive integer`);
     sizes[op] = sz;
   }
   const protoOps = ops.filter((o) => o !== 'kernels');
-  const lines = protoOps.length > 0 ? await runRep3Bench(protoOps, sizes, f, timeoutMs, Number(values.reps)) : [];
-  const kernels = ops.includes('kernels') ? benchKernels({ sizes: [128, 256], minSeconds: 0.2, prgBytes: 64 << 20, conv: false }) : [];
+  const lines =
+    protoOps.length > 0 ? await runRep3Bench(protoOps, sizes, f, timeoutMs, Number(values.reps)) : [];
+  const kernels = ops.includes('kernels')
+    ? benchKernels({ sizes: [128, 256], minSeconds: 0.2, prgBytes: 64 << 20, conv: false })
+    : [];
   if (values.json) {
     for (const l of lines) console.log(JSON.stringify(l));
     for (const k of kernels)
       console.log(
-        JSON.stringify({ scheme: 'local', op: `kernel.${k.name}`, size: k.size, parties: 1, seconds: k.seconds, rounds: 0, bytesSentPerParty: 0, transport: 'none', correct: true, backend: k.backend, gmacsPerSec: k.gmacsPerSec ?? null, gbPerSec: k.gbPerSec ?? null }),
+        JSON.stringify({
+          scheme: 'local',
+          op: `kernel.${k.name}`,
+          size: k.size,
+          parties: 1,
+          seconds: k.seconds,
+          rounds: 0,
+          bytesSentPerParty: 0,
+          transport: 'none',
+          correct: true,
+          backend: k.backend,
+          gmacsPerSec: k.gmacsPerSec ?? null,
+          gbPerSec: k.gbPerSec ?? null,
+        }),
       );
   } else {
     const cpu = cpus()[0]?.model ?? 'unknown cpu';
-    console.log(`sharehold bench — ${cpus().length} cores (${cpu}), load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-    console.log('3 parties, separate processes, TLS 1.3 on 127.0.0.1; bytes = sent per party (max over parties)\n');
-    const head = ['op', 'size', 'online s', 'rounds', 'bytes/party', 'offline s', 'off rounds', 'off bytes/party', 'correct'];
-    const rows = lines.map((l) => [l.op, String(l.size), l.seconds.toFixed(4), String(l.rounds), fmtBytes(l.bytesSentPerParty), l.offlineSeconds.toFixed(3), String(l.offlineRounds), fmtBytes(l.offlineBytesSentPerParty), l.correct ? 'yes' : `NO (err ${l.maxError})`]);
+    console.log(
+      `sharehold bench — ${cpus().length} cores (${cpu}), load ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
+    );
+    console.log(
+      '3 parties, separate processes, TLS 1.3 on 127.0.0.1; bytes = sent per party (max over parties)\n',
+    );
+    const head = [
+      'op',
+      'size',
+      'online s',
+      'rounds',
+      'bytes/party',
+      'offline s',
+      'off rounds',
+      'off bytes/party',
+      'correct',
+    ];
+    const rows = lines.map((l) => [
+      l.op,
+      String(l.size),
+      l.seconds.toFixed(4),
+      String(l.rounds),
+      fmtBytes(l.bytesSentPerParty),
+      l.offlineSeconds.toFixed(3),
+      String(l.offlineRounds),
+      fmtBytes(l.offlineBytesSentPerParty),
+      l.correct ? 'yes' : `NO (err ${l.maxError})`,
+    ]);
     printTable(head, rows);
     if (kernels.length > 0) {
       console.log('\nkernels (this process)');
       printTable(
         ['kernel', 'backend', 'size', 'seconds', 'rate'],
-        kernels.map((k) => [k.name, k.backend, k.size, k.seconds.toFixed(5), k.gmacsPerSec !== undefined ? `${k.gmacsPerSec.toFixed(2)} G mul-add/s` : `${(k.gbPerSec ?? 0).toFixed(2)} GB/s`]),
+        kernels.map((k) => [
+          k.name,
+          k.backend,
+          k.size,
+          k.seconds.toFixed(5),
+          k.gmacsPerSec !== undefined
+            ? `${k.gmacsPerSec.toFixed(2)} G mul-add/s`
+            : `${(k.gbPerSec ?? 0).toFixed(2)} GB/s`,
+        ]),
       );
     }
   }

@@ -48,7 +48,12 @@ function snap(s: ChannelStats): ChannelStats {
 async function barrier(ctx: PartyContext, label: string): Promise<void> {
   const peers = [...Array(ctx.n).keys()].filter((p) => p !== ctx.me);
   const one = new Uint8Array(1);
-  await exchange(ctx.ch, `bench/barrier/${label}`, peers.map((p) => [p, one] as const), peers);
+  await exchange(
+    ctx.ch,
+    `bench/barrier/${label}`,
+    peers.map((p) => [p, one] as const),
+    peers,
+  );
 }
 
 /** Signed fixed-point values in (−bound, bound). */
@@ -93,7 +98,15 @@ function plan(op: string, size: number, seed: Uint8Array, f: number): OpPlan {
     case 'mul': {
       const x = prg.ring(size);
       const y = prg.ring(size);
-      return { inputs: [{ owner: 0, data: x }, { owner: 1, data: y }], triples: 0, run: (s, [a, b]) => s.mul(a!, b!), check: exact(R.mul(x, y)) };
+      return {
+        inputs: [
+          { owner: 0, data: x },
+          { owner: 1, data: y },
+        ],
+        triples: 0,
+        run: (s, [a, b]) => s.mul(a!, b!),
+        check: exact(R.mul(x, y)),
+      };
     }
     case 'ltz':
     case 'relu':
@@ -106,10 +119,15 @@ function plan(op: string, size: number, seed: Uint8Array, f: number): OpPlan {
       const expected = new BigUint64Array(size);
       for (let i = 0; i < size; i++) {
         const v = xs[i]!;
-        expected[i] = op === 'ltz' ? (v < 0n ? 1n : 0n) : op === 'relu' ? (v > 0n ? x[i]! : 0n) : v === ys[i]! ? 1n : 0n;
+        expected[i] =
+          op === 'ltz' ? (v < 0n ? 1n : 0n) : op === 'relu' ? (v > 0n ? x[i]! : 0n) : v === ys[i]! ? 1n : 0n;
       }
       const run: OpPlan['run'] =
-        op === 'ltz' ? (s, [a]) => s.ltz(a!) : op === 'relu' ? async (s, [a]) => (await s.relu(a!)).y : (s, [a, b]) => s.eq(a!, b!);
+        op === 'ltz'
+          ? (s, [a]) => s.ltz(a!)
+          : op === 'relu'
+            ? async (s, [a]) => (await s.relu(a!)).y
+            : (s, [a, b]) => s.eq(a!, b!);
       return {
         inputs: [{ owner: 0, data: x }, ...(op === 'eq' ? [{ owner: 1, data: y }] : [])],
         triples: 0,
@@ -136,7 +154,10 @@ function plan(op: string, size: number, seed: Uint8Array, f: number): OpPlan {
       const y = encode(yf, f);
       const ulp = 2 ** -f;
       return {
-        inputs: [{ owner: 0, data: op === 'trunc' ? R.shl(x, f) : x }, ...(op === 'mulfixed' ? [{ owner: 1, data: y }] : [])],
+        inputs: [
+          { owner: 0, data: op === 'trunc' ? R.shl(x, f) : x },
+          ...(op === 'mulfixed' ? [{ owner: 1, data: y }] : []),
+        ],
         triples: size,
         run: (s, [a, b]) => (op === 'trunc' ? s.trunc(a!) : s.mulFixed(a!, b!)),
         check: (o) => {
@@ -158,7 +179,10 @@ function plan(op: string, size: number, seed: Uint8Array, f: number): OpPlan {
       const b = encode(bf, f);
       const ulp = 2 ** -f;
       return {
-        inputs: [{ owner: 0, data: a }, { owner: 1, data: b }],
+        inputs: [
+          { owner: 0, data: a },
+          { owner: 1, data: b },
+        ],
         triples: n * n,
         run: (s, [x, y]) => s.matmulFixed(x!, y!, n, n, n),
         check: (o) => {
@@ -210,10 +234,12 @@ async function benchJob(ctx: PartyContext): Promise<Json> {
   const rows: Rep3BenchRow[] = [];
   for (const op of ops) {
     const size = sizes[op] ?? DEFAULT_SIZES[op];
-    if (size === undefined) throw new ShareholdError('invalid-argument', `unknown rep3 op ${JSON.stringify(op)}`);
+    if (size === undefined)
+      throw new ShareholdError('invalid-argument', `unknown rep3 op ${JSON.stringify(op)}`);
     const p = plan(op, size, seed, f);
     const xs: Rep3A[] = [];
-    for (const inp of p.inputs) xs.push(await s.input(inp.owner, ctx.me === inp.owner ? inp.data : null, inp.data.length));
+    for (const inp of p.inputs)
+      xs.push(await s.input(inp.owner, ctx.me === inp.owner ? inp.data : null, inp.data.length));
     // one untimed warm-up run (JIT), then `reps` timed runs; report medians
     const online: number[] = [];
     const offline: number[] = [];
@@ -280,10 +306,16 @@ async function demoJob(ctx: PartyContext): Promise<Json> {
   const threshold = (ctx.params.threshold as number | undefined) ?? 140;
   const s = await Rep3Session.create(ctx.ch, { f, opRoot: 'demo' });
   // each party's private data, generated locally (never leaves the party in the clear)
-  const prg = new Prg(deriveSeed(Buffer.from(((ctx.params.seed as string | undefined) ?? '01'.repeat(16)), 'hex'), `party${ctx.me}`));
+  const prg = new Prg(
+    deriveSeed(
+      Buffer.from((ctx.params.seed as string | undefined) ?? '01'.repeat(16), 'hex'),
+      `party${ctx.me}`,
+    ),
+  );
   const mine = testFloats(prg, n, 30).map((v, i) => 120 + v + ctx.me * 5 + (i % 10 === 0 ? 25 : 0));
   const shares: Rep3A[] = [];
-  for (let owner = 0; owner < 3; owner++) shares.push(await s.input(owner, owner === ctx.me ? encode(mine, f) : null, n));
+  for (let owner = 0; owner < 3; owner++)
+    shares.push(await s.input(owner, owner === ctx.me ? encode(mine, f) : null, n));
   const all: Rep3A = {
     a: new BigUint64Array(3 * n),
     b: new BigUint64Array(3 * n),
@@ -299,7 +331,10 @@ async function demoJob(ctx: PartyContext): Promise<Json> {
     sumA += all.a[i]!;
     sumB += all.b[i]!;
   }
-  const sum: Rep3A = { a: BigUint64Array.of(BigInt.asUintN(64, sumA)), b: BigUint64Array.of(BigInt.asUintN(64, sumB)) };
+  const sum: Rep3A = {
+    a: BigUint64Array.of(BigInt.asUintN(64, sumA)),
+    b: BigUint64Array.of(BigInt.asUintN(64, sumB)),
+  };
   // count above threshold: Σ [threshold − x < 0]
   const thr = encode(new Array<number>(3 * n).fill(threshold), f);
   const diff: Rep3A = { a: new BigUint64Array(3 * n), b: new BigUint64Array(3 * n) };
@@ -316,7 +351,10 @@ async function demoJob(ctx: PartyContext): Promise<Json> {
     cA += above.a[i]!;
     cB += above.b[i]!;
   }
-  const count: Rep3A = { a: BigUint64Array.of(BigInt.asUintN(64, cA)), b: BigUint64Array.of(BigInt.asUintN(64, cB)) };
+  const count: Rep3A = {
+    a: BigUint64Array.of(BigInt.asUintN(64, cA)),
+    b: BigUint64Array.of(BigInt.asUintN(64, cB)),
+  };
   const { max } = await s.maxArgmax(all, 1, 3 * n);
   const opened = await s.reveal({
     a: BigUint64Array.of(sum.a[0]!, count.a[0]!, max.a[0]!),

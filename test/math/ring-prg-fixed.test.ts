@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as R from '../../src/math/ring.js';
 import { Prg, deriveSeed, randomSeed } from '../../src/math/prg.js';
-import { encode, decode, fromInts, toInts, checkRange, productSafeBound, representableBound } from '../../src/math/fixed.js';
+import {
+  encode,
+  decode,
+  fromInts,
+  toInts,
+  checkRange,
+  productSafeBound,
+  representableBound,
+} from '../../src/math/fixed.js';
 import { toPlanes, fromPlanes, planeBits } from '../../src/math/bits.js';
 import { isShareholdError } from '../../src/errors.js';
 
@@ -12,22 +20,50 @@ const M = (v: bigint): bigint => BigInt.asUintN(64, v);
 
 void test('ring ops agree with a BigInt mod 2^64 reference (property)', () => {
   fc.assert(
-    fc.property(fc.array(fc.tuple(u64, u64), { minLength: 1, maxLength: 50 }), fc.integer({ min: 0, max: 63 }), (pairs, k) => {
-      const a = BigUint64Array.from(pairs.map((p) => p[0]));
-      const b = BigUint64Array.from(pairs.map((p) => p[1]));
-      const kk = BigInt(k);
-      assert.deepEqual([...R.add(a, b)], pairs.map(([x, y]) => M(x + y)));
-      assert.deepEqual([...R.sub(a, b)], pairs.map(([x, y]) => M(x - y)));
-      assert.deepEqual([...R.mul(a, b)], pairs.map(([x, y]) => M(x * y)));
-      assert.deepEqual([...R.neg(a)], pairs.map(([x]) => M(-x)));
-      assert.deepEqual([...R.shl(a, k)], pairs.map(([x]) => M(x << kk)));
-      assert.deepEqual([...R.shrLogical(a, k)], pairs.map(([x]) => x >> kk));
-      assert.deepEqual([...R.shrArith(a, k)], pairs.map(([x]) => M(BigInt.asIntN(64, x) >> kk)));
-      assert.equal(R.sum(a), M(pairs.reduce((s, [x]) => s + x, 0n)));
-      assert.deepEqual([...R.extractBit(a, k)], pairs.map(([x]) => Number((x >> kk) & 1n)));
-      const bits = R.extractBit(a, k);
-      assert.deepEqual([...R.unpackBits(R.packBits(bits), bits.length)], [...bits]);
-    }),
+    fc.property(
+      fc.array(fc.tuple(u64, u64), { minLength: 1, maxLength: 50 }),
+      fc.integer({ min: 0, max: 63 }),
+      (pairs, k) => {
+        const a = BigUint64Array.from(pairs.map((p) => p[0]));
+        const b = BigUint64Array.from(pairs.map((p) => p[1]));
+        const kk = BigInt(k);
+        assert.deepEqual(
+          [...R.add(a, b)],
+          pairs.map(([x, y]) => M(x + y)),
+        );
+        assert.deepEqual(
+          [...R.sub(a, b)],
+          pairs.map(([x, y]) => M(x - y)),
+        );
+        assert.deepEqual(
+          [...R.mul(a, b)],
+          pairs.map(([x, y]) => M(x * y)),
+        );
+        assert.deepEqual(
+          [...R.neg(a)],
+          pairs.map(([x]) => M(-x)),
+        );
+        assert.deepEqual(
+          [...R.shl(a, k)],
+          pairs.map(([x]) => M(x << kk)),
+        );
+        assert.deepEqual(
+          [...R.shrLogical(a, k)],
+          pairs.map(([x]) => x >> kk),
+        );
+        assert.deepEqual(
+          [...R.shrArith(a, k)],
+          pairs.map(([x]) => M(BigInt.asIntN(64, x) >> kk)),
+        );
+        assert.equal(R.sum(a), M(pairs.reduce((s, [x]) => s + x, 0n)));
+        assert.deepEqual(
+          [...R.extractBit(a, k)],
+          pairs.map(([x]) => Number((x >> kk) & 1n)),
+        );
+        const bits = R.extractBit(a, k);
+        assert.deepEqual([...R.unpackBits(R.packBits(bits), bits.length)], [...bits]);
+      },
+    ),
     { numRuns: 200 },
   );
 });
@@ -38,8 +74,14 @@ void test('bit planes: toPlanes/fromPlanes round trip for every length 0..70 and
     x[0] = (1n << 64n) - 1n;
     assert.deepEqual([...fromPlanes(toPlanes(x), n)], [...x]);
     const p = toPlanes(x, 20, 30);
-    assert.deepEqual([...fromPlanes(p, n, 20, 30)], [...x].map((v) => v & (((1n << 20n) - 1n) << 30n)));
-    assert.deepEqual([...planeBits(toPlanes(x), 63, n)], [...x].map((v) => Number(v >> 63n)));
+    assert.deepEqual(
+      [...fromPlanes(p, n, 20, 30)],
+      [...x].map((v) => v & (((1n << 20n) - 1n) << 30n)),
+    );
+    assert.deepEqual(
+      [...planeBits(toPlanes(x), 63, n)],
+      [...x].map((v) => Number(v >> 63n)),
+    );
   }
 });
 
@@ -50,7 +92,8 @@ void test('PRG: AES-128-CTR known answer (NIST SP 800-38A F.5.1)', () => {
     '6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710',
     'hex',
   );
-  const ct = '874d6191b620e3261bef6864990db6ce9806f66b7970fdff8617187bb9fffdff5ae4df3edbd5d35e5b4f09020db03eab1e031dda2fbe03d1792170a0f3009cee';
+  const ct =
+    '874d6191b620e3261bef6864990db6ce9806f66b7970fdff8617187bb9fffdff5ae4df3edbd5d35e5b4f09020db03eab1e031dda2fbe03d1792170a0f3009cee';
   const prg = new Prg(key, iv);
   // two calls must continue the same stream
   const ks = Buffer.concat([prg.bytes(17), prg.bytes(47)]);
@@ -76,10 +119,15 @@ void test('fixed point: encode/decode within half an ulp; integers exact (proper
   for (const f of [0, 8, 16, 24]) {
     const bound = Math.min(productSafeBound(f), 1e6);
     fc.assert(
-      fc.property(fc.array(fc.double({ min: -bound, max: bound, noNaN: true }), { minLength: 1, maxLength: 30 }), (xs) => {
-        const d = decode(encode(xs, f), f);
-        xs.forEach((x, i) => assert.ok(Math.abs(d[i]! - x) <= 2 ** -(f + 1) + 1e-12, `f=${f} x=${x} got ${d[i]}`));
-      }),
+      fc.property(
+        fc.array(fc.double({ min: -bound, max: bound, noNaN: true }), { minLength: 1, maxLength: 30 }),
+        (xs) => {
+          const d = decode(encode(xs, f), f);
+          xs.forEach((x, i) =>
+            assert.ok(Math.abs(d[i]! - x) <= 2 ** -(f + 1) + 1e-12, `f=${f} x=${x} got ${d[i]}`),
+          );
+        },
+      ),
       { numRuns: 50 },
     );
   }
@@ -90,8 +138,14 @@ void test('fixed point: encode/decode within half an ulp; integers exact (proper
 
 void test('fixed point: refuses values outside the representable range and NaN; warns past the product-safe bound', () => {
   const f = 16;
-  assert.throws(() => encode([representableBound(f)], f), (e) => isShareholdError(e, 'fixed-point-range'));
-  assert.throws(() => encode([Number.NaN], f), (e) => isShareholdError(e, 'fixed-point-range'));
+  assert.throws(
+    () => encode([representableBound(f)], f),
+    (e) => isShareholdError(e, 'fixed-point-range'),
+  );
+  assert.throws(
+    () => encode([Number.NaN], f),
+    (e) => isShareholdError(e, 'fixed-point-range'),
+  );
   const warnings: string[] = [];
   encode([productSafeBound(f) * 2], f, { onWarning: (w) => warnings.push(w) });
   assert.equal(warnings.length, 1);

@@ -27,19 +27,32 @@ const big = (xs: ArrayLike<bigint>): bigint[] => Array.from(xs);
 
 void test('reconstruct(share(x)) = x and linearity (property)', () => {
   fc.assert(
-    fc.property(fc.array(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), { minLength: 1, maxLength: 40 }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), (xs: bigint[], s: bigint) => {
-      const x = BigUint64Array.from(xs);
-      const y = BigUint64Array.from(xs.map((v) => BigInt.asUintN(64, v * 3n + 7n)));
-      const sx = shareA(x);
-      const sy = shareA(y);
-      assert.deepEqual(big(reconstructA(sx)), xs);
-      const sum = reconstructA([0, 1, 2].map((i) => addA(sx[i]!, sy[i]!)));
-      assert.deepEqual(big(sum), xs.map((v, i) => BigInt.asUintN(64, v + y[i]!)));
-      const diff = reconstructA([0, 1, 2].map((i) => subA(sx[i]!, sy[i]!)));
-      assert.deepEqual(big(diff), xs.map((v, i) => BigInt.asUintN(64, v - y[i]!)));
-      const sc = reconstructA([0, 1, 2].map((i) => mulScalarA(sx[i]!, s)));
-      assert.deepEqual(big(sc), xs.map((v) => BigInt.asUintN(64, v * s)));
-    }),
+    fc.property(
+      fc.array(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), { minLength: 1, maxLength: 40 }),
+      fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+      (xs: bigint[], s: bigint) => {
+        const x = BigUint64Array.from(xs);
+        const y = BigUint64Array.from(xs.map((v) => BigInt.asUintN(64, v * 3n + 7n)));
+        const sx = shareA(x);
+        const sy = shareA(y);
+        assert.deepEqual(big(reconstructA(sx)), xs);
+        const sum = reconstructA([0, 1, 2].map((i) => addA(sx[i]!, sy[i]!)));
+        assert.deepEqual(
+          big(sum),
+          xs.map((v, i) => BigInt.asUintN(64, v + y[i]!)),
+        );
+        const diff = reconstructA([0, 1, 2].map((i) => subA(sx[i]!, sy[i]!)));
+        assert.deepEqual(
+          big(diff),
+          xs.map((v, i) => BigInt.asUintN(64, v - y[i]!)),
+        );
+        const sc = reconstructA([0, 1, 2].map((i) => mulScalarA(sx[i]!, s)));
+        assert.deepEqual(
+          big(sc),
+          xs.map((v) => BigInt.asUintN(64, v * s)),
+        );
+      },
+    ),
     { numRuns: 100 },
   );
 });
@@ -55,7 +68,8 @@ void test('input from every party, reveal to all and to a subset', async () => {
   const xs = [randomRing(33), randomRing(33), randomRing(33)];
   const { out } = await run3(async (s, me) => {
     const shares: Rep3A[] = [];
-    for (let owner = 0; owner < 3; owner++) shares.push(await s.input(owner, me === owner ? xs[owner]! : null, 33));
+    for (let owner = 0; owner < 3; owner++)
+      shares.push(await s.input(owner, me === owner ? xs[owner]! : null, 33));
     const all = await Promise.all(shares.map((sh) => s.reveal(sh)));
     const only1 = await s.reveal(shares[0]!, [1]);
     return { all, only1 };
@@ -81,10 +95,17 @@ void test('mul: exact in the ring, incl. 0, 1 and 2^64-1; one round, 8 bytes per
     const before = { ...s.ctx.ch.stats };
     const z = await s.mul(sx, sy);
     const after = { ...s.ctx.ch.stats };
-    return { z: await s.reveal(z), rounds: after.rounds - before.rounds, bytes: after.bytesSent - before.bytesSent };
+    return {
+      z: await s.reveal(z),
+      rounds: after.rounds - before.rounds,
+      bytes: after.bytesSent - before.bytesSent,
+    };
   });
   for (const o of out) {
-    assert.deepEqual(big(o.z!), big(x).map((v, i) => BigInt.asUintN(64, v * y[i]!)));
+    assert.deepEqual(
+      big(o.z!),
+      big(x).map((v, i) => BigInt.asUintN(64, v * y[i]!)),
+    );
     assert.equal(o.rounds, 1);
     assert.equal(o.bytes, 8 * n);
   }
@@ -126,12 +147,25 @@ void test('truncation: ⌊x/2^f⌋ or ⌊x/2^f⌋+1 for |x| < 2^62, incl. extrem
   const f = 16;
   const n = 2000;
   const x = randomRing(n, 62, true);
-  const extremes = [0n, 1n, -1n, (1n << 62n) - 1n, -(1n << 62n) + 1n, 1n << 16n, -(1n << 16n), 65535n, -65535n];
+  const extremes = [
+    0n,
+    1n,
+    -1n,
+    (1n << 62n) - 1n,
+    -(1n << 62n) + 1n,
+    1n << 16n,
+    -(1n << 16n),
+    65535n,
+    -65535n,
+  ];
   extremes.forEach((v, i) => (x[i] = BigInt.asUintN(64, v)));
-  const { out } = await run3(async (s, me) => {
-    const sx = await s.input(0, me === 0 ? x : null, n);
-    return s.reveal(await s.trunc(sx));
-  }, { f });
+  const { out } = await run3(
+    async (s, me) => {
+      const sx = await s.input(0, me === 0 ? x : null, n);
+      return s.reveal(await s.trunc(sx));
+    },
+    { f },
+  );
   for (const o of out)
     for (let i = 0; i < n; i++) {
       const exact = signed(x[i]!) >> BigInt(f);
@@ -145,7 +179,10 @@ void test('truncation rounds stochastically with P(up) = frac (ideal functionali
   const n = 4000;
   // x = 5 + 0.25 → rounds up with probability 1/4
   const x = new BigUint64Array(n).fill(BigInt(5 * 256 + 64));
-  const { out } = await run3(async (s, me) => s.reveal(await s.trunc(await s.input(1, me === 1 ? x : null, n))), { f });
+  const { out } = await run3(
+    async (s, me) => s.reveal(await s.trunc(await s.input(1, me === 1 ? x : null, n))),
+    { f },
+  );
   let ups = 0;
   for (let i = 0; i < n; i++) {
     const v = signed(out[0]![i]!);
@@ -165,19 +202,27 @@ void test('fixed-point mul and matmul (fused truncation, one round) match floats
   const [m, k, nn] = [6, 10, 4];
   const A = Array.from({ length: m * k }, (_, i) => Math.sin(i * 0.7) * 3);
   const B = Array.from({ length: k * nn }, (_, i) => Math.cos(i * 0.3) * 2);
-  const { out } = await run3(async (s, me) => {
-    const sx = await s.input(0, me === 0 ? encode(xs, f) : null, n);
-    const sy = await s.input(1, me === 1 ? encode(ys, f) : null, n);
-    const r0 = s.ctx.ch.stats.rounds;
-    const z = await s.mulFixed(sx, sy);
-    const sa = await s.input(2, me === 2 ? encode(A, f) : null, m * k);
-    const sb = await s.input(2, me === 2 ? encode(B, f) : null, k * nn);
-    await s.preprocessTrunc(m * nn);
-    const r1 = s.ctx.ch.stats.rounds;
-    const c = await s.matmulFixed(sa, sb, m, k, nn);
-    const r2 = s.ctx.ch.stats.rounds;
-    return { z: decode((await s.reveal(z))!, f), c: decode((await s.reveal(c))!, f), mmRounds: r2 - r1, r0 };
-  }, { f });
+  const { out } = await run3(
+    async (s, me) => {
+      const sx = await s.input(0, me === 0 ? encode(xs, f) : null, n);
+      const sy = await s.input(1, me === 1 ? encode(ys, f) : null, n);
+      const r0 = s.ctx.ch.stats.rounds;
+      const z = await s.mulFixed(sx, sy);
+      const sa = await s.input(2, me === 2 ? encode(A, f) : null, m * k);
+      const sb = await s.input(2, me === 2 ? encode(B, f) : null, k * nn);
+      await s.preprocessTrunc(m * nn);
+      const r1 = s.ctx.ch.stats.rounds;
+      const c = await s.matmulFixed(sa, sb, m, k, nn);
+      const r2 = s.ctx.ch.stats.rounds;
+      return {
+        z: decode((await s.reveal(z))!, f),
+        c: decode((await s.reveal(c))!, f),
+        mmRounds: r2 - r1,
+        r0,
+      };
+    },
+    { f },
+  );
   const ulp = 2 ** -f;
   for (const o of out) {
     for (let i = 0; i < n; i++) {
@@ -217,7 +262,19 @@ void test('a2b and b2a are inverse and exact', async () => {
   }
 });
 
-const edge = [0n, 1n, -1n, 2n, -2n, (1n << 62n) - 1n, -(1n << 62n), (1n << 63n) - 1n, -(1n << 63n), 65536n, -65536n];
+const edge = [
+  0n,
+  1n,
+  -1n,
+  2n,
+  -2n,
+  (1n << 62n) - 1n,
+  -(1n << 62n),
+  (1n << 63n) - 1n,
+  -(1n << 63n),
+  65536n,
+  -65536n,
+];
 
 void test('ltz, lt, eq and relu against plaintext, incl. edge cases', async () => {
   const n = 300;
@@ -297,7 +354,7 @@ void test('a silent party makes the others fail with peer-timeout, not hang', as
   for (const me of [0, 1]) {
     const r = results[me]!;
     assert.equal(r.status, 'rejected');
-    assert.ok(isShareholdError((r).reason, 'peer-timeout'));
+    assert.ok(isShareholdError(r.reason, 'peer-timeout'));
   }
   await Promise.all(chans.map((c) => c.close()));
 });

@@ -9,7 +9,18 @@ import type { Rep3BenchRow } from '../../src/runtime/rep3-jobs.js';
 import { isShareholdError } from '../../src/errors.js';
 
 void test('every rep3 operation family over TLS between processes matches plaintext', async () => {
-  const sizes = { mul: 5000, ltz: 3000, matmul: 24, relu: 3000, trunc: 3000, mulfixed: 3000, eq: 2000, max: 320, a2b: 1000, b2a: 1000 };
+  const sizes = {
+    mul: 5000,
+    ltz: 3000,
+    matmul: 24,
+    relu: 3000,
+    trunc: 3000,
+    mulfixed: 3000,
+    eq: 2000,
+    max: 320,
+    a2b: 1000,
+    b2a: 1000,
+  };
   const ops = Object.keys(sizes);
   const { results } = await launchLocal({
     n: 3,

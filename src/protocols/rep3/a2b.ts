@@ -23,7 +23,11 @@ function planesOf(x: Uint32Array, w: number, W: number): Uint32Array[] {
 }
 
 /** Carry-save step: binary planes of u (64) and of v (planes 0..62). */
-async function carrySave(ctx: Rep3Ctx, scope: OpScope, x: Rep3A): Promise<{ W: number; u: Plane[]; v: Plane[] }> {
+async function carrySave(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  x: Rep3A,
+): Promise<{ W: number; u: Plane[]; v: Plane[] }> {
   const n = x.a.length;
   const W = wordsPerPlane(n);
   const pa = toPlanes(x.a);
@@ -42,7 +46,13 @@ async function carrySave(ctx: Rep3Ctx, scope: OpScope, x: Rep3A): Promise<{ W: n
 }
 
 /** Generate/propagate planes of u + (v << 1) for positions 0..63. */
-async function genProp(ctx: Rep3Ctx, scope: OpScope, W: number, u: Plane[], v: Plane[]): Promise<{ g: Plane[]; p: Plane[] }> {
+async function genProp(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  W: number,
+  u: Plane[],
+  v: Plane[],
+): Promise<{ g: Plane[]; p: Plane[] }> {
   // position 0: g = 0, p = u_0; position j ≥ 1: g = u_j ∧ v_{j-1}, p = u_j ⊕ v_{j-1}
   const xs = u.slice(1, 64);
   const ys = v.slice(0, 63);

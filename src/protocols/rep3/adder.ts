@@ -35,14 +35,35 @@ export async function andPlanes(
   extra?: Uint32Array[],
 ): Promise<{ a: Uint32Array; b: Uint32Array }[]> {
   if (xs.length === 0) return [];
-  const X = { a: concat(xs.map((p) => p.a), W), b: concat(xs.map((p) => p.b), W) };
-  const Y = { a: concat(ys.map((p) => p.a), W), b: concat(ys.map((p) => p.b), W) };
+  const X = {
+    a: concat(
+      xs.map((p) => p.a),
+      W,
+    ),
+    b: concat(
+      xs.map((p) => p.b),
+      W,
+    ),
+  };
+  const Y = {
+    a: concat(
+      ys.map((p) => p.a),
+      W,
+    ),
+    b: concat(
+      ys.map((p) => p.b),
+      W,
+    ),
+  };
   const E = extra ? concat(extra, W) : undefined;
   const z = await andB(ctx, scope, X, Y, E);
   return xs.map((_, k) => ({ a: z.a.subarray(k * W, (k + 1) * W), b: z.b.subarray(k * W, (k + 1) * W) }));
 }
 
-function xorPlane(x: { a: Uint32Array; b: Uint32Array }, y: { a: Uint32Array; b: Uint32Array }): { a: Uint32Array; b: Uint32Array } {
+function xorPlane(
+  x: { a: Uint32Array; b: Uint32Array },
+  y: { a: Uint32Array; b: Uint32Array },
+): { a: Uint32Array; b: Uint32Array } {
   const a = new Uint32Array(x.a.length);
   const b = new Uint32Array(x.b.length);
   for (let i = 0; i < a.length; i++) {
@@ -58,7 +79,13 @@ export type Plane = { a: Uint32Array; b: Uint32Array };
  * Sklansky prefix: given generate/propagate planes g[j], p[j] for j = 0..w-1, returns G[j], the carry
  * out of position j (carry into j+1), for every j.
  */
-export async function prefixCarries(ctx: Rep3Ctx, scope: OpScope, W: number, g: Plane[], p: Plane[]): Promise<Plane[]> {
+export async function prefixCarries(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  W: number,
+  g: Plane[],
+  p: Plane[],
+): Promise<Plane[]> {
   const w = g.length;
   const G = g.slice();
   const P = p.slice();
@@ -91,7 +118,13 @@ export async function prefixCarries(ctx: Rep3Ctx, scope: OpScope, W: number, g: 
 }
 
 /** Carry out of the top position only (binary tree of (G,P) combinations). */
-export async function carryOut(ctx: Rep3Ctx, scope: OpScope, W: number, g: Plane[], p: Plane[]): Promise<Plane> {
+export async function carryOut(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  W: number,
+  g: Plane[],
+  p: Plane[],
+): Promise<Plane> {
   let G = g.slice();
   let P = p.slice();
   let level = 0;

@@ -33,16 +33,31 @@ export async function reshareB(ctx: Rep3Ctx, scope: OpScope, z: Uint32Array): Pr
   const L = z.length;
   const alpha = zeroB(ctx, scope.id, L);
   for (let i = 0; i < L; i++) z[i]! ^= alpha[i]!;
-  const [got] = await exchange(ctx.ch, scope.id, [[ctx.prev, new Uint8Array(z.buffer, z.byteOffset, z.byteLength)]], [ctx.next]);
+  const [got] = await exchange(
+    ctx.ch,
+    scope.id,
+    [[ctx.prev, new Uint8Array(z.buffer, z.byteOffset, z.byteLength)]],
+    [ctx.next],
+  );
   if (got!.byteLength !== L * 4)
-    throw new ShareholdError('frame-malformed', `party ${ctx.next} sent ${got!.byteLength} bytes, expected ${L * 4}`);
+    throw new ShareholdError(
+      'frame-malformed',
+      `party ${ctx.next} sent ${got!.byteLength} bytes, expected ${L * 4}`,
+    );
   const g = got!;
-  const b = g.byteOffset % 4 === 0 ? new Uint32Array(g.buffer, g.byteOffset, L) : new Uint32Array(g.slice().buffer);
+  const b =
+    g.byteOffset % 4 === 0 ? new Uint32Array(g.buffer, g.byteOffset, L) : new Uint32Array(g.slice().buffer);
   return { a: z, b };
 }
 
 /** Word-wise AND of two flat binary sharings of equal length. */
-export async function andB(ctx: Rep3Ctx, scope: OpScope, x: FlatB, y: FlatB, extra?: Uint32Array): Promise<FlatB> {
+export async function andB(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  x: FlatB,
+  y: FlatB,
+  extra?: Uint32Array,
+): Promise<FlatB> {
   const z = andLocal(x, y);
   if (extra) for (let i = 0; i < z.length; i++) z[i]! ^= extra[i]!;
   return reshareB(ctx, scope, z);

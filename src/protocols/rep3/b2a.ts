@@ -164,7 +164,8 @@ function lastMask(n: number): number {
  * [b]^A = c + [r]^A − 2c·[r]^A locally.
  */
 export async function bitInjectDa(ctx: Rep3Ctx, scope: OpScope, bit: Rep3B, da: DaBits): Promise<Rep3A> {
-  if (bit.w !== 1 || da.bin.n < bit.n) throw invalidArgument('bitInjectDa: one plane and enough daBits required');
+  if (bit.w !== 1 || da.bin.n < bit.n)
+    throw invalidArgument('bitInjectDa: one plane and enough daBits required');
   const n = bit.n;
   const W = wordsPerPlane(n);
   const masked: Rep3B = { n, w: 1, a: new Uint32Array(W), b: new Uint32Array(W) };

@@ -30,12 +30,24 @@ export async function ltz(ctx: Rep3Ctx, scope: OpScope, x: Rep3A, da: DaBitSourc
 }
 
 /** [x < y]. */
-export async function lt(ctx: Rep3Ctx, scope: OpScope, x: Rep3A, y: Rep3A, da: DaBitSource = null): Promise<Rep3A> {
+export async function lt(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  x: Rep3A,
+  y: Rep3A,
+  da: DaBitSource = null,
+): Promise<Rep3A> {
   return ltz(ctx, scope, subA(x, y), da);
 }
 
 /** [x = y]. */
-export async function eq(ctx: Rep3Ctx, scope: OpScope, x: Rep3A, y: Rep3A, da: DaBitSource = null): Promise<Rep3A> {
+export async function eq(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  x: Rep3A,
+  y: Rep3A,
+  da: DaBitSource = null,
+): Promise<Rep3A> {
   const n = x.a.length;
   const d = subA(x, y);
   const both = await ltz(ctx, scope, concatA([d, negA(d)]), da);
@@ -51,7 +63,12 @@ export async function drelu(ctx: Rep3Ctx, scope: OpScope, x: Rep3A, da: DaBitSou
 }
 
 /** max(x, 0); also returns the derivative bit, which backpropagation needs. */
-export async function relu(ctx: Rep3Ctx, scope: OpScope, x: Rep3A, da: DaBitSource = null): Promise<{ y: Rep3A; d: Rep3A }> {
+export async function relu(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  x: Rep3A,
+  da: DaBitSource = null,
+): Promise<{ y: Rep3A; d: Rep3A }> {
   const d = await drelu(ctx, scope.child('d'), x, da);
   const y = await mulA(ctx, scope.child('mul'), x, d);
   return { y, d };

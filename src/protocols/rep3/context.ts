@@ -30,12 +30,15 @@ export async function setupRep3(ch: Channel, scope: OpScope): Promise<Rep3Ctx> {
   const prev = (me + 2) % 3;
   const mine = randomSeed();
   const [theirs] = await exchange(ch, scope.child('prss').id, [[prev, mine]], [next]);
-  if (!theirs || theirs.length !== SEED_BYTES) throw new ShareholdError('frame-malformed', `bad PRSS key length from party ${next}`);
+  if (!theirs || theirs.length !== SEED_BYTES)
+    throw new ShareholdError('frame-malformed', `bad PRSS key length from party ${next}`);
   return { ch, me, next, prev, keys: [mine, theirs.slice()] };
 }
 
 function iv(opId: string, label: string): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(opId).update('\0').update(label).digest().subarray(0, 16));
+  return new Uint8Array(
+    createHash('sha256').update(opId).update('\0').update(label).digest().subarray(0, 16),
+  );
 }
 
 /** The two PRG streams (keyed k_me, k_{me+1}) for one operation and label. */
@@ -69,7 +72,14 @@ export function zeroB(ctx: Rep3Ctx, opId: string, words: number, label = 'zerob'
 }
 
 /** A random binary sharing nobody knows, `words` words per component. */
-export function randomB(ctx: Rep3Ctx, opId: string, n: number, w: number, words: number, label = 'randb'): Rep3B {
+export function randomB(
+  ctx: Rep3Ctx,
+  opId: string,
+  n: number,
+  w: number,
+  words: number,
+  label = 'randb',
+): Rep3B {
   const [p, q] = streams(ctx, opId, label);
   return { n, w, a: p.words(words), b: q.words(words) };
 }
@@ -78,7 +88,13 @@ export function randomB(ctx: Rep3Ctx, opId: string, n: number, w: number, words:
  * Ring values of share component j drawn from k_j (known to parties j and j-1), or null at the
  * party that does not hold component j.
  */
-export function componentA(ctx: Rep3Ctx, opId: string, j: number, n: number, label: string): BigUint64Array | null {
+export function componentA(
+  ctx: Rep3Ctx,
+  opId: string,
+  j: number,
+  n: number,
+  label: string,
+): BigUint64Array | null {
   const [p, q] = streams(ctx, opId, label);
   if (ctx.me === j) return p.ring(n);
   if (ctx.next === j) return q.ring(n);

@@ -34,7 +34,8 @@ export async function maxArgmax(
   cols: number,
   da: DaBitSource = null,
 ): Promise<{ max: Rep3A; argmax: Rep3A }> {
-  if (x.a.length !== rows * cols || cols < 1) throw invalidArgument(`max: ${x.a.length} elements is not ${rows}x${cols}`);
+  if (x.a.length !== rows * cols || cols < 1)
+    throw invalidArgument(`max: ${x.a.length} elements is not ${rows}x${cols}`);
   const idxPlain = new Array<number>(rows * cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) idxPlain[r * cols + c] = c;
   // reserve every level's daBits now (synchronously, in program order), 32-aligned per level

@@ -31,7 +31,9 @@ export function mulLocal(x: Rep3A, y: Rep3A): BigUint64Array {
 /** Local step for C = X·Y (X m×k, Y k×n, row-major): z_me = X_i·(Y_i + Y_{i+1}) + X_{i+1}·Y_i. */
 export function matmulLocal(x: Rep3A, y: Rep3A, m: number, k: number, n: number): BigUint64Array {
   if (x.a.length !== m * k || y.a.length !== k * n)
-    throw invalidArgument(`matmul shapes: X has ${x.a.length} elements (want ${m}x${k}), Y has ${y.a.length} (want ${k}x${n})`);
+    throw invalidArgument(
+      `matmul shapes: X has ${x.a.length} elements (want ${m}x${k}), Y has ${y.a.length} (want ${k}x${n})`,
+    );
   const ySum = new BigUint64Array(k * n);
   for (let i = 0; i < ySum.length; i++) ySum[i] = y.a[i]! + y.b[i]!;
   const z = ringMatmul(x.a, ySum, m, k, n);
@@ -50,7 +52,10 @@ export async function reshare(ctx: Rep3Ctx, scope: OpScope, z: BigUint64Array): 
   for (let i = 0; i < n; i++) z[i] = z[i]! + alpha[i]!;
   const [got] = await exchange(ctx.ch, scope.id, [[ctx.prev, asBytes(z)]], [ctx.next]);
   if (got!.byteLength !== n * 8)
-    throw new ShareholdError('frame-malformed', `party ${ctx.next} sent ${got!.byteLength} bytes, expected ${n * 8}`);
+    throw new ShareholdError(
+      'frame-malformed',
+      `party ${ctx.next} sent ${got!.byteLength} bytes, expected ${n * 8}`,
+    );
   return { a: z, b: fromBytes(got!) };
 }
 
@@ -60,6 +65,14 @@ export async function mulA(ctx: Rep3Ctx, scope: OpScope, x: Rep3A, y: Rep3A): Pr
 }
 
 /** Secret matrix product C = X·Y over the ring (no truncation). */
-export async function matmulA(ctx: Rep3Ctx, scope: OpScope, x: Rep3A, y: Rep3A, m: number, k: number, n: number): Promise<Rep3A> {
+export async function matmulA(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  x: Rep3A,
+  y: Rep3A,
+  m: number,
+  k: number,
+  n: number,
+): Promise<Rep3A> {
   return reshare(ctx, scope, matmulLocal(x, y, m, k, n));
 }

@@ -15,14 +15,23 @@ import { componentA, type Rep3Ctx } from './context.js';
 
 function checkLen(got: Uint8Array, bytes: number, from: number): void {
   if (got.byteLength !== bytes)
-    throw new ShareholdError('frame-malformed', `party ${from} sent ${got.byteLength} bytes, expected ${bytes}`);
+    throw new ShareholdError(
+      'frame-malformed',
+      `party ${from} sent ${got.byteLength} bytes, expected ${bytes}`,
+    );
 }
 
 /**
  * Party `owner` secret-shares its vector x (other parties pass null and the length n).
  * x_owner and x_{owner+1} come from PRSS keys, so only x_{owner+2} travels.
  */
-export async function inputA(ctx: Rep3Ctx, scope: OpScope, owner: number, x: BigUint64Array | null, n: number): Promise<Rep3A> {
+export async function inputA(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  owner: number,
+  x: BigUint64Array | null,
+  n: number,
+): Promise<Rep3A> {
   const id = scope.id;
   const c0 = componentA(ctx, id, owner, n, 'in0');
   const c1 = componentA(ctx, id, (owner + 1) % 3, n, 'in1');
@@ -30,7 +39,15 @@ export async function inputA(ctx: Rep3Ctx, scope: OpScope, owner: number, x: Big
   if (ctx.me === owner) {
     if (!x || x.length !== n) throw new ShareholdError('invalid-argument', `input length must be ${n}`);
     const c2 = R.sub(R.sub(x, c0!), c1!);
-    await exchange(ctx.ch, id, [[ctx.next, asBytes(c2)], [ctx.prev, asBytes(c2)]], []);
+    await exchange(
+      ctx.ch,
+      id,
+      [
+        [ctx.next, asBytes(c2)],
+        [ctx.prev, asBytes(c2)],
+      ],
+      [],
+    );
     return { a: c0!, b: c1! };
   }
   const [got] = await exchange(ctx.ch, id, [], [owner]);
@@ -41,7 +58,12 @@ export async function inputA(ctx: Rep3Ctx, scope: OpScope, owner: number, x: Big
 }
 
 /** Open to the parties in `to` (default: all). Others get null. */
-export async function revealA(ctx: Rep3Ctx, scope: OpScope, x: Rep3A, to: readonly number[] = [0, 1, 2]): Promise<BigUint64Array | null> {
+export async function revealA(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  x: Rep3A,
+  to: readonly number[] = [0, 1, 2],
+): Promise<BigUint64Array | null> {
   const n = x.a.length;
   const out: [number, Uint8Array][] = to.includes(ctx.next) ? [[ctx.next, asBytes(x.a)]] : [];
   const wants = to.includes(ctx.me);
@@ -53,7 +75,12 @@ export async function revealA(ctx: Rep3Ctx, scope: OpScope, x: Rep3A, to: readon
   return R.add(r, missing, r);
 }
 
-export async function revealB(ctx: Rep3Ctx, scope: OpScope, x: Rep3B, to: readonly number[] = [0, 1, 2]): Promise<Uint32Array | null> {
+export async function revealB(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  x: Rep3B,
+  to: readonly number[] = [0, 1, 2],
+): Promise<Uint32Array | null> {
   const out: [number, Uint8Array][] = to.includes(ctx.next)
     ? [[ctx.next, new Uint8Array(x.a.buffer, x.a.byteOffset, x.a.byteLength)]]
     : [];

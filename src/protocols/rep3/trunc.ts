@@ -41,7 +41,12 @@ export interface TruncTriples {
 const TWO62 = 1n << 62n;
 
 /** Generate n truncation triples for f fractional bits (offline phase, no dependence on inputs). */
-export async function genTruncTriples(ctx: Rep3Ctx, scope: OpScope, n: number, f: number): Promise<TruncTriples> {
+export async function genTruncTriples(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  n: number,
+  f: number,
+): Promise<TruncTriples> {
   if (!Number.isInteger(f) || f < 1 || f > 40) throw invalidArgument(`truncation bits f=${f} outside 1..40`);
   const W = wordsPerPlane(n);
   // 64 random planes (r); the three values to convert, stacked along elements in word-aligned blocks:
@@ -58,7 +63,10 @@ export async function genTruncTriples(ctx: Rep3Ctx, scope: OpScope, n: number, f
   };
   const x: Rep3B = { n: N, w: 64, a: stack(s.a), b: stack(s.b) };
   const y = await b2a(ctx, scope.child('b2a'), x);
-  const part = (k: number): Rep3A => ({ a: y.a.slice(k * W * 32, k * W * 32 + n), b: y.b.slice(k * W * 32, k * W * 32 + n) });
+  const part = (k: number): Rep3A => ({
+    a: y.a.slice(k * W * 32, k * W * 32 + n),
+    b: y.b.slice(k * W * 32, k * W * 32 + n),
+  });
   const rLow = part(0);
   const rh = part(1);
   const m = part(2);
@@ -108,7 +116,8 @@ export function finishTrunc(me: number, c: BigUint64Array, t: TruncTriples): Rep
 }
 
 function checkTriples(t: TruncTriples, n: number): void {
-  if (t.r.a.length < n) throw new ShareholdError('prep-exhausted', `need ${n} truncation triples, have ${t.r.a.length}`);
+  if (t.r.a.length < n)
+    throw new ShareholdError('prep-exhausted', `need ${n} truncation triples, have ${t.r.a.length}`);
 }
 
 /** ⌊x / 2^f⌋ with ideal stochastic rounding; requires |x| < 2^62. */
@@ -131,16 +140,33 @@ export async function trunc(ctx: Rep3Ctx, scope: OpScope, x: Rep3A, t: TruncTrip
  * Open c from a 3-out-of-3 share z_me: every party sends z_me + α_me + r_me (+2^62 at party 0) to both
  * others. α makes the three messages a fresh random sharing of c.
  */
-async function openAdditive(ctx: Rep3Ctx, scope: OpScope, z: BigUint64Array, t: TruncTriples): Promise<BigUint64Array> {
+async function openAdditive(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  z: BigUint64Array,
+  t: TruncTriples,
+): Promise<BigUint64Array> {
   const n = z.length;
   checkTriples(t, n);
   const alpha = zeroA(ctx, scope.id, n, 'open');
   const d = z;
   for (let i = 0; i < n; i++) d[i] = d[i]! + alpha[i]! + t.r.a[i]!;
   if (ctx.me === 0) for (let i = 0; i < n; i++) d[i] = d[i]! + TWO62;
-  const got = await exchange(ctx.ch, scope.id, [[ctx.next, asBytes(d)], [ctx.prev, asBytes(d)]], [ctx.next, ctx.prev]);
+  const got = await exchange(
+    ctx.ch,
+    scope.id,
+    [
+      [ctx.next, asBytes(d)],
+      [ctx.prev, asBytes(d)],
+    ],
+    [ctx.next, ctx.prev],
+  );
   for (const [k, g] of got.entries())
-    if (g.byteLength !== n * 8) throw new ShareholdError('frame-malformed', `open: ${g.byteLength} bytes from peer ${k}, expected ${n * 8}`);
+    if (g.byteLength !== n * 8)
+      throw new ShareholdError(
+        'frame-malformed',
+        `open: ${g.byteLength} bytes from peer ${k}, expected ${n * 8}`,
+      );
   const c = fromBytes(got[0]!);
   const e = fromBytes(got[1]!);
   const out = new BigUint64Array(n);
@@ -149,7 +175,13 @@ async function openAdditive(ctx: Rep3Ctx, scope: OpScope, z: BigUint64Array, t: 
 }
 
 /** Fixed-point product: ⌊x·y / 2^f⌋ in one round. */
-export async function mulTrunc(ctx: Rep3Ctx, scope: OpScope, x: Rep3A, y: Rep3A, t: TruncTriples): Promise<Rep3A> {
+export async function mulTrunc(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  x: Rep3A,
+  y: Rep3A,
+  t: TruncTriples,
+): Promise<Rep3A> {
   const c = await openAdditive(ctx, scope, mulLocal(x, y), t);
   return finishTrunc(ctx.me, c, t);
 }

@@ -31,7 +31,8 @@ export function lengthA(x: Rep3A): number {
 }
 
 function same(x: Rep3A, y: Rep3A): void {
-  if (x.a.length !== y.a.length) throw invalidArgument(`share length mismatch: ${x.a.length} vs ${y.a.length}`);
+  if (x.a.length !== y.a.length)
+    throw invalidArgument(`share length mismatch: ${x.a.length} vs ${y.a.length}`);
 }
 
 export function addA(x: Rep3A, y: Rep3A): Rep3A {
@@ -98,7 +99,8 @@ export function concatA(xs: readonly Rep3A[]): Rep3A {
 // ---- binary (bit-sliced) ------------------------------------------------------------------------
 
 function sameB(x: Rep3B, y: Rep3B): void {
-  if (x.n !== y.n || x.w !== y.w) throw invalidArgument(`binary share shape mismatch: ${x.n}x${x.w} vs ${y.n}x${y.w}`);
+  if (x.n !== y.n || x.w !== y.w)
+    throw invalidArgument(`binary share shape mismatch: ${x.n}x${x.w} vs ${y.n}x${y.w}`);
 }
 
 export function xorB(x: Rep3B, y: Rep3B): Rep3B {
@@ -157,13 +159,22 @@ export function reconstructA(shares: readonly Rep3A[]): BigUint64Array {
   return x;
 }
 
-export function shareB(planes: Uint32Array, n: number, w: number, prg: Prg = new Prg(randomSeed())): [Rep3B, Rep3B, Rep3B] {
+export function shareB(
+  planes: Uint32Array,
+  n: number,
+  w: number,
+  prg: Prg = new Prg(randomSeed()),
+): [Rep3B, Rep3B, Rep3B] {
   const x0 = prg.words(planes.length);
   const x1 = prg.words(planes.length);
   const x2 = new Uint32Array(planes.length);
   for (let i = 0; i < x2.length; i++) x2[i] = planes[i]! ^ x0[i]! ^ x1[i]!;
   const c = [x0, x1, x2];
-  return [0, 1, 2].map((i) => ({ n, w, a: c[i]!.slice(), b: c[(i + 1) % 3]!.slice() })) as [Rep3B, Rep3B, Rep3B];
+  return [0, 1, 2].map((i) => ({ n, w, a: c[i]!.slice(), b: c[(i + 1) % 3]!.slice() })) as [
+    Rep3B,
+    Rep3B,
+    Rep3B,
+  ];
 }
 
 export function reconstructB(shares: readonly Rep3B[]): Uint32Array {
@@ -171,7 +182,8 @@ export function reconstructB(shares: readonly Rep3B[]): Uint32Array {
   if (!s0 || !s1 || !s2) throw invalidArgument('need all three shares');
   const out = new Uint32Array(s0.a.length);
   for (let i = 0; i < out.length; i++) {
-    if (s0.b[i] !== s1.a[i] || s1.b[i] !== s2.a[i] || s2.b[i] !== s0.a[i]) throw invalidArgument('inconsistent binary shares');
+    if (s0.b[i] !== s1.a[i] || s1.b[i] !== s2.a[i] || s2.b[i] !== s0.a[i])
+      throw invalidArgument('inconsistent binary shares');
     out[i] = s0.a[i]! ^ s0.b[i]! ^ s1.b[i]!;
   }
   return out;
