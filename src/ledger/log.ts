@@ -50,10 +50,12 @@ interface Pending {
 
 const enc = new TextEncoder();
 
+const ENVELOPE_HEAD = enc.encode('{"event":{');
+
 function envelopeOk(entry: Uint8Array, index: number): boolean {
   // Canonical JSON sorts the envelope's members as event, index, v: a cheap structural check that
   // catches deleted and reordered entries without parsing (full checks: decodeEntry / verify).
-  const head = enc.encode('{"event":{');
+  const head = ENVELOPE_HEAD;
   const tail = enc.encode(`},"index":${index},"v":1}`);
   if (entry.length < head.length + tail.length) return false;
   for (let i = 0; i < head.length; i++) if (entry[i] !== head[i]) return false;
