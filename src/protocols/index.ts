@@ -1,2 +1,3 @@
 export * from './channel.js';
 export * as rep3 from './rep3/index.js';
+export * from './engine.js';

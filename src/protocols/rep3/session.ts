@@ -3,6 +3,8 @@
  * one method per protocol. This is the object the tensor layer and the jobs use.
  */
 import { OpScope, type Channel } from '../channel.js';
+import type { Engine, PrepKind } from '../engine.js';
+import * as L from '../../sharing/replicated/rep3.js';
 import { DEFAULT_FRAC_BITS, checkFracBits } from '../../math/fixed.js';
 import type { Rep3A, Rep3B } from '../../sharing/replicated/rep3.js';
 import { setupRep3, randomA, type Rep3Ctx } from './context.js';
@@ -57,7 +59,9 @@ class Pool<T> {
   }
 }
 
-export class Rep3Session {
+export class Rep3Session implements Engine<Rep3A> {
+  readonly scheme = 'rep3';
+  readonly n = 3;
   readonly f: number;
   readonly #triples: Pool<TruncTriples>;
   readonly #da: Pool<DaBits>;
@@ -117,6 +121,48 @@ export class Rep3Session {
 
   private takeTriples(n: number): Promise<TruncTriples> {
     return this.#triples.take(n);
+  }
+
+  /** Offline phase for the engine interface. */
+  async preprocess(kind: PrepKind, count: number): Promise<void> {
+    if (kind === 'trunc') await this.preprocessTrunc(count);
+    else if (kind === 'compare') await this.preprocessDaBits(count);
+  }
+
+  // ---- local linear operations (Engine) ---------------------------------------------------------
+
+  length(x: Rep3A): number {
+    return x.a.length;
+  }
+  constant(c: BigUint64Array): Rep3A {
+    return L.publicA(this.me, c);
+  }
+  add(x: Rep3A, y: Rep3A): Rep3A {
+    return L.addA(x, y);
+  }
+  sub(x: Rep3A, y: Rep3A): Rep3A {
+    return L.subA(x, y);
+  }
+  neg(x: Rep3A): Rep3A {
+    return L.negA(x);
+  }
+  mulScalar(x: Rep3A, c: bigint): Rep3A {
+    return L.mulScalarA(x, c);
+  }
+  mulPublic(x: Rep3A, c: BigUint64Array): Rep3A {
+    return L.mulPublicA(x, c);
+  }
+  addPublic(x: Rep3A, c: BigUint64Array): Rep3A {
+    return L.addPublicA(this.me, x, c);
+  }
+  slice(x: Rep3A, start: number, end: number): Rep3A {
+    return L.sliceA(x, start, end);
+  }
+  concat(xs: readonly Rep3A[]): Rep3A {
+    return L.concatA(xs);
+  }
+  gather(x: Rep3A, idx: Int32Array): Rep3A {
+    return L.gatherA(x, idx);
   }
 
   // ---- sharing ----------------------------------------------------------------------------------

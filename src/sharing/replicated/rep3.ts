@@ -83,6 +83,19 @@ export function sliceA(x: Rep3A, start: number, end: number): Rep3A {
   return { a: x.a.slice(start, end), b: x.b.slice(start, end) };
 }
 
+/** Elements at public indices. */
+export function gatherA(x: Rep3A, idx: Int32Array): Rep3A {
+  const a = new BigUint64Array(idx.length);
+  const b = new BigUint64Array(idx.length);
+  for (let i = 0; i < idx.length; i++) {
+    const j = idx[i]!;
+    if (j < 0 || j >= x.a.length) throw invalidArgument(`gather index ${j} outside 0..${x.a.length - 1}`);
+    a[i] = x.a[j]!;
+    b[i] = x.b[j]!;
+  }
+  return { a, b };
+}
+
 export function concatA(xs: readonly Rep3A[]): Rep3A {
   const n = xs.reduce((s, x) => s + x.a.length, 0);
   const a = new BigUint64Array(n);
