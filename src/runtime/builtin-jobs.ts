@@ -9,3 +9,4 @@ registerJob('net.ping', netPing);
 registerJob('net.bulk', netBulk);
 registerJob('net.stall', netStall);
 import './rep3-jobs.js';
+import '../protocols/gc/job.js';

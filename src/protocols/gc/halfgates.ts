@@ -43,6 +43,46 @@ export interface TweakCounter {
 const GARBLER_HASH_WORDS = AND_CHUNK * 16;
 const EVAL_HASH_WORDS = AND_CHUNK * 8;
 
+/**
+ * Linear gates on labels viewed as 64-bit halves (V8 compiles BigUint64Array XOR loops to native
+ * 64-bit operations: twice the speed of 32-bit words). `garbler`: INV XORs Δ and the constant 1 is
+ * Δ; evaluator: INV copies and constants are the public label 0.
+ */
+function linear64(
+  L: BigUint64Array,
+  lins: Int32Array,
+  from: number,
+  to: number,
+  n2: number,
+  dLo: bigint,
+  dHi: bigint,
+  garbler: boolean,
+): void {
+  for (let j = from; j < to; j++) {
+    const op = lins[4 * j]!;
+    const a = lins[4 * j + 1]! * n2;
+    const b = lins[4 * j + 2]! * n2;
+    const o = lins[4 * j + 3]! * n2;
+    if (op === OP_XOR) {
+      for (let k = 0; k < n2; k++) L[o + k] = L[a + k]! ^ L[b + k]!;
+    } else if (op === OP_INV && garbler) {
+      for (let k = 0; k < n2; k += 2) {
+        L[o + k] = L[a + k]! ^ dLo;
+        L[o + k + 1] = L[a + k + 1]! ^ dHi;
+      }
+    } else if (op === OP_INV || op === OP_EQW) {
+      if (o !== a) L.copyWithin(o, a, a + n2);
+    } else if (op === OP_CONST1 && garbler) {
+      for (let k = 0; k < n2; k += 2) {
+        L[o + k] = dLo;
+        L[o + k + 1] = dHi;
+      }
+    } else if (op === OP_CONST0 || op === OP_CONST1) {
+      L.fill(0n, o, o + n2);
+    }
+  }
+}
+
 function aesOut(aes: FixedKeyAes, inp: Int32Array, blocks: number, out: Int32Array): void {
   aes.permute(inp, blocks, out);
 }
@@ -53,6 +93,9 @@ export class HalfGateGarbler implements GateBackend {
   readonly #hin = new Int32Array(GARBLER_HASH_WORDS);
   readonly #hout = new Int32Array(GARBLER_HASH_WORDS);
   readonly #d: Int32Array;
+  readonly #lab64: BigUint64Array;
+  readonly #dLo: bigint;
+  readonly #dHi: bigint;
   /** Number of AND gate instances garbled. */
   ands = 0;
 
@@ -65,43 +108,15 @@ export class HalfGateGarbler implements GateBackend {
     private readonly out: StreamWriter,
   ) {
     this.lab = new Int32Array(nSlots * instances * 4);
+    this.#lab64 = new BigUint64Array(this.lab.buffer);
     this.#d = Int32Array.from(delta);
+    const d64 = new BigUint64Array(this.#d.buffer);
+    this.#dLo = d64[0]!;
+    this.#dHi = d64[1]!;
   }
 
   linear(lins: Int32Array, from: number, to: number): void {
-    const L = this.lab;
-    const n4 = this.instances * 4;
-    const d0 = this.#d[0]!;
-    const d1 = this.#d[1]!;
-    const d2 = this.#d[2]!;
-    const d3 = this.#d[3]!;
-    for (let j = from; j < to; j++) {
-      const op = lins[4 * j]!;
-      const a = lins[4 * j + 1]! * n4;
-      const b = lins[4 * j + 2]! * n4;
-      const o = lins[4 * j + 3]! * n4;
-      if (op === OP_XOR) {
-        for (let k = 0; k < n4; k++) L[o + k] = L[a + k]! ^ L[b + k]!;
-      } else if (op === OP_INV) {
-        for (let k = 0; k < n4; k += 4) {
-          L[o + k] = L[a + k]! ^ d0;
-          L[o + k + 1] = L[a + k + 1]! ^ d1;
-          L[o + k + 2] = L[a + k + 2]! ^ d2;
-          L[o + k + 3] = L[a + k + 3]! ^ d3;
-        }
-      } else if (op === OP_EQW) {
-        L.copyWithin(o, a, a + n4);
-      } else if (op === OP_CONST0) {
-        L.fill(0, o, o + n4);
-      } else if (op === OP_CONST1) {
-        for (let k = 0; k < n4; k += 4) {
-          L[o + k] = d0;
-          L[o + k + 1] = d1;
-          L[o + k + 2] = d2;
-          L[o + k + 3] = d3;
-        }
-      }
-    }
+    linear64(this.#lab64, lins, from, to, this.instances * 2, this.#dLo, this.#dHi, true);
   }
 
   and(ands: Int32Array, from: number, to: number): Promise<void> | void {
@@ -261,6 +276,7 @@ export class HalfGateEvaluator implements GateBackend {
   readonly lab: Int32Array;
   readonly #hin = new Int32Array(EVAL_HASH_WORDS);
   readonly #hout = new Int32Array(EVAL_HASH_WORDS);
+  readonly #lab64: BigUint64Array;
   ands = 0;
 
   constructor(
@@ -271,24 +287,11 @@ export class HalfGateEvaluator implements GateBackend {
     private readonly inp: StreamReader,
   ) {
     this.lab = new Int32Array(nSlots * instances * 4);
+    this.#lab64 = new BigUint64Array(this.lab.buffer);
   }
 
   linear(lins: Int32Array, from: number, to: number): void {
-    const L = this.lab;
-    const n4 = this.instances * 4;
-    for (let j = from; j < to; j++) {
-      const op = lins[4 * j]!;
-      const a = lins[4 * j + 1]! * n4;
-      const b = lins[4 * j + 2]! * n4;
-      const o = lins[4 * j + 3]! * n4;
-      if (op === OP_XOR) {
-        for (let k = 0; k < n4; k++) L[o + k] = L[a + k]! ^ L[b + k]!;
-      } else if (op === OP_INV || op === OP_EQW) {
-        if (o !== a) L.copyWithin(o, a, a + n4);
-      } else if (op === OP_CONST0 || op === OP_CONST1) {
-        L.fill(0, o, o + n4);
-      }
-    }
+    linear64(this.#lab64, lins, from, to, this.instances * 2, 0n, 0n, false);
   }
 
   and(ands: Int32Array, from: number, to: number): Promise<void> | void {

@@ -335,7 +335,7 @@ export class GcSession {
           const slots = sched.inputSlots[k]!;
           const w = slots.length;
           for (let i = 0; i < S; i++)
-            for (let b = 0; b < w; b++, r += 4) L.set(q.subarray(r, r + 4), (slots[b]! * S + i) << 2);
+            for (let b = 0; b < w; b++, r += 4) copy4(q, r, L, (slots[b]! * S + i) << 2);
         }
       }
       await runSchedule(sched, g);
@@ -400,23 +400,41 @@ export class GcSession {
       }
     const t0 = this.tweak.next;
     this.tweak.next += n;
-    const h0 = new BigUint64Array(tccrHash(this.aes, x0, n, t0, x0).buffer);
-    const h1 = new BigUint64Array(tccrHash(this.aes, x1, n, t0, x1).buffer);
-    const masks = prg.ring(n);
-    const weights = bitWeights(w, signed);
-    const rows = new BigUint64Array(2 * n);
+    // 64-bit arithmetic on (lo, hi) 32-bit word pairs: no BigInt per bit.
+    const h0 = tccrHash(this.aes, x0, n, t0, x0);
+    const h1 = tccrHash(this.aes, x1, n, t0, x1);
+    const masks = new Int32Array(2 * n);
+    prg.fill(new Uint8Array(masks.buffer));
+    const wts = new Int32Array(bitWeights(w, signed).buffer);
+    const rows = new Int32Array(4 * n);
     const shares = new BigUint64Array(S);
+    const sh = new Int32Array(shares.buffer);
     for (let i = 0; i < S; i++) {
-      let R = 0n;
+      let sumLo = 0;
+      let sumHi = 0;
       for (let b = 0; b < w; b++) {
         const j = i * w + b;
-        const r = masks[j]!;
-        R += r;
+        const rl = masks[2 * j]! >>> 0;
+        const rh = masks[2 * j + 1]! >>> 0;
+        sumLo += rl;
+        sumHi += rh;
+        // −r and w_b − r mod 2^64
+        const nl = (0 - rl) >>> 0;
+        const nh = (~rh + (rl === 0 ? 1 : 0)) >>> 0;
+        const wl = wts[2 * b]! >>> 0;
+        const wh = wts[2 * b + 1]! >>> 0;
+        const dl = (wl - rl) >>> 0;
+        const dh = (wh - rh - (wl < rl ? 1 : 0)) >>> 0;
         const p = L[(slots[b]! * S + i) << 2]! & 1;
-        rows[2 * j + p] = h0[2 * j]! ^ BigInt.asUintN(64, -r);
-        rows[2 * j + 1 - p] = h1[2 * j]! ^ BigInt.asUintN(64, weights[b]! - r);
+        const r0 = 4 * j + 2 * p; // row p: value 0
+        const r1 = 4 * j + 2 * (1 - p); // row 1-p: value 1
+        rows[r0] = h0[4 * j]! ^ nl;
+        rows[r0 + 1] = h0[4 * j + 1]! ^ nh;
+        rows[r1] = h1[4 * j]! ^ dl;
+        rows[r1 + 1] = h1[4 * j + 1]! ^ dh;
       }
-      shares[i] = R;
+      sh[2 * i] = sumLo;
+      sh[2 * i + 1] = sumHi + Math.floor(sumLo / 4294967296);
     }
     await writer.writeBytes(new Uint8Array(rows.buffer));
     return shares;
@@ -473,7 +491,7 @@ export class GcSession {
         const T = reader.cur;
         let tp = reader.pos;
         for (let i = 0; i < S; i++)
-          for (let b = 0; b < w; b++, tp += 4) L.set(T.subarray(tp, tp + 4), (slots[b]! * S + i) << 2);
+          for (let b = 0; b < w; b++, tp += 4) copy4(T, tp, L, (slots[b]! * S + i) << 2);
         reader.pos = tp;
       }
       if (tCur) {
@@ -483,7 +501,7 @@ export class GcSession {
           const slots = sched.inputSlots[k]!;
           const w = slots.length;
           for (let i = 0; i < S; i++)
-            for (let b = 0; b < w; b++, r += 4) L.set(tCur.subarray(r, r + 4), (slots[b]! * S + i) << 2);
+            for (let b = 0; b < w; b++, r += 4) copy4(tCur, r, L, (slots[b]! * S + i) << 2);
         }
       }
       await runSchedule(sched, e);
@@ -530,22 +548,25 @@ export class GcSession {
     const n = w * S;
     const x = new Int32Array(4 * n);
     for (let i = 0; i < S; i++)
-      for (let b = 0; b < w; b++)
-        x.set(L.subarray((slots[b]! * S + i) << 2, ((slots[b]! * S + i) << 2) + 4), 4 * (i * w + b));
+      for (let b = 0; b < w; b++) copy4(L, (slots[b]! * S + i) << 2, x, 4 * (i * w + b));
     const t0 = this.tweak.next;
     this.tweak.next += n;
-    const h = new BigUint64Array(tccrHash(this.aes, x, n, t0, x).buffer);
+    const h = tccrHash(this.aes, x, n, t0, x);
     const rowBytes = await reader.readBytes(16 * n);
-    const rows = new BigUint64Array(rowBytes.buffer, rowBytes.byteOffset, 2 * n);
+    const rows = new Int32Array(rowBytes.buffer, rowBytes.byteOffset, 4 * n);
     const shares = new BigUint64Array(S);
+    const sh = new Int32Array(shares.buffer);
     for (let i = 0; i < S; i++) {
-      let v = 0n;
+      let sumLo = 0;
+      let sumHi = 0;
       for (let b = 0; b < w; b++) {
         const j = i * w + b;
         const s = L[(slots[b]! * S + i) << 2]! & 1;
-        v += rows[2 * j + s]! ^ h[2 * j]!;
+        sumLo += (rows[4 * j + 2 * s]! ^ h[4 * j]!) >>> 0;
+        sumHi += (rows[4 * j + 2 * s + 1]! ^ h[4 * j + 1]!) >>> 0;
       }
-      shares[i] = v;
+      sh[2 * i] = sumLo;
+      sh[2 * i + 1] = sumHi + Math.floor(sumLo / 4294967296);
     }
     return shares;
   }
@@ -561,6 +582,13 @@ interface RunContext {
   evalBits: number;
   scope: OpScope;
   runIndex: number;
+}
+
+function copy4(src: ArrayLike<number>, so: number, dst: Int32Array, d: number): void {
+  dst[d] = src[so]!;
+  dst[d + 1] = src[so + 1]!;
+  dst[d + 2] = src[so + 2]!;
+  dst[d + 3] = src[so + 3]!;
 }
 
 function bitWeights(w: number, signed: boolean): BigUint64Array {
