@@ -6,18 +6,20 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { launchLocal } from '../runtime/launcher.js';
-import { DEFAULT_SIZES, REP3_OPS, type Rep3BenchRow } from '../runtime/rep3-jobs.js';
+import type { Json } from '../runtime/jobs.js';
+import { DEFAULT_SIZES, BENCH_OPS, type BenchRow } from '../runtime/bench-job.js';
 import { benchKernels } from '../math/kernel-bench.js';
 import { randomSeed } from '../math/prg.js';
 import { ShareholdError } from '../errors.js';
 import { parseArgs } from 'node:util';
 
-const HELP = `usage: sharehold bench [--scheme rep3] [--ops mul,ltz,matmul,relu,kernels] [--size N] [--json] [--f 16] [--timeout-ms 30000]
+const HELP = `usage: sharehold bench [--scheme rep3|rep4|additive|shamir] [--parties N] [--threshold T] [--prep dealer|ot] [--ops mul,ltz,matmul,relu,kernels] [--size N] [--json] [--f 16] [--timeout-ms 30000]
 
-Runs each operation over TLS between 3 separate processes on 127.0.0.1 and prints time, rounds and
+Runs each operation over TLS between separate party processes on 127.0.0.1 (plus a dealer process
+for --prep dealer) and prints time, rounds and
 bytes sent per party (the largest over parties). Each op runs once untimed (JIT
 warm-up), then --reps times; times are medians, rounds and bytes are per run. --size overrides the size of every selected op
-(for matmul it is the side of the square matrices). Ops: ${REP3_OPS.join(', ')}, kernels.
+(for matmul it is the side of the square matrices). Ops: ${BENCH_OPS.join(', ')}, kernels.
 Default: mul 10^6, ltz 10^5, matmul 128, relu 10^5, kernels.`;
 
 export interface BenchLine {
@@ -25,6 +27,8 @@ export interface BenchLine {
   op: string;
   size: number;
   parties: number;
+  threshold: number | null;
+  prep: string;
   seconds: number;
   rounds: number;
   bytesSentPerParty: number;
@@ -38,7 +42,31 @@ export interface BenchLine {
   load1: number;
 }
 
-export async function runRep3Bench(
+export interface BenchSetup {
+  scheme: string;
+  /** Processes to launch (compute parties plus any helper such as a dealer). */
+  processes: number;
+  /** Compute parties. */
+  parties: number;
+  threshold?: number;
+  prep?: string;
+}
+
+/** Process layout per scheme: defaults and validation live with each scheme's registration. */
+export function benchSetup(scheme: string, parties?: number, threshold?: number, prep?: string): BenchSetup {
+  const n = parties ?? (scheme === 'rep4' ? 4 : 3);
+  const helpers = scheme === 'additive' && (prep ?? 'dealer') === 'dealer' ? 1 : 0;
+  return {
+    scheme,
+    processes: n + helpers,
+    parties: n,
+    threshold,
+    prep: prep ?? (scheme === 'additive' ? 'dealer' : undefined),
+  };
+}
+
+export async function runBench(
+  setup: BenchSetup,
   ops: string[],
   sizes: Record<string, number>,
   f: number,
@@ -46,22 +74,23 @@ export async function runRep3Bench(
   reps = 3,
 ): Promise<BenchLine[]> {
   const seed = Buffer.from(randomSeed()).toString('hex');
-  const { results } = await launchLocal({
-    n: 3,
-    job: 'rep3.bench',
-    params: { ops, sizes, f, seed, reps },
-    timeoutMs,
-  });
-  const perParty = results as unknown as Rep3BenchRow[][];
+  const params: Record<string, Json> = { scheme: setup.scheme, ops, sizes, f, seed, reps };
+  if (setup.threshold !== undefined) params.threshold = setup.threshold;
+  if (setup.prep !== undefined) params.prep = setup.prep;
+  const { results } = await launchLocal({ n: setup.processes, job: 'engine.bench', params, timeoutMs });
+  // helper processes (a dealer) return something else than rows
+  const perParty = (results as unknown[]).filter((r): r is BenchRow[] => Array.isArray(r));
   const lines: BenchLine[] = [];
   for (let k = 0; k < ops.length; k++) {
     const rows = perParty.map((r) => r[k]!);
     const first = rows[0]!;
     lines.push({
-      scheme: 'rep3',
+      scheme: setup.scheme,
       op: first.op,
       size: first.size,
-      parties: 3,
+      parties: setup.parties,
+      threshold: setup.threshold ?? null,
+      prep: setup.prep ?? 'none',
       seconds: Math.max(...rows.map((r) => r.seconds)),
       rounds: Math.max(...rows.map((r) => r.rounds)),
       bytesSentPerParty: Math.max(...rows.map((r) => r.bytesSent)),
@@ -96,6 +125,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
       f: { type: 'string', default: '16' },
       'timeout-ms': { type: 'string', default: '60000' },
       reps: { type: 'string', default: '3' },
+      parties: { type: 'string' },
+      threshold: { type: 'string' },
+      prep: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -103,20 +135,21 @@ export async function benchCommand(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (values.scheme !== 'rep3')
-    throw new ShareholdError(
-      'invalid-argument',
-      `scheme ${JSON.stringify(values.scheme)} is not available yet (available: rep3)`,
-    );
+  const setup = benchSetup(
+    values.scheme,
+    values.parties !== undefined ? Number(values.parties) : undefined,
+    values.threshold !== undefined ? Number(values.threshold) : undefined,
+    values.prep,
+  );
   const ops = (values.ops ?? 'mul,ltz,matmul,relu,kernels')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
   for (const op of ops)
-    if (op !== 'kernels' && !REP3_OPS.includes(op))
+    if (op !== 'kernels' && !BENCH_OPS.includes(op))
       throw new ShareholdError(
         'invalid-argument',
-        `unknown op ${JSON.stringify(op)}; ops: ${REP3_OPS.join(', ')}, kernels`,
+        `unknown op ${JSON.stringify(op)}; ops: ${BENCH_OPS.join(', ')}, kernels`,
       );
   const f = Number(values.f);
   const timeoutMs = Number(values['timeout-ms']);
@@ -130,7 +163,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   }
   const protoOps = ops.filter((o) => o !== 'kernels');
   const lines =
-    protoOps.length > 0 ? await runRep3Bench(protoOps, sizes, f, timeoutMs, Number(values.reps)) : [];
+    protoOps.length > 0 ? await runBench(setup, protoOps, sizes, f, timeoutMs, Number(values.reps)) : [];
   const kernels = ops.includes('kernels')
     ? benchKernels({ sizes: [128, 256], minSeconds: 0.2, prgBytes: 64 << 20, conv: false })
     : [];
@@ -160,8 +193,13 @@ export async function benchCommand(argv: string[]): Promise<number> {
         .map((x) => x.toFixed(2))
         .join(' ')}`,
     );
+    const desc = [
+      `${setup.parties} parties`,
+      setup.threshold !== undefined ? `t=${setup.threshold}` : '',
+      setup.prep ? `prep ${setup.prep}` : '',
+    ].filter(Boolean);
     console.log(
-      '3 parties, separate processes, TLS 1.3 on 127.0.0.1; bytes = sent per party (max over parties)\n',
+      `${setup.scheme}: ${desc.join(', ')}; separate processes, TLS 1.3 on 127.0.0.1; bytes = sent per party (max over parties)\n`,
     );
     const head = [
       'op',

@@ -59,8 +59,11 @@ export interface Engine<S> {
   maxArgmax(x: S, rows: number, cols: number): Promise<{ max: S; argmax: S }>;
 
   // ---- preprocessing (offline phase) ------------------------------------------------------------
-  /** Prepare material for `count` uses of `kind`; a no-op for kinds a scheme does not need. */
-  preprocess(kind: PrepKind, count: number): Promise<void>;
+  /**
+   * Prepare material for `count` uses of `kind` (elements; for 'matmul', `count` products of the
+   * given shape); a no-op for kinds a scheme does not need.
+   */
+  preprocess(kind: PrepKind, count: number, shape?: { m: number; k: number; n: number }): Promise<void>;
 }
 
 export type PrepKind = 'trunc' | 'compare' | 'mul' | 'matmul';

@@ -10,3 +10,4 @@ registerJob('net.bulk', netBulk);
 registerJob('net.stall', netStall);
 import './rep3-jobs.js';
 import '../protocols/gc/job.js';
+import './bench-job.js';

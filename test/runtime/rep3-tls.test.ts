@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchLocal } from '../../src/runtime/launcher.js';
-import type { Rep3BenchRow } from '../../src/runtime/rep3-jobs.js';
+import type { BenchRow } from '../../src/runtime/bench-job.js';
 import { isShareholdError } from '../../src/errors.js';
 
 void test('every rep3 operation family over TLS between processes matches plaintext', async () => {
@@ -24,11 +24,11 @@ void test('every rep3 operation family over TLS between processes matches plaint
   const ops = Object.keys(sizes);
   const { results } = await launchLocal({
     n: 3,
-    job: 'rep3.bench',
-    params: { ops, sizes, f: 16, seed: 'ab'.repeat(16), reps: 1 },
+    job: 'engine.bench',
+    params: { scheme: 'rep3', ops, sizes, f: 16, seed: 'ab'.repeat(16), reps: 1 },
     timeoutMs: 20000,
   });
-  const rows = results as unknown as Rep3BenchRow[][];
+  const rows = results as unknown as BenchRow[][];
   assert.equal(rows.length, 3);
   for (const party of rows) {
     assert.deepEqual(

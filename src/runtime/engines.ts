@@ -1,0 +1,58 @@
+/**
+ * Engine registry: how a party process builds its engine for a scheme. A scheme may also need
+ * helper processes that are not compute parties (e.g. a trusted dealer); their setup returns
+ * `role: 'helper'` with the loop they run.
+ */
+import type { Engine } from '../protocols/engine.js';
+import { ShareholdError } from '../errors.js';
+import { Rep3Session } from '../protocols/rep3/session.js';
+import type { Json, PartyContext } from './jobs.js';
+
+export interface EngineOptions {
+  /** Fractional bits (default 16). */
+  readonly f?: number;
+  /** Shamir threshold t. */
+  readonly threshold?: number;
+  /** Preprocessing provider for schemes that need one: 'dealer' | 'ot'. */
+  readonly prep?: string;
+  /** Operation-id root (must match across parties). */
+  readonly opRoot?: string;
+}
+
+export type EngineSetup =
+  | { readonly role: 'compute'; readonly engine: Engine<unknown> }
+  | { readonly role: 'helper'; readonly run: () => Promise<Json> };
+
+export type EngineFactoryFn = (ctx: PartyContext, opts: EngineOptions) => Promise<EngineSetup>;
+
+const registry = new Map<string, EngineFactoryFn>();
+
+export function registerEngine(scheme: string, fn: EngineFactoryFn): void {
+  if (registry.has(scheme)) throw new ShareholdError('invalid-argument', `engine ${scheme} registered twice`);
+  registry.set(scheme, fn);
+}
+
+export function engineSchemes(): string[] {
+  return [...registry.keys()].sort();
+}
+
+export async function createEngine(
+  scheme: string,
+  ctx: PartyContext,
+  opts: EngineOptions = {},
+): Promise<EngineSetup> {
+  const fn = registry.get(scheme);
+  if (!fn)
+    throw new ShareholdError(
+      'invalid-argument',
+      `unknown scheme ${JSON.stringify(scheme)}; available: ${engineSchemes().join(', ')}`,
+    );
+  return fn(ctx, opts);
+}
+
+registerEngine('rep3', async (ctx, opts) => {
+  if (ctx.n !== 3)
+    throw new ShareholdError('invalid-argument', `rep3 runs with exactly 3 parties, not ${ctx.n}`);
+  const engine = await Rep3Session.create(ctx.ch, { f: opts.f ?? 16, opRoot: opts.opRoot ?? 'rep3' });
+  return { role: 'compute', engine };
+});
