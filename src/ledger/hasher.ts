@@ -17,6 +17,7 @@ type OneShot = (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') =
 const oneShot = (nodeCrypto as unknown as { hash?: OneShot }).hash;
 const nodeScratch = new Uint8Array(1 + 2 * HASH_SIZE);
 nodeScratch[0] = 0x01;
+let leafScratch = new Uint8Array(1024);
 
 /** SHA-256 of the concatenation of `parts`. Never throws. */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
@@ -33,9 +34,10 @@ export function emptyRoot(): Uint8Array {
 /** Leaf hash H(0x00 ‖ entry) of one log entry (the entry's exact bytes). Never throws. */
 export function hashLeaf(entry: Uint8Array): Uint8Array {
   if (!oneShot) return sha256(LEAF_PREFIX, entry);
-  const buf = new Uint8Array(entry.length + 1); // buf[0] = 0x00
-  buf.set(entry, 1);
-  return new Uint8Array(oneShot('sha256', buf, 'buffer'));
+  if (leafScratch.length < entry.length + 1)
+    leafScratch = new Uint8Array(Math.max(entry.length + 1, 2 * leafScratch.length));
+  leafScratch.set(entry, 1); // leafScratch[0] stays 0x00
+  return new Uint8Array(oneShot('sha256', leafScratch.subarray(0, entry.length + 1), 'buffer'));
 }
 
 /**

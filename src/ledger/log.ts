@@ -55,12 +55,18 @@ const ENVELOPE_HEAD = enc.encode('{"event":{');
 function envelopeOk(entry: Uint8Array, index: number): boolean {
   // Canonical JSON sorts the envelope's members as event, index, v: a cheap structural check that
   // catches deleted and reordered entries without parsing (full checks: decodeEntry / verify).
-  const head = ENVELOPE_HEAD;
-  const tail = enc.encode(`},"index":${index},"v":1}`);
-  if (entry.length < head.length + tail.length) return false;
-  for (let i = 0; i < head.length; i++) if (entry[i] !== head[i]) return false;
+  const tail = `},"index":${index},"v":1}`; // ASCII: compared code unit by byte
+  if (entry.length < ENVELOPE_HEAD.length + tail.length) return false;
+  for (let i = 0; i < ENVELOPE_HEAD.length; i++) if (entry[i] !== ENVELOPE_HEAD[i]) return false;
   const off = entry.length - tail.length;
-  for (let i = 0; i < tail.length; i++) if (entry[off + i] !== tail[i]) return false;
+  for (let i = 0; i < tail.length; i++) if (entry[off + i] !== tail.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Plain equality of two hashes (public values: no need for constant time). */
+function sameHash(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
@@ -80,7 +86,7 @@ export function recomputeEntry(tree: MerkleTree, e: StoredEntry): void {
   if (!envelopeOk(e.entry, index))
     throw corrupt(index, 'envelope does not hold this index (tampered, deleted or reordered)');
   const leaf = hashLeaf(e.entry);
-  if (!bytesEqual(leaf, e.leafHash)) throw corrupt(index, 'stored leaf hash does not match the entry bytes');
+  if (!sameHash(leaf, e.leafHash)) throw corrupt(index, 'stored leaf hash does not match the entry bytes');
   tree.append(leaf);
 }
 

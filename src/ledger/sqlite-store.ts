@@ -142,8 +142,9 @@ export class SqliteStorage implements LedgerStorage {
   *scan(): Generator<StoredEntry> {
     const it = this.#db
       .prepare('SELECT idx, entry, leaf_hash FROM entries ORDER BY idx')
-      .iterate() as IterableIterator<EntryRow>;
-    for (const r of it) yield { index: r.idx, entry: u8(r.entry), leafHash: u8(r.leaf_hash) };
+      .raw(true)
+      .iterate() as IterableIterator<[number, Buffer, Buffer]>;
+    for (const [index, entry, leafHash] of it) yield { index, entry: u8(entry), leafHash: u8(leafHash) };
   }
 
   async putCheckpoint(cp: StoredCheckpoint): Promise<void> {

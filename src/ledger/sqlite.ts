@@ -14,6 +14,8 @@ export interface Statement {
   get(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
   iterate(...params: unknown[]): IterableIterator<unknown>;
+  /** Rows as arrays instead of objects. */
+  raw(toggle?: boolean): Statement;
 }
 
 export interface Database {
