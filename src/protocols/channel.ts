@@ -16,6 +16,8 @@ export interface ChannelStats {
   messagesReceived: number;
   /** Sequential exchanges on this party's critical path (counted by `exchange`). */
   rounds: number;
+  /** Milliseconds spent in `exchange` waiting for peers' messages (communication time). */
+  waitMs: number;
 }
 
 export interface Channel {
@@ -41,7 +43,7 @@ export interface Channel {
 }
 
 export function emptyStats(): ChannelStats {
-  return { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0, rounds: 0 };
+  return { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0, rounds: 0, waitMs: 0 };
 }
 
 /**
@@ -56,7 +58,12 @@ export async function exchange(
 ): Promise<Uint8Array[]> {
   for (const [to, payload] of out) ch.send(to, opId, payload);
   ch.countRound();
-  return Promise.all(from.map((p) => ch.recv(p, opId)));
+  const t0 = performance.now();
+  try {
+    return await Promise.all(from.map((p) => ch.recv(p, opId)));
+  } finally {
+    ch.stats.waitMs += performance.now() - t0;
+  }
 }
 
 const OP_ID_RE = /^[A-Za-z0-9_.:/-]{1,200}$/;

@@ -25,6 +25,8 @@ export interface BenchRow {
   seconds: number;
   rounds: number;
   bytesSent: number;
+  /** Time the party spent waiting for peers during the online op. */
+  waitSeconds: number;
   offlineSeconds: number;
   offlineRounds: number;
   offlineBytesSent: number;
@@ -271,6 +273,7 @@ export async function benchJob(ctx: PartyContext): Promise<Json> {
       size: number;
       rounds: number;
       bytesSent: number;
+      waitSeconds: number;
       offlineRounds: number;
       offlineBytesSent: number;
       correct: boolean;
@@ -305,6 +308,7 @@ export async function benchJob(ctx: PartyContext): Promise<Json> {
         size,
         rounds: s1.rounds - s0.rounds,
         bytesSent: s1.bytesSent - s0.bytesSent,
+        waitSeconds: (s1.waitMs - s0.waitMs) / 1000,
         offlineRounds: o1.rounds - o0.rounds,
         offlineBytesSent: o1.bytesSent - o0.bytesSent,
         correct,
