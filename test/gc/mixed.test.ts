@@ -132,6 +132,23 @@ void describe('mixed protocols: Z_2^64 shares ⇄ garbled values', () => {
     for (let i = 0; i < n; i++) assert.equal(out[i], s64(x[i]!) > 0n ? x[i] : 0n);
   });
 
+  void it('concurrent calls on one channel are queued in call order', async () => {
+    const x = values(64);
+    const y = values(64);
+    const sx = share(x);
+    const sy = share(y);
+    const [a0, b0, a1, b1] = await Promise.all([
+      gcRelu(ch[0]!, new OpScope('c1'), sx[0]),
+      gcLtz(ch[0]!, new OpScope('c2'), sy[0]),
+      gcRelu(ch[1]!, new OpScope('c1'), sx[1]),
+      gcLtz(ch[1]!, new OpScope('c2'), sy[1]),
+    ]);
+    for (let i = 0; i < 64; i++) {
+      assert.equal(u64(a0[i]! + a1[i]!), s64(x[i]!) > 0n ? x[i] : 0n);
+      assert.equal(u64(b0[i]! + b1[i]!), s64(y[i]!) < 0n ? 1n : 0n);
+    }
+  });
+
   void it('validates arguments', async () => {
     await assert.rejects(gcMax(ch[0]!, new OpScope('bad'), new BigUint64Array(5), 2), (e) =>
       isShareholdError(e, 'invalid-argument'),

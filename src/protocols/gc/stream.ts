@@ -13,7 +13,7 @@ import { ShareholdError } from '../../errors.js';
 import type { Channel, OpScope } from '../channel.js';
 
 export const STREAM_MESSAGE_BYTES = 1 << 20;
-export const STREAM_WINDOW = 4;
+export const STREAM_WINDOW = 16;
 
 function int32Of(b: Uint8Array): Int32Array {
   if (b.byteOffset % 4 === 0 && b.byteLength % 4 === 0)
@@ -73,15 +73,20 @@ export class StreamWriter {
     this.#acked++;
   }
 
-  /** Append bytes (padded to whole words). */
+  /** Append bytes (padded to whole words), in pieces of at most one message. */
   async writeBytes(b: Uint8Array): Promise<void> {
-    const words = (b.byteLength + 3) >> 2;
-    const p = this.ensure(words);
-    if (p) await p;
-    const view = new Uint8Array(this.buf.buffer, this.pos * 4, words * 4);
-    view.set(b);
-    view.fill(0, b.byteLength);
-    this.pos += words;
+    const piece = this.capWords * 4;
+    for (let off = 0; off < b.byteLength || off === 0; off += piece) {
+      const part = b.subarray(off, Math.min(b.byteLength, off + piece));
+      const words = (part.byteLength + 3) >> 2;
+      const p = this.ensure(words);
+      if (p) await p;
+      const view = new Uint8Array(this.buf.buffer, this.pos * 4, words * 4);
+      view.set(part);
+      view.fill(0, part.byteLength);
+      this.pos += words;
+      if (b.byteLength === 0) break;
+    }
   }
 
   /** Flush and wait until the evaluator has acknowledged every message. */

@@ -109,6 +109,8 @@ const sessions = new WeakMap<Channel, Map<string, Promise<GcSession>>>();
 export class GcSession {
   readonly tweak: TweakCounter = { next: 0 };
   #runs = 0;
+  /** Runs of one session execute one at a time, in call order (same order at both parties). */
+  #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly ch: Channel,
@@ -178,9 +180,23 @@ export class GcSession {
 
   /**
    * Run `circuit` on `instances` copies. `inputs[k]` is this party's bits for input value k when it
-   * owns it (undefined otherwise). Both parties call with the same circuit, scope and options.
+   * owns it (undefined otherwise). Both parties call with the same circuit, scope and options, and
+   * in the same order; concurrent calls on one session are queued (they share the tweak counter and
+   * the OT extension state).
    */
-  async run(
+  run(
+    scope: OpScope,
+    circuit: Circuit | Schedule,
+    inputs: readonly (BitSource | undefined)[],
+    opts: GcRunOptions = {},
+  ): Promise<GcRunResult> {
+    // The tweak counter and the OT extension streams advance in run order: serialise.
+    const r = this.#queue.then(() => this.#run(scope, circuit, inputs, opts));
+    this.#queue = r.catch(() => undefined);
+    return r;
+  }
+
+  async #run(
     scope: OpScope,
     circuit: Circuit | Schedule,
     inputs: readonly (BitSource | undefined)[],
@@ -308,11 +324,12 @@ export class GcSession {
         const bits = this.#inputBits(ctx, k, i0, S);
         const rnd = new Int32Array(4 * w * S);
         prg.fill(new Uint8Array(rnd.buffer));
-        const p = writer.ensure(4 * w * S);
-        if (p) await p;
-        const T = writer.buf;
-        let tp = writer.pos;
-        for (let i = 0; i < S; i++)
+        // Written per instance so that stream messages stay ~1 MiB.
+        for (let i = 0; i < S; i++) {
+          const p = writer.ensure(4 * w);
+          if (p) await p;
+          const T = writer.buf;
+          let tp = writer.pos;
           for (let b = 0; b < w; b++) {
             const r = 4 * (i * w + b);
             const o = (slots[b]! * S + i) << 2;
@@ -322,7 +339,8 @@ export class GcSession {
               T[tp++] = rnd[r + q]! ^ (d[q]! & m);
             }
           }
-        writer.pos = tp;
+          writer.pos = tp;
+        }
       }
       // Evaluator inputs: the COT's q are their 0-labels. The evaluator sends segment s's OT message
       // only after it has consumed segment s-2, so flush before waiting for it (no deadlock).
@@ -486,13 +504,14 @@ export class GcSession {
         if (owners[k] !== this.garbler) continue;
         const slots = sched.inputSlots[k]!;
         const w = slots.length;
-        const p = reader.ensure(4 * w * S);
-        if (p) await p;
-        const T = reader.cur;
-        let tp = reader.pos;
-        for (let i = 0; i < S; i++)
+        for (let i = 0; i < S; i++) {
+          const p = reader.ensure(4 * w);
+          if (p) await p;
+          const T = reader.cur;
+          let tp = reader.pos;
           for (let b = 0; b < w; b++, tp += 4) copy4(T, tp, L, (slots[b]! * S + i) << 2);
-        reader.pos = tp;
+          reader.pos = tp;
+        }
       }
       if (tCur) {
         let r = 0;
