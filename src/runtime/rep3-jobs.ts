@@ -2,7 +2,7 @@ import { Prg, deriveSeed } from '../math/prg.js';
 import { decode, encode } from '../math/fixed.js';
 import * as R from '../math/ring.js';
 import { Rep3Session } from '../protocols/rep3/session.js';
-import type { Rep3A } from '../sharing/replicated/rep3.js';
+import { sumA, type Rep3A } from '../sharing/replicated/rep3.js';
 import { registerJob, type Json, type PartyContext } from './jobs.js';
 import { testFloats } from './bench-job.js';
 
@@ -33,45 +33,12 @@ async function demoJob(ctx: PartyContext): Promise<Json> {
   const shares: Rep3A[] = [];
   for (let owner = 0; owner < 3; owner++)
     shares.push(await s.input(owner, owner === ctx.me ? encode(mine, f) : null, n));
-  const all: Rep3A = {
-    a: new BigUint64Array(3 * n),
-    b: new BigUint64Array(3 * n),
-  };
-  shares.forEach((sh, k) => {
-    all.a.set(sh.a, k * n);
-    all.b.set(sh.b, k * n);
-  });
-  // sum → mean (public divisor)
-  let sumA = 0n;
-  let sumB = 0n;
-  for (let i = 0; i < 3 * n; i++) {
-    sumA += all.a[i]!;
-    sumB += all.b[i]!;
-  }
-  const sum: Rep3A = {
-    a: BigUint64Array.of(BigInt.asUintN(64, sumA)),
-    b: BigUint64Array.of(BigInt.asUintN(64, sumB)),
-  };
+  const all = s.concat(shares);
+  // sum → mean (public divisor): local
+  const sum = sumA(all);
   // count above threshold: Σ [threshold − x < 0]
-  const thr = encode(new Array<number>(3 * n).fill(threshold), f);
-  const diff: Rep3A = { a: new BigUint64Array(3 * n), b: new BigUint64Array(3 * n) };
-  for (let i = 0; i < 3 * n; i++) {
-    diff.a[i] = -all.a[i]!;
-    diff.b[i] = -all.b[i]!;
-  }
-  if (ctx.me === 0) for (let i = 0; i < 3 * n; i++) diff.a[i] = diff.a[i]! + thr[i]!;
-  if (ctx.me === 2) for (let i = 0; i < 3 * n; i++) diff.b[i] = diff.b[i]! + thr[i]!;
-  const above = await s.ltz(diff);
-  let cA = 0n;
-  let cB = 0n;
-  for (let i = 0; i < 3 * n; i++) {
-    cA += above.a[i]!;
-    cB += above.b[i]!;
-  }
-  const count: Rep3A = {
-    a: BigUint64Array.of(BigInt.asUintN(64, cA)),
-    b: BigUint64Array.of(BigInt.asUintN(64, cB)),
-  };
+  const above = await s.ltz(s.addPublic(s.neg(all), encode(new Array<number>(3 * n).fill(threshold), f)));
+  const count = sumA(above);
   const { max } = await s.maxArgmax(all, 1, 3 * n);
   const opened = await s.reveal({
     a: BigUint64Array.of(sum.a[0]!, count.a[0]!, max.a[0]!),

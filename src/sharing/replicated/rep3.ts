@@ -83,6 +83,11 @@ export function sliceA(x: Rep3A, start: number, end: number): Rep3A {
   return { a: x.a.slice(start, end), b: x.b.slice(start, end) };
 }
 
+/** The sum of all elements, as a one-element sharing (local). */
+export function sumA(x: Rep3A): Rep3A {
+  return { a: BigUint64Array.of(R.sum(x.a)), b: BigUint64Array.of(R.sum(x.b)) };
+}
+
 /** Elements at public indices. */
 export function gatherA(x: Rep3A, idx: Int32Array): Rep3A {
   const a = new BigUint64Array(idx.length);
