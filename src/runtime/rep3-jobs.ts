@@ -79,3 +79,33 @@ async function killedJob(ctx: PartyContext): Promise<Json> {
 
 registerJob('rep3.killed', killedJob);
 registerJob('rep3.demo', demoJob);
+
+/**
+ * Test fixture for the ledger's leak audit (test/ledger/noleak-job.test.ts): a real 3-party sum
+ * over TLS that, unlike any production job, also returns the party's own inputs and its shares so
+ * that the test can search the ledger for them. Never use it for real data.
+ */
+async function leakAuditJob(ctx: PartyContext): Promise<Json> {
+  const n = (ctx.params.len as number | undefined) ?? 32;
+  const s = await Rep3Session.create(ctx.ch, { opRoot: 'audit' });
+  const prg = new Prg(deriveSeed(crypto.getRandomValues(new Uint8Array(16)), `audit${ctx.me}`));
+  const mine = testFloats(prg, n, 50_000);
+  const shares: Rep3A[] = [];
+  for (let owner = 0; owner < 3; owner++)
+    shares.push(await s.input(owner, owner === ctx.me ? encode(mine, 16) : null, n));
+  let sum = shares[0]!;
+  for (const sh of shares.slice(1)) sum = s.add(sum, sh);
+  const opened = await s.reveal(sum, [0]);
+  const hex = (v: BigUint64Array): string[] => [...v].map((x) => x.toString(16));
+  return {
+    inputs: [...mine],
+    shares: shares.flatMap((sh) => [hex(sh.a), hex(sh.b)]),
+    sumShare: [hex(sum.a), hex(sum.b)],
+    output: opened ? hex(opened) : null,
+    rounds: ctx.ch.stats.rounds,
+    bytesSent: ctx.ch.stats.bytesSent,
+    bytesReceived: ctx.ch.stats.bytesReceived,
+  };
+}
+
+registerJob('test.leak-audit', leakAuditJob);

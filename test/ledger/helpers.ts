@@ -1,5 +1,5 @@
 /** Shared test helpers: example events of every type, temporary directories. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -118,4 +118,52 @@ export function nthEvent(i: number): AuditEvent {
 export function tempDir(prefix = 'ledger-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+// ---- leak scanning ----------------------------------------------------------------------------
+
+/** Every encoding of a 64-bit ring element we look for. */
+export function ringPatterns(v: bigint): Buffer[] {
+  const signed = BigInt.asIntN(64, v);
+  const le = Buffer.alloc(8);
+  le.writeBigUInt64LE(v);
+  const be = Buffer.alloc(8);
+  be.writeBigUInt64BE(v);
+  const hex = v.toString(16);
+  return [
+    Buffer.from(v.toString(10)),
+    Buffer.from(signed.toString(10)),
+    Buffer.from(hex.padStart(16, '0')),
+    Buffer.from(hex.padStart(16, '0').toUpperCase()),
+    Buffer.from(hex),
+    le,
+    be,
+  ];
+}
+
+export function floatPatterns(x: number): Buffer[] {
+  const f = Buffer.alloc(8);
+  f.writeDoubleLE(x);
+  return [Buffer.from(String(x)), Buffer.from(x.toFixed(4)), f];
+}
+
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? filesUnder(p) : [p];
+  });
+}
+
+export function scan(files: string[], patterns: Map<string, Buffer[]>): string[] {
+  const hits: string[] = [];
+  for (const f of files) {
+    if (!existsSync(f)) continue;
+    const b = readFileSync(f);
+    for (const [what, pats] of patterns) {
+      for (const p of pats)
+        if (p.length >= 6 && b.includes(p))
+          hits.push(`${what} as ${JSON.stringify(p.toString('latin1'))} in ${f}`);
+    }
+  }
+  return hits;
 }

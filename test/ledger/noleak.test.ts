@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import {
@@ -19,7 +19,7 @@ import {
 } from '../../src/ledger/index.js';
 import { encode } from '../../src/math/fixed.js';
 import { add, sub } from '../../src/math/ring.js';
-import { digestOf, tempDir } from './helpers.js';
+import { digestOf, tempDir, ringPatterns, floatPatterns, filesUnder, scan } from './helpers.js';
 
 const sha = (...parts: Uint8Array[]): string => {
   const h = createHash('sha256');
@@ -30,52 +30,6 @@ const bytesOf = (r: BigUint64Array): Uint8Array => new Uint8Array(r.buffer, r.by
 
 function randomRing(n: number): BigUint64Array {
   return new BigUint64Array(new Uint8Array(randomBytes(8 * n)).buffer);
-}
-
-/** Every encoding of a 64-bit ring element we look for. */
-function ringPatterns(v: bigint): Buffer[] {
-  const signed = BigInt.asIntN(64, v);
-  const le = Buffer.alloc(8);
-  le.writeBigUInt64LE(v);
-  const be = Buffer.alloc(8);
-  be.writeBigUInt64BE(v);
-  const hex = v.toString(16);
-  return [
-    Buffer.from(v.toString(10)),
-    Buffer.from(signed.toString(10)),
-    Buffer.from(hex.padStart(16, '0')),
-    Buffer.from(hex.padStart(16, '0').toUpperCase()),
-    Buffer.from(hex),
-    le,
-    be,
-  ];
-}
-
-function floatPatterns(x: number): Buffer[] {
-  const f = Buffer.alloc(8);
-  f.writeDoubleLE(x);
-  return [Buffer.from(String(x)), Buffer.from(x.toFixed(4)), f];
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
-}
-
-function scan(files: string[], patterns: Map<string, Buffer[]>): string[] {
-  const hits: string[] = [];
-  for (const f of files) {
-    if (!existsSync(f)) continue;
-    const b = readFileSync(f);
-    for (const [what, pats] of patterns) {
-      for (const p of pats)
-        if (p.length >= 6 && b.includes(p))
-          hits.push(`${what} as ${JSON.stringify(p.toString('latin1'))} in ${f}`);
-    }
-  }
-  return hits;
 }
 
 const T0 = Date.parse('2024-06-03T09:00:00Z');
