@@ -111,7 +111,7 @@ void test('the ledger of a real 3-party TLS job holds no input, share or output 
         arr.forEach((h, i) => patterns.set(`share ${p}/${k}/${i}`, ringPatterns(BigInt(`0x${h}`)))),
       );
     });
-    reports[0]!.output!.forEach((h, i) => patterns.set(`output ${i}`, ringPatterns(BigInt(`0x${h}`))));
+    reports[0]!.output.forEach((h, i) => patterns.set(`output ${i}`, ringPatterns(BigInt(`0x${h}`))));
     const files = [...filesUnder(node), ...filesUnder(ex)];
     assert.ok(files.some((f) => f.endsWith('ledger.sqlite')));
     assert.deepEqual(scan(files, patterns), []);
