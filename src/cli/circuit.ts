@@ -8,7 +8,13 @@ import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ShareholdError, isShareholdError } from '../errors.js';
-import { benchAesBatch, benchMixed, benchOtExtension, defaultAesCircuitPath } from '../protocols/gc/bench.js';
+import {
+  benchAesBatch,
+  benchGarblingEngine,
+  benchMixed,
+  benchOtExtension,
+  defaultAesCircuitPath,
+} from '../protocols/gc/bench.js';
 import { andCount, gateCount, parseBristol, type BristolFormat } from '../protocols/gc/circuit.js';
 import { hexToBits } from '../protocols/gc/twoparty.js';
 import type { Json } from '../runtime/jobs.js';
@@ -209,6 +215,7 @@ async function bench(
     const r = await benchAesBatch({ blocks, circuitPath, timeoutMs });
     ok &&= r.correct;
     results.push({ bench: 'gc.aes128', ...r });
+    results.push({ bench: 'gc.engine', ...(await benchGarblingEngine({ blocks, circuitPath })) });
   }
   if (ots > 0) results.push({ bench: 'ot.iknp.cot', ...(await benchOtExtension({ count: ots, timeoutMs })) });
   if (relu > 0) {
@@ -227,6 +234,11 @@ async function bench(
           `AES-128 × ${fmtInt(r['blocks'] as number)} blocks, one batch: ${fmtInt(r['andGates'] as number)} AND gates in ` +
             `${(r['seconds'] as number).toFixed(3)} s = ${((r['andGatesPerSecond'] as number) / 1e6).toFixed(2)} M AND gates/s, ` +
             `${(r['bytesPerAnd'] as number).toFixed(2)} bytes/AND (garbler→evaluator), correct: ${r['correct'] ? 'yes' : 'NO'}`,
+        );
+      else if (r['bench'] === 'gc.engine')
+        console.log(
+          `  engine alone (this process, no transport): garble ${((r['garbleAndGatesPerSecond'] as number) / 1e6).toFixed(2)} M AND/s, ` +
+            `evaluate ${((r['evaluateAndGatesPerSecond'] as number) / 1e6).toFixed(2)} M AND/s`,
         );
       else if (r['bench'] === 'ot.iknp.cot')
         console.log(

@@ -8,6 +8,8 @@
  *
  * Data is word oriented (Int32Array, little-endian); byte payloads are padded to 4 bytes. Message k
  * uses op id `<scope>/<k>.m`, its ack `<scope>/<k>.a` (derived with OpScope in order on both sides).
+ * After each message the writer yields to the event loop once, so that a socket transport drains
+ * while the next message is garbled (garbling itself never awaits).
  */
 import { ShareholdError } from '../../errors.js';
 import type { Channel, OpScope } from '../channel.js';
@@ -32,6 +34,8 @@ export class StreamWriter {
   #ids: string[] = [];
   /** Total payload bytes written. */
   bytes = 0;
+  /** Milliseconds spent waiting for acknowledgements (flow control). */
+  waitMs = 0;
 
   constructor(
     private readonly ch: Channel,
@@ -66,10 +70,15 @@ export class StreamWriter {
     this.#sent++;
     this.buf = new Int32Array(this.capWords);
     this.pos = 0;
+    // Garbling is synchronous between flushes: give the event loop a turn so that the transport
+    // actually writes this message (and reads acks) while we garble the next one.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   async #awaitAck(): Promise<void> {
+    const t = performance.now();
     await this.ch.recv(this.peer, `${this.#ids[this.#acked]!}.a`);
+    this.waitMs += performance.now() - t;
     this.#acked++;
   }
 
@@ -101,6 +110,8 @@ export class StreamReader {
   pos = 0;
   #k = 0;
   bytes = 0;
+  /** Milliseconds spent waiting for the garbler's messages. */
+  waitMs = 0;
 
   constructor(
     private readonly ch: Channel,
@@ -116,7 +127,9 @@ export class StreamReader {
 
   async #next(): Promise<Int32Array> {
     const sc = this.scope.child(`${this.#k++}`);
+    const t = performance.now();
     const m = await this.ch.recv(this.peer, `${sc.id}.m`);
+    this.waitMs += performance.now() - t;
     this.ch.send(this.peer, `${sc.id}.a`, new Uint8Array(1));
     this.bytes += m.byteLength;
     return int32Of(m);

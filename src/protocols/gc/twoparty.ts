@@ -80,6 +80,8 @@ export interface GcRunStats {
   /** Rounds counted on this party's channel during the run. */
   rounds: number;
   seconds: number;
+  /** Of which waiting for the peer (stream flow control / messages, OT messages, outputs). */
+  waitSeconds: number;
   segments: number;
 }
 
@@ -91,6 +93,8 @@ export interface GcRunResult {
 
 const LABEL_BUDGET_BYTES = 32 << 20;
 const MAX_OTS_PER_SEGMENT = 1 << 21;
+/** Instances per stream write of input labels (keeps messages near 1 MiB). */
+const LABEL_PIECE = 16384;
 
 const scheduleCache = new WeakMap<Circuit, Schedule>();
 /** Compile once per circuit object. */
@@ -262,10 +266,12 @@ export class GcSession {
       evalBits,
       scope,
       runIndex: this.#runs++,
+      waitMs: 0,
     };
     const before = { ...this.ch.stats };
     const t0 = performance.now();
     const outs = this.role === 'garbler' ? await this.#garble(ctx) : await this.#evaluate(ctx);
+    const waitSeconds = ctx.waitMs / 1000;
     const st = this.ch.stats;
     return {
       outputs: outs,
@@ -276,6 +282,7 @@ export class GcSession {
         bytesReceived: st.bytesReceived - before.bytesReceived,
         rounds: st.rounds - before.rounds,
         seconds: (performance.now() - t0) / 1000,
+        waitSeconds,
         segments: Math.ceil(B / segment),
       },
     };
@@ -324,36 +331,43 @@ export class GcSession {
         const bits = this.#inputBits(ctx, k, i0, S);
         const rnd = new Int32Array(4 * w * S);
         prg.fill(new Uint8Array(rnd.buffer));
-        // Written per instance so that stream messages stay ~1 MiB.
-        for (let i = 0; i < S; i++) {
-          const p = writer.ensure(4 * w);
-          if (p) await p;
-          const T = writer.buf;
-          let tp = writer.pos;
-          for (let b = 0; b < w; b++) {
-            const r = 4 * (i * w + b);
-            const o = (slots[b]! * S + i) << 2;
-            const m = -(bits[i * w + b]! & 1);
-            for (let q = 0; q < 4; q++) {
-              L[o + q] = rnd[r + q]!;
-              T[tp++] = rnd[r + q]! ^ (d[q]! & m);
+        // Bit-major order (bit b of every instance, then bit b+1): contiguous in the label array.
+        for (let b = 0; b < w; b++) {
+          const rb = 4 * S * b;
+          L.set(rnd.subarray(rb, rb + 4 * S), (slots[b]! * S) << 2);
+          for (let j0 = 0; j0 < S; j0 += LABEL_PIECE) {
+            const j1 = Math.min(S, j0 + LABEL_PIECE);
+            const p = writer.ensure(4 * (j1 - j0));
+            if (p) await p;
+            const T = writer.buf;
+            let tp = writer.pos;
+            for (let i = j0; i < j1; i++) {
+              const m = -(bits[i * w + b]! & 1);
+              const r = rb + 4 * i;
+              T[tp] = rnd[r]! ^ (d[0] & m);
+              T[tp + 1] = rnd[r + 1]! ^ (d[1] & m);
+              T[tp + 2] = rnd[r + 2]! ^ (d[2] & m);
+              T[tp + 3] = rnd[r + 3]! ^ (d[3] & m);
+              tp += 4;
             }
+            writer.pos = tp;
           }
-          writer.pos = tp;
         }
       }
       // Evaluator inputs: the COT's q are their 0-labels. The evaluator sends segment s's OT message
       // only after it has consumed segment s-2, so flush before waiting for it (no deadlock).
       if (ctx.evalBits > 0) {
         if (s > 0) await writer.flush();
-        const q = await cot.extend(cotScope.child(`${s}`), ctx.evalBits * S);
+        const tw = performance.now();
+        const u = await this.ch.recv(this.peer, cotScope.child(`${s}`).child('iknp').id);
+        ctx.waitMs += performance.now() - tw;
+        const q = cot.processMessage(u, ctx.evalBits * S);
         let r = 0;
         for (let k = 0; k < owners.length; k++) {
           if (owners[k] !== this.evaluator) continue;
           const slots = sched.inputSlots[k]!;
-          const w = slots.length;
-          for (let i = 0; i < S; i++)
-            for (let b = 0; b < w; b++, r += 4) copy4(q, r, L, (slots[b]! * S + i) << 2);
+          for (let b = 0; b < slots.length; b++, r += 4 * S)
+            L.set(q.subarray(r, r + 4 * S), (slots[b]! * S) << 2);
         }
       }
       await runSchedule(sched, g);
@@ -368,20 +382,25 @@ export class GcSession {
           continue;
         }
         const lsb = new Uint8Array(w * S);
-        for (let i = 0; i < S; i++)
-          for (let b = 0; b < w; b++) lsb[i * w + b] = L[(slots[b]! * S + i) << 2]! & 1;
+        for (let b = 0; b < w; b++) {
+          const o = slots[b]! * S;
+          for (let i = 0; i < S; i++) lsb[i * w + b] = L[(o + i) << 2]! & 1;
+        }
         if (spec.reveal.includes(this.evaluator)) await writer.writeBytes(packBits(lsb));
         if (spec.reveal.includes(this.garbler)) (results[k] as Uint8Array).set(lsb, i0 * w);
       }
     }
     await writer.end();
+    ctx.waitMs += writer.waitMs;
     // Outputs for the garbler: the evaluator's permute bits of the active labels.
     const mineIdx = outputs
       .map((o, k) => ('reveal' in o && o.reveal.includes(this.garbler) ? k : -1))
       .filter((k) => k >= 0);
     if (mineIdx.length > 0) {
       const total = mineIdx.reduce((a, k) => a + sched.outputSlots[k]!.length * B, 0);
+      const tw = performance.now();
       const msg = await this.ch.recv(this.peer, ctx.scope.child('gc.out').id);
+      ctx.waitMs += performance.now() - tw;
       this.ch.countRound();
       if (msg.length !== (total + 7) >> 3)
         throw new ShareholdError('frame-malformed', 'garbler output bits: wrong length');
@@ -405,17 +424,18 @@ export class GcSession {
   ): Promise<BigUint64Array> {
     const w = slots.length;
     const n = w * S;
+    // Bit-major order: row j = b·S + i.
     const x0 = new Int32Array(4 * n);
+    for (let b = 0; b < w; b++) x0.set(L.subarray((slots[b]! * S) << 2, (slots[b]! * S + S) << 2), 4 * S * b);
     const x1 = new Int32Array(4 * n);
-    for (let i = 0; i < S; i++)
-      for (let b = 0; b < w; b++) {
-        const o = (slots[b]! * S + i) << 2;
-        const r = 4 * (i * w + b);
-        for (let q = 0; q < 4; q++) {
-          x0[r + q] = L[o + q]!;
-          x1[r + q] = L[o + q]! ^ d[q]!;
-        }
-      }
+    for (let j = 0; j < 4 * n; j += 4) {
+      x1[j] = x0[j]! ^ d[0];
+      x1[j + 1] = x0[j + 1]! ^ d[1];
+      x1[j + 2] = x0[j + 2]! ^ d[2];
+      x1[j + 3] = x0[j + 3]! ^ d[3];
+    }
+    const lsb = new Uint8Array(n);
+    for (let j = 0; j < n; j++) lsb[j] = x0[4 * j]! & 1;
     const t0 = this.tweak.next;
     this.tweak.next += n;
     // 64-bit arithmetic on (lo, hi) 32-bit word pairs: no BigInt per bit.
@@ -425,34 +445,36 @@ export class GcSession {
     prg.fill(new Uint8Array(masks.buffer));
     const wts = new Int32Array(bitWeights(w, signed).buffer);
     const rows = new Int32Array(4 * n);
-    const shares = new BigUint64Array(S);
-    const sh = new Int32Array(shares.buffer);
-    for (let i = 0; i < S; i++) {
-      let sumLo = 0;
-      let sumHi = 0;
-      for (let b = 0; b < w; b++) {
-        const j = i * w + b;
+    const sumLo = new Float64Array(S);
+    const sumHi = new Float64Array(S);
+    for (let b = 0; b < w; b++) {
+      const wl = wts[2 * b]! >>> 0;
+      const wh = wts[2 * b + 1]! >>> 0;
+      for (let i = 0; i < S; i++) {
+        const j = b * S + i;
         const rl = masks[2 * j]! >>> 0;
         const rh = masks[2 * j + 1]! >>> 0;
-        sumLo += rl;
-        sumHi += rh;
+        sumLo[i] = sumLo[i]! + rl;
+        sumHi[i] = sumHi[i]! + rh;
         // −r and w_b − r mod 2^64
         const nl = (0 - rl) >>> 0;
         const nh = (~rh + (rl === 0 ? 1 : 0)) >>> 0;
-        const wl = wts[2 * b]! >>> 0;
-        const wh = wts[2 * b + 1]! >>> 0;
         const dl = (wl - rl) >>> 0;
         const dh = (wh - rh - (wl < rl ? 1 : 0)) >>> 0;
-        const p = L[(slots[b]! * S + i) << 2]! & 1;
+        const p = lsb[j]!;
         const r0 = 4 * j + 2 * p; // row p: value 0
-        const r1 = 4 * j + 2 * (1 - p); // row 1-p: value 1
+        const r1 = 4 * j + 2 - 2 * p; // row 1-p: value 1
         rows[r0] = h0[4 * j]! ^ nl;
         rows[r0 + 1] = h0[4 * j + 1]! ^ nh;
         rows[r1] = h1[4 * j]! ^ dl;
         rows[r1 + 1] = h1[4 * j + 1]! ^ dh;
       }
-      sh[2 * i] = sumLo;
-      sh[2 * i + 1] = sumHi + Math.floor(sumLo / 4294967296);
+    }
+    const shares = new BigUint64Array(S);
+    const sh = new Int32Array(shares.buffer);
+    for (let i = 0; i < S; i++) {
+      sh[2 * i] = sumLo[i]!;
+      sh[2 * i + 1] = sumHi[i]! + Math.floor(sumLo[i]! / 4294967296);
     }
     await writer.writeBytes(new Uint8Array(rows.buffer));
     return shares;
@@ -485,10 +507,10 @@ export class GcSession {
       for (let k = 0; k < owners.length; k++) {
         if (owners[k] !== this.evaluator) continue;
         const bits = this.#inputBits(ctx, k, i0, S);
-        choice.set(bits, r);
-        r += bits.length;
+        const w = sched.inputSlots[k]!.length;
+        for (let b = 0; b < w; b++, r += S) for (let i = 0; i < S; i++) choice[r + i] = bits[i * w + b]!;
       }
-      // choice order (k, i, b) matches the garbler's label placement
+      // choice order (input k, bit b, instance i) matches the garbler's label placement
       return cot.extend(cotScope.child(`${s}`), packBits(choice), ctx.evalBits * S);
     };
     this.ch.countRound();
@@ -504,13 +526,15 @@ export class GcSession {
         if (owners[k] !== this.garbler) continue;
         const slots = sched.inputSlots[k]!;
         const w = slots.length;
-        for (let i = 0; i < S; i++) {
-          const p = reader.ensure(4 * w);
-          if (p) await p;
-          const T = reader.cur;
-          let tp = reader.pos;
-          for (let b = 0; b < w; b++, tp += 4) copy4(T, tp, L, (slots[b]! * S + i) << 2);
-          reader.pos = tp;
+        for (let b = 0; b < w; b++) {
+          const o = (slots[b]! * S) << 2;
+          for (let j0 = 0; j0 < S; j0 += LABEL_PIECE) {
+            const j1 = Math.min(S, j0 + LABEL_PIECE);
+            const p = reader.ensure(4 * (j1 - j0));
+            if (p) await p;
+            L.set(reader.cur.subarray(reader.pos, reader.pos + 4 * (j1 - j0)), o + 4 * j0);
+            reader.pos += 4 * (j1 - j0);
+          }
         }
       }
       if (tCur) {
@@ -519,8 +543,7 @@ export class GcSession {
           if (owners[k] !== this.evaluator) continue;
           const slots = sched.inputSlots[k]!;
           const w = slots.length;
-          for (let i = 0; i < S; i++)
-            for (let b = 0; b < w; b++, r += 4) copy4(tCur, r, L, (slots[b]! * S + i) << 2);
+          for (let b = 0; b < w; b++, r += 4 * S) L.set(tCur.subarray(r, r + 4 * S), (slots[b]! * S) << 2);
         }
       }
       await runSchedule(sched, e);
@@ -534,8 +557,10 @@ export class GcSession {
           continue;
         }
         const lsb = new Uint8Array(w * S);
-        for (let i = 0; i < S; i++)
-          for (let b = 0; b < w; b++) lsb[i * w + b] = L[(slots[b]! * S + i) << 2]! & 1;
+        for (let b = 0; b < w; b++) {
+          const o = slots[b]! * S;
+          for (let i = 0; i < S; i++) lsb[i * w + b] = L[(o + i) << 2]! & 1;
+        }
         if (spec.reveal.includes(this.evaluator)) {
           const dec = await reader.readBytes((w * S + 7) >> 3);
           const r = results[k] as Uint8Array;
@@ -554,6 +579,7 @@ export class GcSession {
       }
       this.ch.send(this.peer, ctx.scope.child('gc.out').id, packBits(all));
     }
+    ctx.waitMs += reader.waitMs;
     return results;
   }
 
@@ -566,26 +592,28 @@ export class GcSession {
     const w = slots.length;
     const n = w * S;
     const x = new Int32Array(4 * n);
-    for (let i = 0; i < S; i++)
-      for (let b = 0; b < w; b++) copy4(L, (slots[b]! * S + i) << 2, x, 4 * (i * w + b));
+    for (let b = 0; b < w; b++) x.set(L.subarray((slots[b]! * S) << 2, (slots[b]! * S + S) << 2), 4 * S * b);
+    const lsb = new Uint8Array(n);
+    for (let j = 0; j < n; j++) lsb[j] = x[4 * j]! & 1;
     const t0 = this.tweak.next;
     this.tweak.next += n;
     const h = tccrHash(this.aes, x, n, t0, x);
     const rowBytes = await reader.readBytes(16 * n);
     const rows = new Int32Array(rowBytes.buffer, rowBytes.byteOffset, 4 * n);
+    const sumLo = new Float64Array(S);
+    const sumHi = new Float64Array(S);
+    for (let b = 0; b < w; b++)
+      for (let i = 0; i < S; i++) {
+        const j = b * S + i;
+        const r = 4 * j + 2 * lsb[j]!;
+        sumLo[i] = sumLo[i]! + ((rows[r]! ^ h[4 * j]!) >>> 0);
+        sumHi[i] = sumHi[i]! + ((rows[r + 1]! ^ h[4 * j + 1]!) >>> 0);
+      }
     const shares = new BigUint64Array(S);
     const sh = new Int32Array(shares.buffer);
     for (let i = 0; i < S; i++) {
-      let sumLo = 0;
-      let sumHi = 0;
-      for (let b = 0; b < w; b++) {
-        const j = i * w + b;
-        const s = L[(slots[b]! * S + i) << 2]! & 1;
-        sumLo += (rows[4 * j + 2 * s]! ^ h[4 * j]!) >>> 0;
-        sumHi += (rows[4 * j + 2 * s + 1]! ^ h[4 * j + 1]!) >>> 0;
-      }
-      sh[2 * i] = sumLo;
-      sh[2 * i + 1] = sumHi + Math.floor(sumLo / 4294967296);
+      sh[2 * i] = sumLo[i]!;
+      sh[2 * i + 1] = sumHi[i]! + Math.floor(sumLo[i]! / 4294967296);
     }
     return shares;
   }
@@ -601,13 +629,8 @@ interface RunContext {
   evalBits: number;
   scope: OpScope;
   runIndex: number;
-}
-
-function copy4(src: ArrayLike<number>, so: number, dst: Int32Array, d: number): void {
-  dst[d] = src[so]!;
-  dst[d + 1] = src[so + 1]!;
-  dst[d + 2] = src[so + 2]!;
-  dst[d + 3] = src[so + 3]!;
+  /** Milliseconds spent waiting for the peer. */
+  waitMs: number;
 }
 
 function bitWeights(w: number, signed: boolean): BigUint64Array {
