@@ -43,3 +43,18 @@ if (error) {
   process.exit(1);
 }
 console.log(`build-wasm: wrote ${relative(root, outFile)} (${statSync(outFile).size} bytes)`);
+
+// assembly/field.ts → dist/wasm/field.wasm: F_p (p = 2^127 − 1) kernels for Shamir sharing
+// (src/math/field.ts), with the same flags.
+const fieldOut = join(root, 'dist', 'wasm', 'field.wasm');
+const fieldArgs = [join('assembly', 'field.ts'), '--outFile', relative(root, fieldOut), ...args.slice(3, 11)];
+if (process.argv.includes('--text'))
+  fieldArgs.push('--textFile', relative(root, fieldOut.replace(/\.wasm$/, '.wat')));
+process.chdir(root);
+const built = await asc.main(fieldArgs, { stdout: process.stdout, stderr: process.stderr });
+process.chdir(prevCwd);
+if (built.error) {
+  console.error(`build-wasm: asc failed on field.ts: ${built.error.message}`);
+  process.exit(1);
+}
+console.log(`build-wasm: wrote ${relative(root, fieldOut)} (${statSync(fieldOut).size} bytes)`);
