@@ -4,7 +4,8 @@
  * - `prefixCarries`: Sklansky parallel-prefix carry network: ⌈log2 w⌉ rounds, about w/2 (G,P)
  *   combinations per round, 2 AND gates each (the last round skips P).
  * - `carryOut`: only the carry out of the top position, by a binary tree of (G,P) combinations:
- *   ⌈log2 w⌉ rounds, about 2w AND gates in all (what less-than-zero needs).
+ *   ⌈log2 w⌉ rounds, about 2w AND gates in all (what less-than-zero needs). `carryOuts` runs several
+ *   trees in lockstep over any scheme's `BitAlgebra` (rep4 uses it too).
  * Every round is a single batched AND over all elements and positions.
  * Security: semi-honest, honest majority (inherits from `andB`).
  */
@@ -117,6 +118,89 @@ export async function prefixCarries(
   return G;
 }
 
+/**
+ * What the carry circuits need from a binary sharing scheme: one batched AND layer over planes of W
+ * words (one round), and local XOR. Lets other replicated schemes (rep4) reuse the circuits.
+ */
+export interface BitAlgebra<P> {
+  and(scope: OpScope, W: number, xs: P[], ys: P[]): Promise<P[]>;
+  xor(x: P, y: P): P;
+}
+
+/** The rep3 instance of `BitAlgebra`. */
+export function rep3Bits(ctx: Rep3Ctx): BitAlgebra<Plane> {
+  return { and: (scope, W, xs, ys) => andPlanes(ctx, scope, W, xs, ys), xor: xorPlane };
+}
+
+/**
+ * Carry out of the top position of each of several independent (g, p) sequences (no carry in), by
+ * binary trees of (G,P) combinations run in lockstep: one batched AND round per level for all trees,
+ * ⌈log2 of the longest⌉ rounds.
+ */
+export async function carryOuts<P>(
+  alg: BitAlgebra<P>,
+  scope: OpScope,
+  W: number,
+  trees: readonly { g: P[]; p: P[] }[],
+): Promise<P[]> {
+  let Gs = trees.map((t) => t.g.slice());
+  let Ps = trees.map((t) => t.p.slice());
+  let level = 0;
+  while (Gs.some((G) => G.length > 1)) {
+    const xs: P[] = [];
+    const ys: P[] = [];
+    const at: number[] = [];
+    for (let t = 0; t < Gs.length; t++) {
+      const G = Gs[t]!;
+      const P = Ps[t]!;
+      at.push(xs.length);
+      if (G.length < 2) continue;
+      const pairs = G.length >>> 1;
+      const final = G.length === 2;
+      // combine (lo = 2k, hi = 2k+1): G = g_hi ⊕ p_hi∧g_lo; P = p_hi∧p_lo (not needed for the lowest node)
+      for (let k = 0; k < pairs; k++) {
+        xs.push(P[2 * k + 1]!);
+        ys.push(G[2 * k]!);
+      }
+      if (!final)
+        for (let k = 1; k < pairs; k++) {
+          xs.push(P[2 * k + 1]!);
+          ys.push(P[2 * k]!);
+        }
+    }
+    const r = await alg.and(scope.child(`co${level++}`), W, xs, ys);
+    const nGs: P[][] = [];
+    const nPs: P[][] = [];
+    for (let t = 0; t < Gs.length; t++) {
+      const G = Gs[t]!;
+      const P = Ps[t]!;
+      if (G.length < 2) {
+        nGs.push(G);
+        nPs.push(P);
+        continue;
+      }
+      const base = at[t]!;
+      const pairs = G.length >>> 1;
+      const final = G.length === 2;
+      const nG: P[] = [];
+      const nP: P[] = [];
+      for (let k = 0; k < pairs; k++) {
+        nG.push(alg.xor(G[2 * k + 1]!, r[base + k]!));
+        nP.push(k === 0 || final ? P[2 * k]! /* unused */ : r[base + pairs + k - 1]!);
+      }
+      if (G.length & 1) {
+        nG.push(G[G.length - 1]!);
+        nP.push(P[P.length - 1]!);
+      }
+      nGs.push(nG);
+      nPs.push(nP);
+    }
+    Gs = nGs;
+    Ps = nPs;
+  }
+  return Gs.map((G) => G[0]!);
+}
+
 /** Carry out of the top position only (binary tree of (G,P) combinations). */
 export async function carryOut(
   ctx: Rep3Ctx,
@@ -125,39 +209,8 @@ export async function carryOut(
   g: Plane[],
   p: Plane[],
 ): Promise<Plane> {
-  let G = g.slice();
-  let P = p.slice();
-  let level = 0;
-  while (G.length > 1) {
-    const pairs = G.length >>> 1;
-    const final = G.length === 2;
-    const xs: Plane[] = [];
-    const ys: Plane[] = [];
-    // combine (lo = 2k, hi = 2k+1): G = g_hi ⊕ p_hi∧g_lo; P = p_hi∧p_lo (not needed for the lowest node)
-    for (let k = 0; k < pairs; k++) {
-      xs.push(P[2 * k + 1]!);
-      ys.push(G[2 * k]!);
-    }
-    if (!final)
-      for (let k = 1; k < pairs; k++) {
-        xs.push(P[2 * k + 1]!);
-        ys.push(P[2 * k]!);
-      }
-    const r = await andPlanes(ctx, scope.child(`co${level++}`), W, xs, ys);
-    const nG: Plane[] = [];
-    const nP: Plane[] = [];
-    for (let k = 0; k < pairs; k++) {
-      nG.push(xorPlane(G[2 * k + 1]!, r[k]!));
-      nP.push(k === 0 || final ? P[2 * k]! /* unused */ : r[pairs + k - 1]!);
-    }
-    if (G.length & 1) {
-      nG.push(G[G.length - 1]!);
-      nP.push(P[P.length - 1]!);
-    }
-    G = nG;
-    P = nP;
-  }
-  return G[0]!;
+  const [c] = await carryOuts(rep3Bits(ctx), scope, W, [{ g, p }]);
+  return c!;
 }
 
 export { xorPlane };

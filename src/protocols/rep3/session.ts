@@ -26,9 +26,10 @@ export interface Rep3SessionOptions {
 /**
  * A pool of preprocessed material. `take` reserves its slice synchronously, so operations issued in
  * the same program order at every party consume the same material even when they run concurrently.
- * A batch that cannot serve a request is replaced by a fresh one (its tail is dropped).
+ * A batch that cannot serve a request is replaced by a fresh one (its tail is dropped). Shared with
+ * rep4's session.
  */
-class Pool<T> {
+export class Pool<T> {
   #batch: Promise<T> | null = null;
   #size = 0;
   #used = 0;

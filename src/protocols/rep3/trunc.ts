@@ -90,29 +90,41 @@ export function sliceTriples(t: TruncTriples, start: number, end: number): Trunc
  * Written as simple element passes so V8 keeps every step native.
  */
 export function finishTrunc(me: number, c: BigUint64Array, t: TruncTriples): Rep3A {
+  const [a, b] = finishTruncParts(c, t.f, [t.m.a, t.m.b], [t.rh.a, t.rh.b], me === 0 ? 0 : me === 2 ? 1 : -1);
+  return { a: a!, b: b! };
+}
+
+/**
+ * `finishTrunc` on the component arrays of any replicated scheme (rep4 too): out_k = coef·m_k − h_k
+ * for each held component k of [m] and [⌊r'/2^f⌋], and the public part (c ≫ f) − 2^(62−f) added to
+ * the component at `pubSlot` (−1 when this party does not hold the component that carries constants).
+ */
+export function finishTruncParts(
+  c: BigUint64Array,
+  f: number,
+  m: readonly BigUint64Array[],
+  h: readonly BigUint64Array[],
+  pubSlot: number,
+): BigUint64Array[] {
   const n = c.length;
-  const top = 1n << BigInt(63 - t.f);
+  const top = 1n << BigInt(63 - f);
   const negTop = BigInt.asUintN(64, -top);
-  const bias = 1n << BigInt(62 - t.f);
+  const bias = 1n << BigInt(62 - f);
   const cu = new Uint32Array(c.buffer, c.byteOffset, 2 * n);
   const coef = new BigUint64Array(n);
   for (let i = 0; i < n; i++) coef[i] = cu[2 * i + 1]! >>> 31 ? negTop : top;
-  const a = new BigUint64Array(n);
-  const b = new BigUint64Array(n);
-  const ma = t.m.a;
-  const mb = t.m.b;
-  const ha = t.rh.a;
-  const hb = t.rh.b;
-  for (let i = 0; i < n; i++) {
-    a[i] = coef[i]! * ma[i]! - ha[i]!;
-    b[i] = coef[i]! * mb[i]! - hb[i]!;
-  }
-  if (me === 0 || me === 2) {
-    const pub = shrLogical(c, t.f);
-    const d = me === 0 ? a : b;
+  const out = m.map((mk, k) => {
+    const hk = h[k]!;
+    const o = new BigUint64Array(n);
+    for (let i = 0; i < n; i++) o[i] = coef[i]! * mk[i]! - hk[i]!;
+    return o;
+  });
+  if (pubSlot >= 0) {
+    const pub = shrLogical(c, f);
+    const d = out[pubSlot]!;
     for (let i = 0; i < n; i++) d[i] = d[i]! + pub[i]! - bias;
   }
-  return { a, b };
+  return out;
 }
 
 function checkTriples(t: TruncTriples, n: number): void {

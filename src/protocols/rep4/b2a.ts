@@ -1,0 +1,126 @@
+/**
+ * Bit injection (one shared bit → arithmetic 0/1) and daBits for four-party replicated sharing.
+ *
+ * `bitInject`: b = b_0 ⊕ b_1 ⊕ b_2 ⊕ b_3 where β_A = b_0 ⊕ b_1 is known to the pair A = {2, 3} and
+ * β_B = b_2 ⊕ b_3 to the pair B = {0, 1}. Both pairs input their bit as a ring element in one round
+ * (joint input, inp.ts), then [b] = [β_A] + [β_B] − 2·[β_A·β_B] with one multiplication.
+ * Rounds: 2. Bytes: 2 ring elements (16 B) per bit per party (0.5 for the inputs, 1.5 for the product).
+ *
+ * daBits [EGKRS20]: random bits r shared both in binary and arithmetic. [r]^B comes from PRSS (free:
+ * every party lacks one component, so nobody knows r); [r]^A = bitInject([r]^B). Offline.
+ * `bitInjectDa` (online): open c = b ⊕ r (1 round, 1 bit per element per party), then locally
+ * [b]^A = c + [r]^A − 2c·[r]^A.
+ * Security: semi-honest, one corrupt party.
+ */
+import { wordsPerPlane, lastWordMask } from '../../math/bits.js';
+import type { OpScope } from '../channel.js';
+import { invalidArgument } from '../../errors.js';
+import { slotOf, zerosA, type Rep4A, type Rep4B, type Slots } from '../../sharing/replicated/rep4.js';
+import { randomB, type Rep4Ctx } from './context.js';
+import { JointRound, PAIR_A, PAIR_B } from './inp.js';
+import { mulA } from './mul.js';
+import { revealB } from './reveal.js';
+
+function bitsToRing(plane: Uint32Array, n: number): BigUint64Array {
+  const o = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) o[i] = (plane[i >>> 5]! >>> (i & 31)) & 1 ? 1n : 0n;
+  return o;
+}
+
+function xorOf(x: Uint32Array, y: Uint32Array): Uint32Array {
+  const o = new Uint32Array(x.length);
+  for (let i = 0; i < o.length; i++) o[i] = x[i]! ^ y[i]!;
+  return o;
+}
+
+/** Lift one binary plane (bit per element) to an arithmetic 0/1 sharing. */
+export async function bitInject(ctx: Rep4Ctx, scope: OpScope, bit: Rep4B): Promise<Rep4A> {
+  if (bit.w !== 1) throw invalidArgument(`bitInject expects 1 plane, got ${bit.w}`);
+  const me = ctx.me;
+  const n = bit.n;
+  const comp = (j: number): Uint32Array => bit.c[slotOf(me, j)]!;
+  const bA = zerosA(n);
+  const bB = zerosA(n);
+  const round = new JointRound(ctx, scope.child('pairs'));
+  round.ring(PAIR_A, n, () => bitsToRing(xorOf(comp(0), comp(1)), n), bA.c);
+  round.ring(PAIR_B, n, () => bitsToRing(xorOf(comp(2), comp(3)), n), bB.c);
+  await round.run();
+  const prod = await mulA(ctx, scope.child('mul'), bA, bB);
+  const out = zerosA(n);
+  for (let k = 0; k < 3; k++) {
+    const a = bA.c[k]!;
+    const b = bB.c[k]!;
+    const p = prod.c[k]!;
+    const o = out.c[k]!;
+    for (let i = 0; i < n; i++) o[i] = a[i]! + b[i]! - 2n * p[i]!;
+  }
+  return out;
+}
+
+/** daBits: random bits shared in binary (one plane) and arithmetic. */
+export interface DaBits4 {
+  readonly bin: Rep4B;
+  readonly arith: Rep4A;
+}
+
+/** Offline: n daBits (2 rounds, 16 B per bit per party). */
+export async function genDaBits(ctx: Rep4Ctx, scope: OpScope, n: number): Promise<DaBits4> {
+  const W = wordsPerPlane(n);
+  const bin = randomB(ctx, scope.id, n, 1, W, 'dabit');
+  const mask = lastWordMask(n) >>> 0;
+  for (const c of bin.c) c[W - 1]! &= mask;
+  const arith = await bitInject(ctx, scope.child('inj'), bin);
+  return { bin, arith };
+}
+
+/** daBits [start, end) of a batch; start must be a multiple of 32 (binary planes are word-aligned). */
+export function sliceDaBits(d: DaBits4, start: number, end: number): DaBits4 {
+  if (start % 32 !== 0) throw invalidArgument('daBit slices start on a multiple of 32');
+  const w0 = start >>> 5;
+  const w1 = wordsPerPlane(end);
+  return {
+    bin: {
+      n: end - start,
+      w: 1,
+      c: d.bin.c.map((c) => c.subarray(w0, w1)) as unknown as Slots<Uint32Array>,
+    },
+    arith: { c: d.arith.c.map((c) => c.subarray(start, end)) as unknown as Slots<BigUint64Array> },
+  };
+}
+
+/** Online injection with daBits: open b ⊕ r, then [b] = c + [r] − 2c·[r] locally. */
+export async function bitInjectDa(ctx: Rep4Ctx, scope: OpScope, bit: Rep4B, da: DaBits4): Promise<Rep4A> {
+  if (bit.w !== 1 || da.bin.n < bit.n)
+    throw invalidArgument('bitInjectDa: one plane and enough daBits required');
+  const me = ctx.me;
+  const n = bit.n;
+  const W = wordsPerPlane(n);
+  const masked: Rep4B = {
+    n,
+    w: 1,
+    c: [0, 1, 2].map((k) => {
+      const o = new Uint32Array(W);
+      const b = bit.c[k]!;
+      const r = da.bin.c[k]!;
+      for (let i = 0; i < W; i++) o[i] = b[i]! ^ r[i]!;
+      return o;
+    }) as unknown as Slots<Uint32Array>,
+  };
+  const c = (await revealB(ctx, scope, masked))!;
+  const cr = bitsToRing(c, n);
+  // (1 − 2c)·r: negate where c = 1, as a multiply by a ±1 coefficient (native element expressions)
+  const coef = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) coef[i] = 1n - 2n * cr[i]!;
+  const out = zerosA(n);
+  for (let k = 0; k < 3; k++) {
+    const r = da.arith.c[k]!;
+    const o = out.c[k]!;
+    for (let i = 0; i < n; i++) o[i] = coef[i]! * r[i]!;
+  }
+  // + c on component 0 (held by parties 1, 2, 3)
+  if (me !== 0) {
+    const o = out.c[slotOf(me, 0)]!;
+    for (let i = 0; i < n; i++) o[i] = o[i]! + cr[i]!;
+  }
+  return out;
+}

@@ -1,0 +1,155 @@
+/**
+ * Comparisons for four-party replicated sharing: the sign bit by a log-depth carry tree on binary
+ * shares, then bit injection back to arithmetic (the same circuit as rep3 [ABY3 §5.3], fed by a
+ * cheaper rep4-specific split).
+ *
+ * Split: x = u + v with u = x_0 + x_1 known to the pair A = {2, 3} and v = x_2 + x_3 known to the pair
+ * B = {0, 1}. Each pair inputs the bits of its summand in one joint-input round (inp.ts; no carry-save
+ * layer is needed, unlike rep3's three summands). Then msb(x) = u_63 ⊕ v_63 ⊕ carry into bit 63, with
+ * generate g_j = u_j ∧ v_j (one AND round) and propagate p_j = u_j ⊕ v_j for j = 0..62, and the carry
+ * out of positions 0..62 by rep3's `carryOuts` tree (6 rounds) on the rep4 `BitAlgebra`.
+ *
+ * ltz(x) = [x < 0] for x read as a signed 64-bit value. Rounds: 1 (pair inputs) + 1 (generate) + 6
+ * (carry tree) + 1 (injection with a preprocessed daBit) = 9; without daBits the injection takes 2.
+ * Bytes per element per party ≈ 4 (inputs: 64 bits per pair, split over its members) + 12 (63 AND
+ * gates at 1.5 bits) + 22 (118 tree gates) + 1/8 (masked bit) ≈ 38.
+ * lt(x, y) = ltz(x − y), valid when |x − y| < 2^63; eq(x, y) = 1 − ltz(x − y) − ltz(y − x) as one batch;
+ * drelu = 1 − ltz; relu(x) = x · drelu(x): one more multiplication (10 rounds).
+ * Security: semi-honest, one corrupt party (each pair member sees only masked bits of the other pair's
+ * summand).
+ */
+import { toPlanes, wordsPerPlane } from '../../math/bits.js';
+import * as R from '../../math/ring.js';
+import type { OpScope } from '../channel.js';
+import {
+  addScalarA,
+  concatA,
+  negA,
+  sliceA,
+  slotOf,
+  subA,
+  type Rep4A,
+  type Rep4B,
+} from '../../sharing/replicated/rep4.js';
+import { carryOuts } from '../rep3/adder.js';
+import type { Rep4Ctx } from './context.js';
+import { JointRound, PAIR_A, PAIR_B, zerosB } from './inp.js';
+import { rep4Bits, xorPlane4, type Plane4 } from './mul.js';
+import { bitInject, bitInjectDa, type DaBits4 } from './b2a.js';
+import { mulA } from './mul.js';
+
+/** Supplies n preprocessed daBits (or null to inject without preprocessing). */
+export type DaBitSource4 = ((n: number) => Promise<DaBits4>) | null;
+
+/**
+ * Binary sharings of the pair summands of x: [u] (u = x_0 + x_1, from pair A) and [v] (v = x_2 + x_3,
+ * from pair B), 64 planes each, in one round.
+ */
+export async function pairSplitBits(ctx: Rep4Ctx, scope: OpScope, x: Rep4A): Promise<[Rep4B, Rep4B]> {
+  const me = ctx.me;
+  const n = x.c[0].length;
+  const u = zerosB(n, 64);
+  const v = zerosB(n, 64);
+  const L = u.c[0].length;
+  const sum = (i: number, j: number) => (): Uint32Array =>
+    toPlanes(R.add(x.c[slotOf(me, i)]!, x.c[slotOf(me, j)]!));
+  const round = new JointRound(ctx, scope);
+  round.words(PAIR_A, L, sum(0, 1), u.c);
+  round.words(PAIR_B, L, sum(2, 3), v.c);
+  await round.run();
+  return [u, v];
+}
+
+/** Plane j (a view) of a 64-plane sharing. */
+export function planeOf(x: Rep4B, j: number): Plane4 {
+  const W = wordsPerPlane(x.n);
+  return x.c.map((c) => c.subarray(j * W, (j + 1) * W)) as unknown as Plane4;
+}
+
+/** Planes [0, w) of a 64-plane sharing as one stacked plane (views). */
+export function lowPlanes(x: Rep4B, w: number): Plane4 {
+  const W = wordsPerPlane(x.n);
+  return x.c.map((c) => c.subarray(0, w * W)) as unknown as Plane4;
+}
+
+/**
+ * Generate and propagate planes of u + v for positions 0..w−1 (one AND round over all of them).
+ */
+export async function genProp(
+  ctx: Rep4Ctx,
+  scope: OpScope,
+  u: Rep4B,
+  v: Rep4B,
+  w: number,
+): Promise<{ g: Plane4[]; p: Plane4[] }> {
+  const W = wordsPerPlane(u.n);
+  const alg = rep4Bits(ctx);
+  const [gAll] = await alg.and(scope, w * W, [lowPlanes(u, w)], [lowPlanes(v, w)]);
+  const g: Plane4[] = [];
+  const p: Plane4[] = [];
+  for (let j = 0; j < w; j++) {
+    g.push(gAll!.map((c) => c.subarray(j * W, (j + 1) * W)) as unknown as Plane4);
+    p.push(xorPlane4(planeOf(u, j), planeOf(v, j)));
+  }
+  return { g, p };
+}
+
+/** The sign bit of x as a one-plane binary sharing (8 rounds). */
+export async function msbBinary(ctx: Rep4Ctx, scope: OpScope, x: Rep4A): Promise<Rep4B> {
+  const n = x.c[0].length;
+  const W = wordsPerPlane(n);
+  const [u, v] = await pairSplitBits(ctx, scope.child('split'), x);
+  const { g, p } = await genProp(ctx, scope.child('gen'), u, v, 63);
+  const [carry] = await carryOuts(rep4Bits(ctx), scope.child('tree'), W, [{ g, p }]);
+  const msb = xorPlane4(xorPlane4(planeOf(u, 63), planeOf(v, 63)), carry!);
+  return { n, w: 1, c: msb };
+}
+
+/** [x < 0] as an arithmetic 0/1 sharing. */
+export async function ltz(ctx: Rep4Ctx, scope: OpScope, x: Rep4A, da: DaBitSource4 = null): Promise<Rep4A> {
+  const bits = da ? da(x.c[0].length) : null;
+  const bit = await msbBinary(ctx, scope.child('msb'), x);
+  return bits
+    ? bitInjectDa(ctx, scope.child('inj'), bit, await bits)
+    : bitInject(ctx, scope.child('inj'), bit);
+}
+
+export function lt(
+  ctx: Rep4Ctx,
+  scope: OpScope,
+  x: Rep4A,
+  y: Rep4A,
+  da: DaBitSource4 = null,
+): Promise<Rep4A> {
+  return ltz(ctx, scope, subA(x, y), da);
+}
+
+export async function eq(
+  ctx: Rep4Ctx,
+  scope: OpScope,
+  x: Rep4A,
+  y: Rep4A,
+  da: DaBitSource4 = null,
+): Promise<Rep4A> {
+  const n = x.c[0].length;
+  const d = subA(x, y);
+  const both = await ltz(ctx, scope, concatA([d, negA(d)]), da);
+  const s = subA(sliceA(both, 0, n), negA(sliceA(both, n, 2 * n)));
+  return addScalarA(ctx.me, negA(s), 1n);
+}
+
+export async function drelu(ctx: Rep4Ctx, scope: OpScope, x: Rep4A, da: DaBitSource4 = null): Promise<Rep4A> {
+  const l = await ltz(ctx, scope, x, da);
+  return addScalarA(ctx.me, negA(l), 1n);
+}
+
+export async function relu(
+  ctx: Rep4Ctx,
+  scope: OpScope,
+  x: Rep4A,
+  da: DaBitSource4 = null,
+): Promise<{ y: Rep4A; d: Rep4A }> {
+  const d = await drelu(ctx, scope.child('d'), x, da);
+  const y = await mulA(ctx, scope.child('mul'), x, d);
+  return { y, d };
+}
