@@ -5,7 +5,7 @@
  * channel-counter deltas around the online operation (offline preprocessing is measured apart).
  */
 import { Prg, deriveSeed } from '../math/prg.js';
-import { decode, encode, fromInts } from '../math/fixed.js';
+import { decode, encode } from '../math/fixed.js';
 import * as R from '../math/ring.js';
 import { matmul as ringMatmul } from '../math/kernels.js';
 import { exchange, type ChannelStats } from '../protocols/channel.js';
@@ -116,7 +116,7 @@ function plan(op: string, size: number, seed: Uint8Array, f: number): OpPlan {
           { owner: 1, data: y },
         ],
         triples: 0,
-        run: (s, [a, b]) => s.mul(a!, b!),
+        run: (s, [a, b]) => s.mul(a, b),
         check: exact(R.mul(x, y)),
       };
     }
@@ -136,10 +136,10 @@ function plan(op: string, size: number, seed: Uint8Array, f: number): OpPlan {
       }
       const run: OpPlan['run'] =
         op === 'ltz'
-          ? (s, [a]) => s.ltz(a!)
+          ? (s, [a]) => s.ltz(a)
           : op === 'relu'
-            ? async (s, [a]) => (await s.relu(a!)).y
-            : (s, [a, b]) => s.eq(a!, b!);
+            ? async (s, [a]) => (await s.relu(a)).y
+            : (s, [a, b]) => s.eq(a, b);
       return {
         inputs: [{ owner: 0, data: x }, ...(op === 'eq' ? [{ owner: 1, data: y }] : [])],
         triples: 0,
@@ -176,7 +176,7 @@ function plan(op: string, size: number, seed: Uint8Array, f: number): OpPlan {
         ],
         triples: size,
         muls: op === 'mulfixed' ? size : 0,
-        run: (s, [a, b]) => (op === 'trunc' ? s.trunc(a!) : s.mulFixed(a!, b!)),
+        run: (s, [a, b]) => (op === 'trunc' ? s.trunc(a) : s.mulFixed(a, b)),
         check: (o) => {
           const d = decode(o, f);
           let maxError = 0;
@@ -201,7 +201,7 @@ function plan(op: string, size: number, seed: Uint8Array, f: number): OpPlan {
           { owner: 1, data: b },
         ],
         triples: n * n,
-        run: (s, [x, y]) => s.matmulFixed(x!, y!, n, n, n),
+        run: (s, [x, y]) => s.matmulFixed(x, y, n, n, n),
         check: (o) => {
           // reference: exact ring product of the encodings, then real division
           const ref = ringMatmul(a, b, n, n, n);
@@ -230,7 +230,7 @@ function plan(op: string, size: number, seed: Uint8Array, f: number): OpPlan {
         inputs: [{ owner: 0, data: x }],
         triples: 0,
         dabits,
-        run: async (s, [a]) => (await s.maxArgmax(a!, rows, cols)).max,
+        run: async (s, [a]) => (await s.maxArgmax(a, rows, cols)).max,
         check: exact(expected),
       };
     }

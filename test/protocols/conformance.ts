@@ -22,21 +22,39 @@ export interface EngineFactory {
   readonly n: number;
   /** Build party `ch.me`'s engine on its channel (f = 16). */
   create(ch: Channel): Promise<Engine<unknown>>;
+  /**
+   * Non-compute members (e.g. a dealer) at channel indices n .. n+helpers−1. `runHelper` serves
+   * until the compute parties' channels close.
+   */
+  readonly helpers?: number;
+  runHelper?(ch: Channel): Promise<unknown>;
 }
 
 /** Run the same program at every party (in-memory channels); returns each party's result. */
 export async function runAll<T>(factory: EngineFactory, fn: (e: Engine<unknown>, me: number) => Promise<T>): Promise<T[]> {
-  const chans = memoryNetwork(factory.n, { timeoutMs: 20000 });
+  const chans = memoryNetwork(factory.n + (factory.helpers ?? 0), { timeoutMs: 20000 });
+  const helpers = chans.slice(factory.n).map((ch) => {
+    if (!factory.runHelper) throw new Error(`${factory.name}: helpers without runHelper`);
+    return factory.runHelper(ch);
+  });
+  const closeAll = async (): Promise<PromiseSettledResult<unknown>[]> => {
+    await Promise.all(chans.map((c) => c.close()));
+    return Promise.allSettled(helpers);
+  };
+  let out: T[];
   try {
-    return await Promise.all(
-      chans.map(async (ch, me) => {
+    out = await Promise.all(
+      chans.slice(0, factory.n).map(async (ch, me) => {
         const e = await factory.create(ch);
         return fn(e, me);
       }),
     );
-  } finally {
-    await Promise.all(chans.map((c) => c.close()));
+  } catch (e) {
+    await closeAll();
+    throw e;
   }
+  for (const h of await closeAll()) if (h.status === 'rejected') throw h.reason;
+  return out;
 }
 
 const B = (v: number | bigint): bigint => BigInt.asUintN(64, BigInt(v));
@@ -67,7 +85,7 @@ export function conformanceSuite(factory: EngineFactory): void {
       for (const o of owners) sh.push(await e.input(o, me === o ? xs[o]! : null, N));
       const all = [];
       for (const s of sh) all.push(await e.reveal(s));
-      const one = await e.reveal(sh[0]!, [last]);
+      const one = await e.reveal(sh[0], [last]);
       return { all, one };
     });
     out.forEach((o, me) => {
