@@ -83,15 +83,10 @@ function linear64(
   }
 }
 
-function aesOut(aes: FixedKeyAes, inp: Int32Array, blocks: number, out: Int32Array): void {
-  aes.permute(inp, blocks, out);
-}
-
 /** Garbler backend: holds 0-labels, writes tables to the stream. */
 export class HalfGateGarbler implements GateBackend {
   readonly lab: Int32Array;
   readonly #hin = new Int32Array(GARBLER_HASH_WORDS);
-  readonly #hout = new Int32Array(GARBLER_HASH_WORDS);
   readonly #d: Int32Array;
   readonly #lab64: BigUint64Array;
   readonly #dLo: bigint;
@@ -152,7 +147,6 @@ export class HalfGateGarbler implements GateBackend {
     const L = this.lab;
     const S = this.instances;
     const hin = this.#hin;
-    const hout = this.#hout;
     const D = this.#d;
     const d0 = D[0]!;
     const d1 = D[1]!;
@@ -218,7 +212,7 @@ export class HalfGateGarbler implements GateBackend {
         g++;
       }
     }
-    aesOut(this.aes, hin, n * 4, hout);
+    const hout = this.aes.encrypt(hin, n * 4);
     // Pass 2: tables and output labels.
     const T = this.out.buf;
     let tp = this.out.pos;
@@ -275,7 +269,6 @@ export class HalfGateGarbler implements GateBackend {
 export class HalfGateEvaluator implements GateBackend {
   readonly lab: Int32Array;
   readonly #hin = new Int32Array(EVAL_HASH_WORDS);
-  readonly #hout = new Int32Array(EVAL_HASH_WORDS);
   readonly #lab64: BigUint64Array;
   ands = 0;
 
@@ -324,7 +317,6 @@ export class HalfGateEvaluator implements GateBackend {
     const L = this.lab;
     const S = this.instances;
     const hin = this.#hin;
-    const hout = this.#hout;
     const t0 = this.tweak.next;
     let tlo = t0 | 0;
     let thi = (t0 / 4294967296) | 0;
@@ -362,7 +354,7 @@ export class HalfGateEvaluator implements GateBackend {
         g++;
       }
     }
-    aesOut(this.aes, hin, n * 2, hout);
+    const hout = this.aes.encrypt(hin, n * 2);
     const T = this.inp.cur;
     let tp = this.inp.pos;
     g = g0;

@@ -36,6 +36,17 @@ export class FixedKeyAes {
   }
 
   /**
+   * π applied to the first `nBlocks` blocks of `inp`, returned as a word view of the cipher's own
+   * output buffer (no copy). One cipher call for the whole range.
+   */
+  encrypt(inp: Int32Array, nBlocks: number): Int32Array {
+    const enc = this.#cipher.update(new Uint8Array(inp.buffer, inp.byteOffset, nBlocks * 16));
+    if (enc.length !== nBlocks * 16) throw new Error('AES-ECB returned a short block count');
+    if (enc.byteOffset % 4 === 0) return new Int32Array(enc.buffer, enc.byteOffset, nBlocks * 4);
+    return new Int32Array(Uint8Array.from(enc).buffer);
+  }
+
+  /**
    * π applied to the first `nBlocks` blocks of `inp` (an Int32Array view), written to `out` (may be
    * the same array). One cipher call for the whole range.
    */
