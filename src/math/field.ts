@@ -621,3 +621,29 @@ export function lincombs(coef: readonly (readonly bigint[])[], vecs: readonly Fp
   const c = matmul(fromBigInts(flat), concat(vecs), coef.length, k, n);
   return coef.map((_, r) => c.subarray(2 * r * n, 2 * (r + 1) * n));
 }
+
+/** ⌊x / 2^k⌋ of each element read as an integer in [0, p) (public values only), 0 ≤ k < 127. */
+export function shr(x: Fp, k: number): Fp {
+  if (!Number.isInteger(k) || k < 0 || k > 126) throw invalidArgument(`field shift ${k} outside 0..126`);
+  const n = fpLen(x);
+  const o = zeros(n);
+  const xu = u32(x);
+  const ou = u32(o);
+  const q = k >>> 5;
+  const r = k & 31;
+  for (let i = 0; i < n; i++)
+    for (let w = 0; w + q < 4; w++) {
+      const lo = xu[4 * i + w + q]! >>> r;
+      const hi = r === 0 || w + q + 1 >= 4 ? 0 : (xu[4 * i + w + q + 1]! << (32 - r)) >>> 0;
+      ou[4 * i + w] = (lo | hi) >>> 0;
+    }
+  return o;
+}
+
+/** The low 64 bits of each element (public values only). */
+export function lowWords(x: Fp): BigUint64Array {
+  const n = fpLen(x);
+  const o = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) o[i] = x[2 * i]!;
+  return o;
+}

@@ -11,3 +11,4 @@ registerJob('net.stall', netStall);
 import './rep3-jobs.js';
 import '../protocols/gc/job.js';
 import './bench-job.js';
+import './shamir-jobs.js';
