@@ -11,6 +11,7 @@ import { DEFAULT_SIZES, BENCH_OPS, type BenchRow } from '../runtime/bench-job.js
 import { benchKernels } from '../math/kernel-bench.js';
 import { randomSeed } from '../math/prg.js';
 import { ShareholdError } from '../errors.js';
+import { checkAdditiveParams } from '../protocols/additive/session.js';
 import { parseArgs } from 'node:util';
 
 const HELP = `usage: sharehold bench [--scheme rep3|rep4|additive|shamir] [--parties N] [--threshold T] [--prep dealer|ot] [--ops mul,ltz,matmul,relu,kernels] [--size N] [--json] [--f 16] [--timeout-ms 30000]
@@ -55,6 +56,7 @@ export interface BenchSetup {
 /** Process layout per scheme: defaults and validation live with each scheme's registration. */
 export function benchSetup(scheme: string, parties?: number, threshold?: number, prep?: string): BenchSetup {
   const n = parties ?? (scheme === 'rep4' ? 4 : 3);
+  if (scheme === 'additive') checkAdditiveParams(n, prep ?? 'dealer'); // refuse n < 2 / unknown prep before launching
   const helpers = scheme === 'additive' && (prep ?? 'dealer') === 'dealer' ? 1 : 0;
   return {
     scheme,

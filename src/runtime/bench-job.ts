@@ -52,8 +52,9 @@ function snap(s: ChannelStats): ChannelStats {
   return { ...s };
 }
 
-async function barrier(ctx: PartyContext, label: string): Promise<void> {
-  const peers = [...Array(ctx.n).keys()].filter((p) => p !== ctx.me);
+/** A barrier among the compute parties 0..n−1 (helper processes such as a dealer do not take part). */
+async function barrier(ctx: PartyContext, label: string, n = ctx.n): Promise<void> {
+  const peers = [...Array(n).keys()].filter((p) => p !== ctx.me);
   const one = new Uint8Array(1);
   await exchange(
     ctx.ch,
@@ -116,6 +117,7 @@ function plan(op: string, size: number, seed: Uint8Array, f: number): OpPlan {
           { owner: 1, data: y },
         ],
         triples: 0,
+        muls: size,
         run: (s, [a, b]) => s.mul(a, b),
         check: exact(R.mul(x, y)),
       };
@@ -144,6 +146,7 @@ function plan(op: string, size: number, seed: Uint8Array, f: number): OpPlan {
         inputs: [{ owner: 0, data: x }, ...(op === 'eq' ? [{ owner: 1, data: y }] : [])],
         triples: 0,
         dabits: op === 'eq' ? 2 * size : size,
+        muls: op === 'relu' ? size : 0,
         run,
         check: exact(expected),
       };
@@ -201,6 +204,7 @@ function plan(op: string, size: number, seed: Uint8Array, f: number): OpPlan {
           { owner: 1, data: b },
         ],
         triples: n * n,
+        matmul: { m: n, k: n, n },
         run: (s, [x, y]) => s.matmulFixed(x, y, n, n, n),
         check: (o) => {
           // reference: exact ring product of the encodings, then real division
@@ -281,7 +285,7 @@ export async function benchJob(ctx: PartyContext): Promise<Json> {
       tolerance: number;
     } | null = null;
     for (let rep = 0; rep <= reps; rep++) {
-      await barrier(ctx, `${op}-off-${rep}`);
+      await barrier(ctx, `${op}-off-${rep}`, s.n);
       const o0 = snap(ctx.ch.stats);
       const t0 = performance.now();
       if (p.triples > 0) await s.preprocess('trunc', p.triples);
@@ -290,7 +294,7 @@ export async function benchJob(ctx: PartyContext): Promise<Json> {
       if (p.matmul) await s.preprocess('matmul', 1, p.matmul);
       const offlineSeconds = (performance.now() - t0) / 1000;
       const o1 = snap(ctx.ch.stats);
-      await barrier(ctx, `${op}-on-${rep}`);
+      await barrier(ctx, `${op}-on-${rep}`, s.n);
       const s0 = snap(ctx.ch.stats);
       const t1 = performance.now();
       const out = await p.run(s, xs);

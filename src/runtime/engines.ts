@@ -6,6 +6,7 @@
 import type { Engine } from '../protocols/engine.js';
 import { ShareholdError } from '../errors.js';
 import { Rep3Session } from '../protocols/rep3/session.js';
+import { additiveEngineSetup } from './additive-jobs.js';
 import { shamirEngineFactory } from './shamir-jobs.js';
 import type { Json, PartyContext } from './jobs.js';
 
@@ -57,5 +58,7 @@ registerEngine('rep3', async (ctx, opts) => {
   const engine = await Rep3Session.create(ctx.ch, { f: opts.f ?? 16, opRoot: opts.opRoot ?? 'rep3' });
   return { role: 'compute', engine };
 });
+
+registerEngine('additive', additiveEngineSetup);
 
 registerEngine('shamir', shamirEngineFactory);
