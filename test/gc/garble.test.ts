@@ -212,6 +212,22 @@ void describe('[ZRE15] half-gates 2PC over the memory channel', () => {
     assert.equal(r0.stats.tableBytes, 32 * 6400 * B);
   });
 
+  void it('a silent peer fails the run with peer-timeout and retires the session', async () => {
+    const [a, b] = memoryNetwork(2, { timeoutMs: 300 });
+    const [s0] = await Promise.all([
+      GcSession.open(a!, new OpScope('s')),
+      GcSession.open(b!, new OpScope('s')),
+    ]);
+    const c = loadCircuit('adder_32bit.txt');
+    await assert.rejects(s0.run(new OpScope('r'), c, [new Uint8Array(32)]), (e) =>
+      isShareholdError(e, 'peer-timeout'),
+    );
+    await assert.rejects(
+      s0.run(new OpScope('r2'), c, [new Uint8Array(32)]),
+      (e) => isShareholdError(e, 'invalid-argument') && /unusable/.test((e as Error).message),
+    );
+  });
+
   void it('rejects missing or mis-sized inputs and bad options', async () => {
     const [s0] = await sessionPair();
     const c = loadCircuit('adder_32bit.txt');

@@ -115,6 +115,7 @@ export class GcSession {
   #runs = 0;
   /** Runs of one session execute one at a time, in call order (same order at both parties). */
   #queue: Promise<unknown> = Promise.resolve();
+  #broken = false;
 
   private constructor(
     readonly ch: Channel,
@@ -195,17 +196,31 @@ export class GcSession {
     opts: GcRunOptions = {},
   ): Promise<GcRunResult> {
     // The tweak counter and the OT extension streams advance in run order: serialise.
-    const r = this.#queue.then(() => this.#run(scope, circuit, inputs, opts));
+    const r = this.#queue.then(async () => {
+      if (this.#broken)
+        throw new ShareholdError(
+          'invalid-argument',
+          'garbling session unusable after a failed run: open a new one',
+        );
+      const ctx = this.#prepare(scope, circuit, inputs, opts); // argument errors: session intact
+      try {
+        return await this.#execute(ctx);
+      } catch (e) {
+        // A run that failed mid-protocol leaves the parties' tweak counters and OT streams out of step.
+        this.#broken = true;
+        throw e;
+      }
+    });
     this.#queue = r.catch(() => undefined);
     return r;
   }
 
-  async #run(
+  #prepare(
     scope: OpScope,
     circuit: Circuit | Schedule,
     inputs: readonly (BitSource | undefined)[],
-    opts: GcRunOptions = {},
-  ): Promise<GcRunResult> {
+    opts: GcRunOptions,
+  ): RunContext {
     const sched = scheduleOf(circuit);
     const B = opts.instances ?? 1;
     if (!Number.isSafeInteger(B) || B < 1)
@@ -256,7 +271,7 @@ export class GcSession {
           evalBits > 0 ? Math.floor(MAX_OTS_PER_SEGMENT / evalBits) : B,
         ),
       );
-    const ctx: RunContext = {
+    return {
       sched,
       B,
       owners,
@@ -268,6 +283,10 @@ export class GcSession {
       runIndex: this.#runs++,
       waitMs: 0,
     };
+  }
+
+  async #execute(ctx: RunContext): Promise<GcRunResult> {
+    const { sched, B, segment } = ctx;
     const before = { ...this.ch.stats };
     const t0 = performance.now();
     const outs = this.role === 'garbler' ? await this.#garble(ctx) : await this.#evaluate(ctx);
