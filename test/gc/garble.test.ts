@@ -23,6 +23,7 @@ import {
   randomCircuit,
   run2,
   sessionPair,
+  sharedSessionPair,
 } from './helpers.js';
 
 void describe('[GKWY20] fixed-key AES hash', () => {
@@ -59,7 +60,7 @@ void describe('[ZRE15] half-gates 2PC over the memory channel', () => {
     const y = b.input(1);
     b.output([b.and(x[0]!, y[0]!)]);
     const c = b.build();
-    const pair = await sessionPair();
+    const pair = await sharedSessionPair();
     const xs = Uint8Array.of(0, 0, 1, 1);
     const ys = Uint8Array.of(0, 1, 0, 1);
     const [r0, r1] = await run2(pair, c, [[xs], [undefined, ys]], { instances: 4 });
@@ -70,7 +71,7 @@ void describe('[ZRE15] half-gates 2PC over the memory channel', () => {
   });
 
   void it('random circuits: garbled evaluation equals the clear-text oracle (instances, segments)', async () => {
-    const pair = await sessionPair();
+    const pair = await sharedSessionPair();
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 2 ** 31 - 1 }),
@@ -94,7 +95,7 @@ void describe('[ZRE15] half-gates 2PC over the memory channel', () => {
 
   void it('AES-128 gives the FIPS-197 ciphertext; a batch of distinct blocks matches the clear oracle', async () => {
     const aes = loadCircuit('aes_128.txt');
-    const pair = await sessionPair();
+    const pair = await sharedSessionPair();
     const [r0, r1] = await run2(pair, aes, [[hexToBits(AES_KEY, 128)], [undefined, hexToBits(AES_PT, 128)]]);
     assert.equal(bitsToHex(r0.outputs[0] as Uint8Array), AES_CT);
     assert.equal(bitsToHex(r1.outputs[0] as Uint8Array), AES_CT);
@@ -115,7 +116,7 @@ void describe('[ZRE15] half-gates 2PC over the memory channel', () => {
 
   void it('SHA-256 gives the FIPS 180-4 "abc" digest', async () => {
     const sha = loadCircuit('sha256.txt');
-    const pair = await sessionPair();
+    const pair = await sharedSessionPair();
     const [r0, r1] = await run2(pair, sha, [
       [hexToBits(SHA_ABC_BLOCK, 512)],
       [undefined, hexToBits(SHA_IV, 256)],
@@ -126,7 +127,7 @@ void describe('[ZRE15] half-gates 2PC over the memory channel', () => {
 
   void it('decodes outputs only for the parties named', async () => {
     const c = loadCircuit('adder_32bit.txt');
-    const pair = await sessionPair();
+    const pair = await sharedSessionPair();
     const x = hexToBits('deadbeef', 32);
     const y = hexToBits('cafebabe', 32);
     const sum = (0xdeadbeef + 0xcafebabe).toString(16).padStart(9, '0');
@@ -141,7 +142,7 @@ void describe('[ZRE15] half-gates 2PC over the memory channel', () => {
   });
 
   void it('additive output shares over Z_2^64 (unsigned and signed widths)', async () => {
-    const pair = await sessionPair();
+    const pair = await sharedSessionPair();
     const c = loadCircuit('adder_32bit.txt'); // 33-bit output
     const B = 50;
     const x = randomBits(32 * B);
@@ -178,7 +179,7 @@ void describe('[ZRE15] half-gates 2PC over the memory channel', () => {
     ].join('\n');
     // outputs: wires 5 (x0 AND 1 = x0), 6 (0), 7 (x0)
     const c = parseBristol(text, { name: 'const' });
-    const pair = await sessionPair();
+    const pair = await sharedSessionPair();
     const x = Uint8Array.of(1, 0, 0, 1);
     const [r0] = await run2(pair, c, [[x], []], { instances: 2, owners: [0] });
     assert.deepEqual(r0.outputs[0], Uint8Array.of(1, 0, 1, 0, 0, 0));

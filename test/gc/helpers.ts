@@ -45,6 +45,12 @@ export async function sessionPair(): Promise<[GcSession, GcSession]> {
   return [s0, s1];
 }
 
+let shared: Promise<[GcSession, GcSession]> | undefined;
+/** One session pair shared by the tests of a file (base OTs cost ~0.5 s per pair). */
+export function sharedSessionPair(): Promise<[GcSession, GcSession]> {
+  return (shared ??= sessionPair());
+}
+
 let runCounter = 0;
 /** Run a circuit on both parties of a session pair. inputs[p][k] = party p's input k. */
 export async function run2(

@@ -158,13 +158,17 @@ void describe('bit-matrix transpose', () => {
   });
 });
 
-async function setupPair(): Promise<{ S: CotSender; R: CotReceiver; ch: Channel[] }> {
-  const ch = memoryNetwork(2, { timeoutMs: 30000 });
-  const [S, R] = await Promise.all([
-    CotSender.setup(ch[0]!, new OpScope('setup'), 1),
-    CotReceiver.setup(ch[1]!, new OpScope('setup'), 0),
-  ]);
-  return { S, R, ch };
+let pair: Promise<{ S: CotSender; R: CotReceiver; ch: Channel[] }> | undefined;
+/** One COT sender/receiver pair shared by the tests (each test uses its own op ids). */
+function setupPair(): Promise<{ S: CotSender; R: CotReceiver; ch: Channel[] }> {
+  return (pair ??= (async () => {
+    const ch = memoryNetwork(2, { timeoutMs: 30000 });
+    const [S, R] = await Promise.all([
+      CotSender.setup(ch[0]!, new OpScope('setup'), 1),
+      CotReceiver.setup(ch[1]!, new OpScope('setup'), 0),
+    ]);
+    return { S, R, ch };
+  })());
 }
 
 void describe('[IKNP03] OT extension', () => {
