@@ -6,3 +6,4 @@ export * from './trunc.js';
 export * from './compare.js';
 export * from './max.js';
 export * from './session.js';
+export * from './convert.js';

@@ -167,8 +167,17 @@ export class ShamirSession implements Engine<ShamirShare> {
     };
   }
 
-  private op(label: string): OpScope {
+  /** A fresh operation scope (reserved in program order; for protocols outside this class). */
+  op(label: string): OpScope {
     return this.scope.child(label);
+  }
+
+  /**
+   * Reserve `masks` comparison masks and `doubles` double sharings now (synchronously, in program
+   * order), for protocols built outside this class (conversions).
+   */
+  reserve(masks: number, doubles: number): { masks: Promise<Masks>; doubles: Promise<Doubles> } {
+    return { masks: this.#cmpMasks.take(masks), doubles: this.#doubles.take(doubles) };
   }
 
   // ---- preprocessing (offline phase) ------------------------------------------------------------
