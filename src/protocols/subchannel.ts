@@ -17,7 +17,8 @@ export class SubChannel implements Channel {
   /** @param members indices (in `base`) of the parties that stay, in their new order. */
   constructor(base: Channel, members: readonly number[]) {
     const me = members.indexOf(base.me);
-    if (me < 0) throw new ShareholdError('invalid-argument', `party ${base.me} is not among ${members.join(', ')}`);
+    if (me < 0)
+      throw new ShareholdError('invalid-argument', `party ${base.me} is not among ${members.join(', ')}`);
     if (new Set(members).size !== members.length || members.some((p) => p < 0 || p >= base.n))
       throw new ShareholdError('invalid-argument', `bad member list ${members.join(', ')}`);
     this.#base = base;

@@ -31,7 +31,10 @@ export interface EngineFactory {
 }
 
 /** Run the same program at every party (in-memory channels); returns each party's result. */
-export async function runAll<T>(factory: EngineFactory, fn: (e: Engine<unknown>, me: number) => Promise<T>): Promise<T[]> {
+export async function runAll<T>(
+  factory: EngineFactory,
+  fn: (e: Engine<unknown>, me: number) => Promise<T>,
+): Promise<T[]> {
   const chans = memoryNetwork(factory.n + (factory.helpers ?? 0), { timeoutMs: 20000 });
   const helpers = chans.slice(factory.n).map((ch) => {
     if (!factory.runHelper) throw new Error(`${factory.name}: helpers without runHelper`);
@@ -117,16 +120,37 @@ export function conformanceSuite(factory: EngineFactory): void {
         ga: await r(e.gather(sx, idx)),
       };
     });
-    assert.deepEqual(o!.add, x.map((v, i) => v + y[i]!));
-    assert.deepEqual(o!.sub, x.map((v, i) => v - y[i]!));
-    assert.deepEqual(o!.neg, x.map((v) => -v));
-    assert.deepEqual(o!.sc, x.map((v) => -3 * v));
-    assert.deepEqual(o!.mp, x.map((v, i) => Number(S(B(v) * B(c[i]!)))));
-    assert.deepEqual(o!.ap, x.map((v, i) => v + c[i]!));
+    assert.deepEqual(
+      o!.add,
+      x.map((v, i) => v + y[i]!),
+    );
+    assert.deepEqual(
+      o!.sub,
+      x.map((v, i) => v - y[i]!),
+    );
+    assert.deepEqual(
+      o!.neg,
+      x.map((v) => -v),
+    );
+    assert.deepEqual(
+      o!.sc,
+      x.map((v) => -3 * v),
+    );
+    assert.deepEqual(
+      o!.mp,
+      x.map((v, i) => Number(S(B(v) * B(c[i]!)))),
+    );
+    assert.deepEqual(
+      o!.ap,
+      x.map((v, i) => v + c[i]!),
+    );
     assert.deepEqual(o!.k, c);
     assert.deepEqual(o!.sl, x.slice(10, 20));
     assert.deepEqual(o!.cat, [...x.slice(0, 3), ...y.slice(5, 7)]);
-    assert.deepEqual(o!.ga, [...idx].map((i) => x[i]!));
+    assert.deepEqual(
+      o!.ga,
+      [...idx].map((i) => x[i]!),
+    );
   });
 
   void test(`[${factory.name}] mul and matmul are exact on integers`, async () => {
@@ -157,7 +181,10 @@ export function conformanceSuite(factory: EngineFactory): void {
         mmRef.push(acc);
       }
     for (const o of out) {
-      assert.deepEqual(o.mul, x.map((v, i) => Number(BigInt(v) * BigInt(y[i]!))));
+      assert.deepEqual(
+        o.mul,
+        x.map((v, i) => Number(BigInt(v) * BigInt(y[i]!))),
+      );
       assert.deepEqual(o.mm, mmRef);
     }
   });
@@ -189,7 +216,10 @@ export function conformanceSuite(factory: EngineFactory): void {
         const got = S(o.tr[i]!);
         const want = S(enc[i]!);
         assert.ok(got === want || got === want + 1n, `trunc ${i}`);
-        assert.ok(Math.abs(o.mul[i]! - xs[i]! * ys[i]!) <= ulp * (1 + Math.abs(xs[i]!) + Math.abs(ys[i]!)), `mulFixed ${i}`);
+        assert.ok(
+          Math.abs(o.mul[i]! - xs[i]! * ys[i]!) <= ulp * (1 + Math.abs(xs[i]!) + Math.abs(ys[i]!)),
+          `mulFixed ${i}`,
+        );
       }
       for (let i = 0; i < m; i++)
         for (let j = 0; j < n; j++) {
