@@ -9,6 +9,7 @@ registerJob('net.ping', netPing);
 registerJob('net.bulk', netBulk);
 registerJob('net.stall', netStall);
 import './rep3-jobs.js';
+import './rep4-jobs.js';
 import '../protocols/gc/job.js';
 import './bench-job.js';
 import './shamir-jobs.js';

@@ -6,6 +6,7 @@
 import type { Engine } from '../protocols/engine.js';
 import { ShareholdError } from '../errors.js';
 import { Rep3Session } from '../protocols/rep3/session.js';
+import { rep4EngineFactory } from './rep4-jobs.js';
 import { additiveEngineSetup } from './additive-jobs.js';
 import { shamirEngineFactory } from './shamir-jobs.js';
 import type { Json, PartyContext } from './jobs.js';
@@ -58,6 +59,8 @@ registerEngine('rep3', async (ctx, opts) => {
   const engine = await Rep3Session.create(ctx.ch, { f: opts.f ?? 16, opRoot: opts.opRoot ?? 'rep3' });
   return { role: 'compute', engine };
 });
+
+registerEngine('rep4', rep4EngineFactory);
 
 registerEngine('additive', additiveEngineSetup);
 
