@@ -6,9 +6,13 @@ import { memoryNetwork } from '../../src/net/memory.js';
 import { OpScope, type Channel } from '../../src/protocols/channel.js';
 import { andCount } from '../../src/protocols/gc/circuit.js';
 import {
+  gcEq,
+  gcLt,
   gcLtz,
   gcMax,
+  gcMaxArgmax,
   gcRelu,
+  gcReluDerivative,
   ltzSharedCircuit,
   reluSharedCircuit,
   type MixedOptions,
@@ -95,6 +99,59 @@ void describe('mixed protocols: Z_2^64 shares ⇄ garbled values', () => {
         let m = s64(x[g * k]!);
         for (let j = 1; j < k; j++) if (s64(x[g * k + j]!) > m) m = s64(x[g * k + j]!);
         assert.equal(out[g], u64(m), `group ${g} of ${k}`);
+      }
+    }
+  });
+
+  void it('gcReluDerivative: shares of relu and of [x ≥ 0]; gcLt, gcEq', async () => {
+    const n = 200;
+    const x = values(n);
+    const y = values(n);
+    for (let i = 0; i < 20; i++) y[i] = x[i]!; // equal pairs
+    const sx = share(x);
+    const sy = share(y);
+    const [a, b] = await Promise.all([
+      gcReluDerivative(ch[0]!, new OpScope('rd'), sx[0]),
+      gcReluDerivative(ch[1]!, new OpScope('rd'), sx[1]),
+    ]);
+    const [l0, l1] = await Promise.all([
+      gcLt(ch[0]!, new OpScope('lt'), sx[0], sy[0]),
+      gcLt(ch[1]!, new OpScope('lt'), sx[1], sy[1]),
+    ]);
+    const [e0, e1] = await Promise.all([
+      gcEq(ch[0]!, new OpScope('eq'), sx[0], sy[0]),
+      gcEq(ch[1]!, new OpScope('eq'), sx[1], sy[1]),
+    ]);
+    for (let i = 0; i < n; i++) {
+      const v = s64(x[i]!);
+      assert.equal(u64(a.y[i]! + b.y[i]!), v > 0n ? x[i] : 0n);
+      assert.equal(u64(a.d[i]! + b.d[i]!), v >= 0n ? 1n : 0n);
+      assert.equal(u64(l0[i]! + l1[i]!), s64(x[i]! - y[i]!) < 0n ? 1n : 0n);
+      assert.equal(u64(e0[i]! + e1[i]!), x[i] === y[i] ? 1n : 0n);
+    }
+  });
+
+  void it('gcMaxArgmax: row-wise max and index, lowest index on ties', async () => {
+    for (const cols of [1, 2, 3, 5, 8]) {
+      const rows = 12;
+      const x = values(rows * cols);
+      for (let c = 0; c < cols; c++) x[c] = 7n; // row 0: all equal → index 0
+      if (cols > 2) x[cols + 2] = x[cols + 1] = 1n << 40n; // row 1: tie between 1 and 2 (and maybe max)
+      const sh = share(x);
+      const [a, b] = await Promise.all([
+        gcMaxArgmax(ch[0]!, new OpScope(`ma${cols}`), sh[0], rows, cols),
+        gcMaxArgmax(ch[1]!, new OpScope(`ma${cols}`), sh[1], rows, cols),
+      ]);
+      for (let r = 0; r < rows; r++) {
+        let m = s64(x[r * cols]!);
+        let idx = 0;
+        for (let c = 1; c < cols; c++)
+          if (s64(x[r * cols + c]!) > m) {
+            m = s64(x[r * cols + c]!);
+            idx = c;
+          }
+        assert.equal(u64(a.max[r]! + b.max[r]!), u64(m), `max row ${r} of ${cols}`);
+        assert.equal(u64(a.argmax[r]! + b.argmax[r]!), BigInt(idx), `argmax row ${r} of ${cols}`);
       }
     }
   });

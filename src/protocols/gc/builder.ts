@@ -274,23 +274,36 @@ export function sharedCircuit(n: number, f: (b: CircuitBuilder, x: Word) => Word
 }
 
 /**
- * Max over groups of `k` shared values: inputs x0 (k·n bits, element j at bits j·n..), x1 likewise;
- * output the maximum of the k reconstructed elements (a tree of k-1 signed max circuits).
+ * Max (and argmax) over groups of `k` shared values: inputs x0 (k·n bits, element j at bits
+ * j·n..), x1 likewise; outputs the maximum of the k reconstructed elements (two's complement) and,
+ * with `argmax`, its index (⌈log2 k⌉ bits, at least 1; ties resolve to the lowest index). A
+ * tournament of k-1 signed comparisons and multiplexers; the index rides along through the same
+ * selection bit (its first-level multiplexers fold to wires: the leaf indices are constants).
  */
-export function sharedGroupMaxCircuit(n: number, k: number): Circuit {
+export function sharedGroupMaxCircuit(n: number, k: number, argmax = false): Circuit {
   if (!Number.isInteger(k) || k < 1) throw invalidArgument('group size must be a positive integer');
   const b = new CircuitBuilder();
   const x0 = b.input(n * k);
   const x1 = b.input(n * k);
-  let level: Word[] = [];
+  const ib = Math.max(1, Math.ceil(Math.log2(k)));
+  let level: { v: Word; i: Word }[] = [];
   for (let j = 0; j < k; j++)
-    level.push(b.add(x0.subarray(j * n, (j + 1) * n), x1.subarray(j * n, (j + 1) * n)));
+    level.push({
+      v: b.add(x0.subarray(j * n, (j + 1) * n), x1.subarray(j * n, (j + 1) * n)),
+      i: b.constant(BigInt(j), ib),
+    });
   while (level.length > 1) {
-    const next: Word[] = [];
-    for (let j = 0; j + 1 < level.length; j += 2) next.push(b.maxSigned(level[j]!, level[j + 1]!));
+    const next: { v: Word; i: Word }[] = [];
+    for (let j = 0; j + 1 < level.length; j += 2) {
+      const l = level[j]!;
+      const r = level[j + 1]!;
+      const sel = b.ltSigned(l.v, r.v); // right wins only if strictly greater
+      next.push({ v: b.mux(sel, l.v, r.v), i: argmax ? b.mux(sel, l.i, r.i) : l.i });
+    }
     if (level.length % 2) next.push(level[level.length - 1]!);
     level = next;
   }
-  b.output(level[0]!);
+  b.output(level[0]!.v);
+  if (argmax) b.output(level[0]!.i);
   return b.build();
 }

@@ -31,10 +31,16 @@ export {
   type Role,
 } from './twoparty.js';
 export {
+  gcEq,
+  gcLt,
   gcLtz,
   gcMax,
+  gcMaxArgmax,
   gcRelu,
+  gcReluDerivative,
+  eqzSharedCircuit,
   ltzSharedCircuit,
+  reluDerivativeSharedCircuit,
   reluSharedCircuit,
   u64BitSource,
   type MixedOptions,
