@@ -28,7 +28,13 @@ export async function additiveEngineSetup(ctx: PartyContext, opts: EngineOptions
       run: async (): Promise<Json> => {
         const r = await runDealer(ctx.ch, { opRoot });
         ctx.log(`dealer: ${r.requests} requests served, ended by ${r.ended}`);
-        return { role: 'dealer', ended: r.ended, requests: r.requests, counts: { ...r.counts }, bytesTo: r.bytesTo };
+        return {
+          role: 'dealer',
+          ended: r.ended,
+          requests: r.requests,
+          counts: { ...r.counts },
+          bytesTo: r.bytesTo,
+        };
       },
     };
   }

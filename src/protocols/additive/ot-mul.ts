@@ -31,7 +31,7 @@
  */
 import { ShareholdError, invalidArgument } from '../../errors.js';
 import { wordsPerPlane } from '../../math/bits.js';
-import { FixedKeyAes, tweakHi, tweakLo } from '../gc/hash.js';
+import { FixedKeyAes } from '../gc/hash.js';
 import type { CotReceiver, CotSender } from '../ot/iknp.js';
 import type { Channel } from '../channel.js';
 
@@ -63,7 +63,7 @@ export interface OtMulSpec {
 export type ChunkSink = (e0: number, e1: number, vals: BigUint64Array, ecp: number) => void;
 
 /** Target OTs per chunk (and ring elements per chunk). */
-const CHUNK = 1 << 20;
+const CHUNK = Number(process.env.SH_OT_CHUNK ?? 1 << 16);
 
 /** Bytes of correction that plane l of a Gilboa product needs: ≥ 64 − l bits. */
 export function widthFor(bits: number): number {
@@ -91,6 +91,8 @@ function chunkEntries(s: OtMulSpec): number {
   return Math.max(32, Math.floor(per / 32) * 32);
 }
 
+const TWO32 = 4294967296;
+
 /**
  * H(row_o (⊕ Δ), tweak0 + o·B + b) for b < B, o < m: 4 words per block, block (o, b) at 4(o·B + b).
  * One AES-ECB call for all blocks.
@@ -102,11 +104,14 @@ function hashRows(
   tweak0: number,
   delta: Int32Array | null,
 ): Int32Array {
-  const out = new Int32Array(4 * m * B);
+  const nb = m * B;
+  const u = new Int32Array(4 * nb);
   const d0 = delta ? delta[0]! : 0;
   const d1 = delta ? delta[1]! : 0;
   const d2 = delta ? delta[2]! : 0;
   const d3 = delta ? delta[3]! : 0;
+  const lo0 = tweak0 % TWO32;
+  const hi0 = Math.floor(tweak0 / TWO32);
   for (let o = 0, p = 0; o < m; o++) {
     const x0 = rows[4 * o]! ^ d0;
     const x1 = rows[4 * o + 1]! ^ d1;
@@ -114,28 +119,232 @@ function hashRows(
     const x3 = rows[4 * o + 3]! ^ d3;
     // σ(x) = (x_H ‖ x_L ⊕ x_H); u = σ(x) ⊕ tweak
     for (let b = 0; b < B; b++, p += 4) {
-      const t = tweak0 + o * B + b;
-      out[p] = x2 ^ tweakLo(t);
-      out[p + 1] = x3 ^ tweakHi(t);
-      out[p + 2] = x0 ^ x2;
-      out[p + 3] = x1 ^ x3;
+      const t = lo0 + o * B + b; // < 2^32 + 2^32: at most one carry into the high word
+      u[p] = x2 ^ (t | 0);
+      u[p + 1] = x3 ^ ((t >= TWO32 ? hi0 + 1 : hi0) | 0);
+      u[p + 2] = x0 ^ x2;
+      u[p + 3] = x1 ^ x3;
     }
   }
-  hashAes().permute(out, m * B);
+  const e = hashAes().encrypt(u, nb);
   // H = π(u) ⊕ σ(x)
+  const out = u;
   for (let o = 0, p = 0; o < m; o++) {
     const x0 = rows[4 * o]! ^ d0;
     const x1 = rows[4 * o + 1]! ^ d1;
     const x2 = rows[4 * o + 2]! ^ d2;
     const x3 = rows[4 * o + 3]! ^ d3;
     for (let b = 0; b < B; b++, p += 4) {
-      out[p] = out[p]! ^ x2;
-      out[p + 1] = out[p + 1]! ^ x3;
-      out[p + 2] = out[p + 2]! ^ x0 ^ x2;
-      out[p + 3] = out[p + 3]! ^ x1 ^ x3;
+      out[p] = e[p]! ^ x2;
+      out[p + 1] = e[p + 1]! ^ x3;
+      out[p + 2] = e[p + 2]! ^ x0 ^ x2;
+      out[p + 3] = e[p + 3]! ^ x1 ^ x3;
     }
   }
   return out;
+}
+
+/**
+ * The low 64 bits of H(row_o, tweak0 + o), and with `delta` also of H(row_o ⊕ Δ, tweak0 + o), for
+ * o < m: one AES-ECB call for both. (H's low half is π(u)_low ⊕ x_high.)
+ */
+function hashLow(
+  rows: Int32Array,
+  m: number,
+  tweak0: number,
+  delta: Int32Array | null,
+): { h0: BigUint64Array; h1: BigUint64Array | null } {
+  const two = delta !== null;
+  const per = two ? 8 : 4;
+  const u = new Int32Array(per * m);
+  const d0 = delta ? delta[0]! : 0;
+  const d1 = delta ? delta[1]! : 0;
+  const d2 = delta ? delta[2]! : 0;
+  const d3 = delta ? delta[3]! : 0;
+  const lo0 = tweak0 % TWO32;
+  const hi0 = Math.floor(tweak0 / TWO32);
+  for (let o = 0, p = 0; o < m; o++, p += per) {
+    const x0 = rows[4 * o]!;
+    const x1 = rows[4 * o + 1]!;
+    const x2 = rows[4 * o + 2]!;
+    const x3 = rows[4 * o + 3]!;
+    const t = lo0 + o;
+    const tl = t | 0;
+    const th = (t >= TWO32 ? hi0 + 1 : hi0) | 0;
+    u[p] = x2 ^ tl;
+    u[p + 1] = x3 ^ th;
+    u[p + 2] = x0 ^ x2;
+    u[p + 3] = x1 ^ x3;
+    if (two) {
+      const y0 = x0 ^ d0;
+      const y1 = x1 ^ d1;
+      const y2 = x2 ^ d2;
+      const y3 = x3 ^ d3;
+      u[p + 4] = y2 ^ tl;
+      u[p + 5] = y3 ^ th;
+      u[p + 6] = y0 ^ y2;
+      u[p + 7] = y1 ^ y3;
+    }
+  }
+  const e = hashAes().encrypt(u, two ? 2 * m : m);
+  const h0 = new BigUint64Array(m);
+  const a = new Int32Array(h0.buffer);
+  for (let o = 0, p = 0; o < m; o++, p += per) {
+    a[2 * o] = e[p]! ^ rows[4 * o + 2]!;
+    a[2 * o + 1] = e[p + 1]! ^ rows[4 * o + 3]!;
+  }
+  if (!two) return { h0, h1: null };
+  const h1 = new BigUint64Array(m);
+  const b = new Int32Array(h1.buffer);
+  for (let o = 0, p = 0; o < m; o++, p += per) {
+    b[2 * o] = e[p + 4]! ^ rows[4 * o + 2]! ^ d2;
+    b[2 * o + 1] = e[p + 5]! ^ rows[4 * o + 3]! ^ d3;
+  }
+  return { h0, h1 };
+}
+
+/** The σ/tweak input blocks of H for m rows: one block per row, or two (row, row ⊕ Δ) with `delta`. */
+function hashInput(rows: Int32Array, m: number, tweak0: number, delta: Int32Array | null): Int32Array {
+  const two = delta !== null;
+  const per = two ? 8 : 4;
+  const u = new Int32Array(per * m);
+  const d0 = delta ? delta[0]! : 0;
+  const d1 = delta ? delta[1]! : 0;
+  const d2 = delta ? delta[2]! : 0;
+  const d3 = delta ? delta[3]! : 0;
+  const lo0 = tweak0 % TWO32;
+  const hi0 = Math.floor(tweak0 / TWO32);
+  for (let o = 0, p = 0; o < m; o++, p += per) {
+    const x0 = rows[4 * o]!;
+    const x1 = rows[4 * o + 1]!;
+    const x2 = rows[4 * o + 2]!;
+    const x3 = rows[4 * o + 3]!;
+    const t = lo0 + o;
+    const tl = t | 0;
+    const th = (t >= TWO32 ? hi0 + 1 : hi0) | 0;
+    u[p] = x2 ^ tl;
+    u[p + 1] = x3 ^ th;
+    u[p + 2] = x0 ^ x2;
+    u[p + 3] = x1 ^ x3;
+    if (two) {
+      const y2 = x2 ^ d2;
+      const y3 = x3 ^ d3;
+      u[p + 4] = y2 ^ tl;
+      u[p + 5] = y3 ^ th;
+      u[p + 6] = x0 ^ d0 ^ y2;
+      u[p + 7] = x1 ^ d1 ^ y3;
+    }
+  }
+  return u;
+}
+
+/**
+ * Sender kernel for scalar OTs (S = 1), fused into one pass after the AES call: s_o = H(q_o)_low
+ * into `s`, and the correction d_o = H(q_o) + δ_o − H(q_o ⊕ Δ) (mod 2^64, on 32-bit halves) written at
+ * its plane's width straight into the message.
+ */
+function senderScalar(
+  q: Int32Array,
+  spec: OtMulSpec,
+  ecp: number,
+  ec: number,
+  tweak0: number,
+  delta: Int32Array,
+  deltaOf: (l: number) => BigUint64Array,
+  s: BigUint64Array,
+): Uint8Array {
+  const m = spec.L * ecp;
+  const e = hashAes().encrypt(hashInput(q, m, tweak0, delta), 2 * m);
+  const D2 = delta[2]!;
+  const D3 = delta[3]!;
+  let total = 0;
+  for (let l = 0; l < spec.L; l++) total += ecp * spec.widths[l]!;
+  const out = new Uint8Array(total);
+  const s32 = new Uint32Array(s.buffer, s.byteOffset, 2 * m);
+  let off = 0;
+  for (let l = 0; l < spec.L; l++) {
+    const w = spec.widths[l]!;
+    const dl = deltaOf(l);
+    if (dl.length !== ec) throw invalidArgument(`OT δ block: ${dl.length} values, expected ${ec}`);
+    const d32 = new Uint32Array(dl.buffer, dl.byteOffset, 2 * ec);
+    const o32 =
+      w === 8
+        ? new Uint32Array(out.buffer, off, 2 * ecp)
+        : w === 4
+          ? new Uint32Array(out.buffer, off, ecp)
+          : null;
+    const o16 = w === 2 ? new Uint16Array(out.buffer, off, ecp) : null;
+    const ob = l * ecp;
+    for (let i = 0; i < ecp; i++) {
+      const o = ob + i;
+      const p = 8 * o;
+      const x2 = q[4 * o + 2]!;
+      const x3 = q[4 * o + 3]!;
+      const alo = (e[p]! ^ x2) >>> 0;
+      const ahi = (e[p + 1]! ^ x3) >>> 0;
+      const blo = (e[p + 4]! ^ x2 ^ D2) >>> 0;
+      const bhi = (e[p + 5]! ^ x3 ^ D3) >>> 0;
+      s32[2 * o] = alo;
+      s32[2 * o + 1] = ahi;
+      const dlo = i < ec ? d32[2 * i]! : 0;
+      const lo = alo + dlo - blo;
+      if (w === 8) {
+        const dhi = i < ec ? d32[2 * i + 1]! : 0;
+        const carry = lo < 0 ? -1 : lo >= TWO32 ? 1 : 0;
+        o32![2 * i] = lo >>> 0;
+        o32![2 * i + 1] = (ahi + dhi - bhi + carry) >>> 0;
+      } else if (w === 4) o32![i] = lo >>> 0;
+      else if (w === 2) o16![i] = lo & 0xffff;
+      else out[off + i] = lo & 0xff;
+    }
+    off += w * ecp;
+  }
+  return out;
+}
+
+/** Receiver kernel for scalar OTs: y_o += c_o·d_o (mod 2^64, on 32-bit halves), in place. */
+function receiverScalar(
+  msg: Uint8Array,
+  spec: OtMulSpec,
+  ecp: number,
+  cw: Uint32Array,
+  y: BigUint64Array,
+): void {
+  let total = 0;
+  for (let l = 0; l < spec.L; l++) total += ecp * spec.widths[l]!;
+  if (msg.byteLength !== total)
+    throw new ShareholdError('frame-malformed', `OT corrections: ${msg.byteLength} bytes, expected ${total}`);
+  const mb = aligned(msg);
+  const y32 = new Uint32Array(y.buffer, y.byteOffset, 2 * y.length);
+  let off = 0;
+  for (let l = 0; l < spec.L; l++) {
+    const w = spec.widths[l]!;
+    const ob = l * ecp;
+    if (w === 8) {
+      const src = new Uint32Array(mb.buffer, mb.byteOffset + off, 2 * ecp);
+      for (let i = 0; i < ecp; i++) {
+        const o = ob + i;
+        const mask = -((cw[o >>> 5]! >>> (o & 31)) & 1);
+        const lo = y32[2 * o]! + ((src[2 * i]! & mask) >>> 0);
+        y32[2 * o] = lo >>> 0;
+        y32[2 * o + 1] = (y32[2 * o + 1]! + (src[2 * i + 1]! & mask) + (lo >= TWO32 ? 1 : 0)) >>> 0;
+      }
+    } else {
+      // only the low 8·w bits of these products matter: no carry into the high word needed
+      const src =
+        w === 4
+          ? new Uint32Array(mb.buffer, mb.byteOffset + off, ecp)
+          : w === 2
+            ? new Uint16Array(mb.buffer, mb.byteOffset + off, ecp)
+            : new Uint8Array(mb.buffer, mb.byteOffset + off, ecp);
+      for (let i = 0; i < ecp; i++) {
+        const o = ob + i;
+        const mask = -((cw[o >>> 5]! >>> (o & 31)) & 1);
+        y32[2 * o] = (y32[2 * o]! + (src[i]! & mask)) >>> 0;
+      }
+    }
+    off += w * ecp;
+  }
 }
 
 function asU32(b: Uint8Array): Uint32Array {
@@ -198,30 +407,47 @@ function packCorrections(d: BigUint64Array, spec: OtMulSpec, ecp: number): Uint8
   return out;
 }
 
-function unpackCorrections(msg: Uint8Array, spec: OtMulSpec, ecp: number): BigUint64Array {
-  const per = ecp * spec.S;
+/**
+ * Unpack the corrections into full ring elements, each multiplied by its OT's choice bit (bits of
+ * `cw`, OT o at bit o): the receiver adds c_o·d_o without a per-element branch.
+ */
+function unpackMasked(msg: Uint8Array, spec: OtMulSpec, ecp: number, cw: Uint32Array): BigUint64Array {
+  const S = spec.S;
+  const per = ecp * S;
   let total = 0;
   for (let l = 0; l < spec.L; l++) total += per * spec.widths[l]!;
   if (msg.byteLength !== total)
     throw new ShareholdError('frame-malformed', `OT corrections: ${msg.byteLength} bytes, expected ${total}`);
-  const m = aligned(msg);
+  const mb = aligned(msg);
   const d = new BigUint64Array(spec.L * per);
-  const d8 = new Uint8Array(d.buffer);
-  const d16 = new Uint16Array(d.buffer);
-  const d32 = new Uint32Array(d.buffer);
+  const d32 = new Int32Array(d.buffer);
   let off = 0;
   for (let l = 0; l < spec.L; l++) {
     const w = spec.widths[l]!;
+    const ob = l * ecp;
     const base = l * per;
-    if (w === 8) d8.set(m.subarray(off, off + 8 * per), 8 * base);
-    else if (w === 4) {
-      const o = new Uint32Array(m.buffer, m.byteOffset + off, per);
-      for (let i = 0; i < per; i++) d32[2 * (base + i)] = o[i]!;
-    } else if (w === 2) {
-      const o = new Uint16Array(m.buffer, m.byteOffset + off, per);
-      for (let i = 0; i < per; i++) d16[4 * (base + i)] = o[i]!;
+    if (w === 8) {
+      const src = new Int32Array(mb.buffer, mb.byteOffset + off, 2 * per);
+      for (let e = 0; e < ecp; e++) {
+        const o = ob + e;
+        const mask = -((cw[o >>> 5]! >>> (o & 31)) & 1);
+        for (let j = 0, i = e * S; j < S; j++, i++) {
+          d32[2 * (base + i)] = src[2 * i]! & mask;
+          d32[2 * (base + i) + 1] = src[2 * i + 1]! & mask;
+        }
+      }
     } else {
-      for (let i = 0; i < per; i++) d8[8 * (base + i)] = m[off + i]!;
+      const src =
+        w === 4
+          ? new Int32Array(mb.buffer, mb.byteOffset + off, per)
+          : w === 2
+            ? new Uint16Array(mb.buffer, mb.byteOffset + off, per)
+            : new Uint8Array(mb.buffer, mb.byteOffset + off, per);
+      for (let e = 0; e < ecp; e++) {
+        const o = ob + e;
+        const mask = -((cw[o >>> 5]! >>> (o & 31)) & 1);
+        for (let j = 0, i = e * S; j < S; j++, i++) d32[2 * (base + i)] = src[i]! & mask;
+      }
     }
     off += w * per;
   }
@@ -253,32 +479,24 @@ export async function otMulSend(
     const q = link.cot.processMessage(u, m);
     const tw = link.tweak;
     link.tweak += m * B;
-    const h0 = hashRows(q, m, B, tw, null);
-    const h1 = hashRows(q, m, B, tw, link.cot.deltaWords);
-    const g0 = new BigUint64Array(h0.buffer);
-    const g1 = new BigUint64Array(h1.buffer);
-    const d = new BigUint64Array(m * S);
-    const s = new BigUint64Array(m * S);
     const ec = e1 - e0;
-    const st = 2 * B;
-    for (let l = 0; l < L; l++) {
-      const dl = delta(l, e0, e1);
-      if (dl.length !== ec * S) throw invalidArgument(`OT δ block: ${dl.length} values, expected ${ec * S}`);
-      const ob = l * ecp;
-      if (S === 1) {
-        for (let e = 0; e < ec; e++) {
-          const o = ob + e;
-          s[o] = g0[2 * o]!;
-          d[o] = g0[2 * o]! + dl[e]! - g1[2 * o]!;
-        }
-        for (let e = ec; e < ecp; e++) {
-          const o = ob + e;
-          s[o] = g0[2 * o]!;
-          d[o] = g0[2 * o]! - g1[2 * o]!;
-        }
-      } else {
+    let s: BigUint64Array;
+    let msg: Uint8Array;
+    if (S === 1) {
+      s = new BigUint64Array(m);
+      msg = senderScalar(q, spec, ecp, ec, tw, link.cot.deltaWords, (l) => delta(l, e0, e1), s);
+    } else {
+      const g0 = new BigUint64Array(hashRows(q, m, B, tw, null).buffer);
+      const g1 = new BigUint64Array(hashRows(q, m, B, tw, link.cot.deltaWords).buffer);
+      s = new BigUint64Array(m * S);
+      const d = new BigUint64Array(m * S);
+      const st = 2 * B;
+      for (let l = 0; l < L; l++) {
+        const dl = delta(l, e0, e1);
+        if (dl.length !== ec * S)
+          throw invalidArgument(`OT δ block: ${dl.length} values, expected ${ec * S}`);
         for (let e = 0; e < ecp; e++) {
-          const o = ob + e;
+          const o = l * ecp + e;
           const hb = o * st;
           const vb = o * S;
           if (e < ec) {
@@ -294,8 +512,9 @@ export async function otMulSend(
             }
         }
       }
+      msg = packCorrections(d, spec, ecp);
     }
-    ch.send(peer, `${id}/c${k}:d`, packCorrections(d, spec, ecp));
+    ch.send(peer, `${id}/c${k}:d`, msg);
     ch.countRound();
     sink(e0, e1, s, ecp);
   }
@@ -329,28 +548,23 @@ export async function otMulRecv(
     ch.send(peer, `${id}/c${k}:u`, message);
     const tw = link.tweak;
     link.tweak += m * B;
-    const h = new BigUint64Array(hashRows(t, m, B, tw, null).buffer);
-    // choice bits as 0/1 ring elements (built on 32-bit halves)
+    // y = H(t) (compact, S values per OT) + c·d
+    let y: BigUint64Array;
+    if (S === 1) y = hashLow(t, m, tw, null).h0;
+    else {
+      const h = new BigUint64Array(hashRows(t, m, B, tw, null).buffer);
+      y = new BigUint64Array(m * S);
+      const st = 2 * B;
+      for (let o = 0; o < m; o++) y.set(h.subarray(o * st, o * st + S), o * S);
+    }
     const cw = new Uint32Array(cbytes.buffer, cbytes.byteOffset, m >>> 5);
     const kk = k;
     const done = ch.recv(peer, `${id}/c${kk}:d`).then((msg) => {
       ch.countRound();
-      const d = unpackCorrections(msg, spec, ecp);
-      const y = new BigUint64Array(m * S);
-      if (S === 1) {
-        const c = new BigUint64Array(m);
-        const c32 = new Uint32Array(c.buffer);
-        for (let o = 0; o < m; o++) c32[2 * o] = (cw[o >>> 5]! >>> (o & 31)) & 1;
-        for (let o = 0; o < m; o++) y[o] = h[2 * o]! + c[o]! * d[o]!;
-      } else {
-        const st = 2 * B;
-        for (let o = 0; o < m; o++) {
-          const hb = o * st;
-          const vb = o * S;
-          if ((cw[o >>> 5]! >>> (o & 31)) & 1)
-            for (let j = 0; j < S; j++) y[vb + j] = h[hb + j]! + d[vb + j]!;
-          else for (let j = 0; j < S; j++) y[vb + j] = h[hb + j]!;
-        }
+      if (S === 1) receiverScalar(msg, spec, ecp, cw, y);
+      else {
+        const d = unpackMasked(msg, spec, ecp, cw);
+        for (let i = 0; i < y.length; i++) y[i] = y[i]! + d[i]!;
       }
       sink(e0, e1, y, ecp);
     });
@@ -366,12 +580,21 @@ export async function otMulRecv(
 /** Bits per binary chunk (a multiple of 32). */
 const BIN_CHUNK = 1 << 20;
 
-/** Bit 0 of H(row ⊕ Δ?, tweak) for m rows, packed into words. */
-function hashBits(rows: Int32Array, m: number, tweak0: number, delta: Int32Array | null): Uint32Array {
-  const h = hashRows(rows, m, 1, tweak0, delta);
-  const out = new Uint32Array(wordsPerPlane(m));
-  for (let o = 0; o < m; o++) out[o >>> 5]! |= (h[4 * o]! & 1) << (o & 31);
-  return out;
+/** Bit 0 of H(row, tweak) (and of H(row ⊕ Δ, tweak)) for m rows, packed into words. */
+function hashBits(
+  rows: Int32Array,
+  m: number,
+  tweak0: number,
+  delta: Int32Array | null,
+): [Uint32Array, Uint32Array] {
+  const { h0, h1 } = hashLow(rows, m, tweak0, delta);
+  const pack = (h: BigUint64Array): Uint32Array => {
+    const w = new Int32Array(h.buffer);
+    const out = new Uint32Array(wordsPerPlane(m));
+    for (let o = 0; o < m; o++) out[o >>> 5]! |= (w[2 * o]! & 1) << (o & 31);
+    return out;
+  };
+  return [pack(h0), h1 ? pack(h1) : new Uint32Array(0)];
 }
 
 /**
@@ -394,8 +617,7 @@ export async function otBinSend(
     const q = link.cot.processMessage(u, mp);
     const tw = link.tweak;
     link.tweak += mp;
-    const s0 = hashBits(q, mp, tw, null);
-    const s1 = hashBits(q, mp, tw, link.cot.deltaWords);
+    const [s0, s1] = hashBits(q, mp, tw, link.cot.deltaWords);
     const w0 = o0 >>> 5;
     const d = new Uint32Array(mp >>> 5);
     for (let i = 0; i < d.length; i++) {
@@ -430,7 +652,7 @@ export async function otBinRecv(
     ch.send(peer, `${id}/b${k}:u`, message);
     const tw = link.tweak;
     link.tweak += mp;
-    const h = hashBits(t, mp, tw, null);
+    const [h] = hashBits(t, mp, tw, null);
     const kk = k;
     const done = ch.recv(peer, `${id}/b${kk}:d`).then((msg) => {
       ch.countRound();
