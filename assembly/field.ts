@@ -176,10 +176,16 @@ export function mul(a: usize, b: usize, out: usize, n: i32): void {
   }
 }
 
-/** C[m×n] = A[m×k]·B[k×n] over F_p, row-major; one reduction per output. Requires k < 2^28. */
+/**
+ * C[m×n] = A[m×k]·B[k×n] over F_p, row-major; one reduction per output. Requires k < 2^28.
+ * Coefficients of A that are small in the signed sense (a < 2^32 or p − a < 2^32: Lagrange weights over
+ * consecutive points, Vandermonde rows, powers of two) take 4 partial products instead of 16; the
+ * negative ones are accumulated apart and subtracted once per output.
+ */
 export function matmul(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32): i32 {
   if (k >= 1 << 28) return OOM;
   const stride = (<usize>n) << 4;
+  const scratch = c + ((<usize>m * <usize>n) << 4); // 16 bytes after C (allocated by the caller)
   for (let i = 0; i < m; i++) {
     const arow = a + ((<usize>i * <usize>k) << 4);
     const crow = c + ((<usize>i * <usize>n) << 4);
@@ -192,6 +198,12 @@ export function matmul(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32): i3
       let c5: u64 = 0;
       let c6: u64 = 0;
       let c7: u64 = 0;
+      let d0: u64 = 0;
+      let d1: u64 = 0;
+      let d2: u64 = 0;
+      let d3: u64 = 0;
+      let d4: u64 = 0;
+      let neg = false;
       let bp = b + ((<usize>j) << 4);
       let ap = arow;
       for (let t = 0; t < k; t++) {
@@ -201,15 +213,48 @@ export function matmul(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32): i3
         const bHi = load<u64>(bp + 8);
         ap += 16;
         bp += stride;
-        const a0 = aLo & M32;
-        const a1 = aLo >> 32;
-        const a2 = aHi & M32;
-        const a3 = aHi >> 32;
         const b0 = bLo & M32;
         const b1 = bLo >> 32;
         const b2 = bHi & M32;
         const b3 = bHi >> 32;
-        let p: u64 = a0 * b0;
+        let p: u64;
+        if (aHi == 0 && aLo <= M32) {
+          p = aLo * b0;
+          c0 += p & M32;
+          c1 += p >> 32;
+          p = aLo * b1;
+          c1 += p & M32;
+          c2 += p >> 32;
+          p = aLo * b2;
+          c2 += p & M32;
+          c3 += p >> 32;
+          p = aLo * b3;
+          c3 += p & M32;
+          c4 += p >> 32;
+          continue;
+        }
+        if (aHi == HI_MASK && aLo >= 0xffffffff00000000) {
+          const na = ~aLo; // p − a
+          neg = true;
+          p = na * b0;
+          d0 += p & M32;
+          d1 += p >> 32;
+          p = na * b1;
+          d1 += p & M32;
+          d2 += p >> 32;
+          p = na * b2;
+          d2 += p & M32;
+          d3 += p >> 32;
+          p = na * b3;
+          d3 += p & M32;
+          d4 += p >> 32;
+          continue;
+        }
+        const a0 = aLo & M32;
+        const a1 = aLo >> 32;
+        const a2 = aHi & M32;
+        const a3 = aHi >> 32;
+        p = a0 * b0;
         c0 += p & M32;
         c1 += p >> 32;
         p = a0 * b1;
@@ -258,8 +303,53 @@ export function matmul(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32): i3
         c6 += p & M32;
         c7 += p >> 32;
       }
-      reduceStore(c0, c1, c2, c3, c4, c5, c6, c7, crow + ((<usize>j) << 4));
+      const cp = crow + ((<usize>j) << 4);
+      reduceStore(c0, c1, c2, c3, c4, c5, c6, c7, cp);
+      if (neg) {
+        reduceStore(d0, d1, d2, d3, d4, 0, 0, 0, scratch);
+        const nLo = load<u64>(scratch);
+        const nHi = load<u64>(scratch + 8);
+        addStore(load<u64>(cp), load<u64>(cp + 8), ~nLo, HI_MASK & ~nHi, cp);
+      }
     }
   }
   return OK;
+}
+
+function addStore(aLo: u64, aHi: u64, bLo: u64, bHi: u64, out: usize): void {
+  let lo = aLo + bLo;
+  let hi = aHi + bHi + (lo < aLo ? 1 : 0); // < 2^64: both inputs < 2^127
+  const top = hi >> 63;
+  hi &= HI_MASK;
+  const lo2 = lo + top;
+  hi += lo2 < lo ? 1 : 0;
+  lo = lo2;
+  if (hi == HI_MASK && lo == 0xffffffffffffffff) {
+    hi = 0;
+    lo = 0;
+  }
+  store<u64>(out, lo);
+  store<u64>(out + 8, hi);
+}
+
+/** out[i] = a[i] + b[i] mod p (out may alias a or b). */
+export function add(a: usize, b: usize, out: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = (<usize>i) << 4;
+    addStore(load<u64>(a + o), load<u64>(a + o + 8), load<u64>(b + o), load<u64>(b + o + 8), out + o);
+  }
+}
+
+/** out[i] = a[i] − b[i] mod p, as a + (p − b); p − b is the 127-bit complement of b. */
+export function sub(a: usize, b: usize, out: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = (<usize>i) << 4;
+    addStore(
+      load<u64>(a + o),
+      load<u64>(a + o + 8),
+      ~load<u64>(b + o),
+      HI_MASK & ~load<u64>(b + o + 8),
+      out + o,
+    );
+  }
 }

@@ -172,7 +172,7 @@ export function add(a: Fp, b: Fp, out?: Fp): Fp {
   check2(a, b);
   const n = fpLen(a);
   const o = dest(n, out);
-  addRaw(u32(a), u32(b), u32(o), n, false);
+  impl().add(a, b, o, n, false);
   return o;
 }
 
@@ -181,7 +181,7 @@ export function sub(a: Fp, b: Fp, out?: Fp): Fp {
   check2(a, b);
   const n = fpLen(a);
   const o = dest(n, out);
-  addRaw(u32(a), u32(b), u32(o), n, true);
+  impl().add(a, b, o, n, true);
   return o;
 }
 
@@ -391,14 +391,17 @@ export interface FieldImpl {
   readonly name: FieldBackendName;
   /** out[i] = a[i]·b[i]; out may alias an input. */
   mul(a: Fp, b: Fp, out: Fp, n: number): void;
-  /** C = A·B, C not aliasing A or B. */
-  matmul(a: Fp, b: Fp, c: Fp, m: number, k: number, n: number): void;
+  /** C = A·B with B given by its k rows (each n elements), C not aliasing A or B. */
+  matmul(a: Fp, bRows: readonly Fp[], c: Fp, m: number, k: number, n: number): void;
+  /** out = a ± b (out may alias an input). */
+  add(a: Fp, b: Fp, out: Fp, n: number, subtract: boolean): void;
 }
 
 export const tsField: FieldImpl = {
   name: 'ts',
   mul: mulTs,
-  matmul: (a, b, c, m, k, n) => matmulTs(a, b, c, m, k, n),
+  matmul: (a, bRows, c, m, k, n) => matmulTs(a, bRows.length === 1 ? bRows[0]! : concat(bRows), c, m, k, n),
+  add: (a, b, out, n, subtract) => addRaw(u32(a), u32(b), u32(out), n, subtract),
 };
 
 interface FieldWasm {
@@ -407,6 +410,8 @@ interface FieldWasm {
   alloc(bytes: number): number;
   mul(a: number, b: number, out: number, n: number): void;
   matmul(a: number, b: number, c: number, m: number, k: number, n: number): number;
+  add(a: number, b: number, out: number, n: number): void;
+  sub(a: number, b: number, out: number, n: number): void;
 }
 
 const WASM_URL = new URL('../../wasm/field.wasm', import.meta.url);
@@ -431,7 +436,7 @@ function loadWasm(): boolean {
   try {
     const mod = new WebAssembly.Module(readFileSync(WASM_URL));
     const ex = new WebAssembly.Instance(mod, {}).exports as unknown as FieldWasm;
-    for (const f of ['reset', 'alloc', 'mul', 'matmul'] as const)
+    for (const f of ['reset', 'alloc', 'mul', 'matmul', 'add', 'sub'] as const)
       if (typeof ex[f] !== 'function') throw new Error(`export ${f} missing`);
     wasmEx = ex;
     selfTest();
@@ -454,8 +459,12 @@ function selfTest(): void {
   const w2 = zeros(4);
   const g2 = zeros(4);
   matmulTs(a, b, w2, 2, 2, 2);
-  wasmImpl.matmul(a, b, g2, 2, 2, 2);
-  if (!equal(want, got) || !equal(w2, g2)) throw new Error('self-test mismatch');
+  wasmImpl.matmul(a, [b.subarray(0, 4), b.subarray(4, 8)], g2, 2, 2, 2);
+  const w3 = zeros(4);
+  const g3 = zeros(4);
+  addRaw(u32(a), u32(b), u32(w3), 4, true);
+  wasmImpl.add(a, b, g3, 4, true);
+  if (!equal(want, got) || !equal(w2, g2) || !equal(w3, g3)) throw new Error('self-test mismatch');
 }
 
 function ex(): FieldWasm {
@@ -492,7 +501,7 @@ const wasmImpl: FieldImpl = {
       out.set(new BigUint64Array(e.memory.buffer, po * 8, 2 * r), 2 * i0);
     }
   },
-  matmul(a, b, c, m, k, n) {
+  matmul(a, bRows, c, m, k, n) {
     const e = ex();
     // blocks: rows of A (mb) and columns of B (nb) such that the three tiles fit the budget
     const words = BUDGET / 16;
@@ -502,14 +511,15 @@ const wasmImpl: FieldImpl = {
       nb = 1;
       mb = 1;
     }
-    const [pa, pb, pc] = allocAll(e, [16 * mb * k, 16 * k * nb, 16 * mb * nb]) as [number, number, number];
+    const [pa, pb, pc] = allocAll(e, [16 * mb * k, 16 * k * nb, 16 * mb * nb + 16]) as [
+      number,
+      number,
+      number,
+    ];
     for (let j0 = 0; j0 < n; j0 += nb) {
       const w = Math.min(nb, n - j0);
       let mem = new BigUint64Array(e.memory.buffer);
-      if (w === n) mem.set(b.subarray(0, 2 * k * n), pb);
-      else
-        for (let t = 0; t < k; t++)
-          mem.set(b.subarray(2 * (t * n + j0), 2 * (t * n + j0 + w)), pb + 2 * t * w);
+      for (let t = 0; t < k; t++) mem.set(bRows[t]!.subarray(2 * j0, 2 * (j0 + w)), pb + 2 * t * w);
       for (let i0 = 0; i0 < m; i0 += mb) {
         const r = Math.min(mb, m - i0);
         mem = new BigUint64Array(e.memory.buffer);
@@ -522,6 +532,21 @@ const wasmImpl: FieldImpl = {
           for (let i = 0; i < r; i++)
             c.set(res.subarray(2 * i * w, 2 * (i + 1) * w), 2 * ((i0 + i) * n + j0));
       }
+    }
+  },
+  add(a, b, out, n, subtract) {
+    if (n < 64) return addRaw(u32(a), u32(b), u32(out), n, subtract);
+    const e = ex();
+    const chunk = Math.min(n, Math.floor(BUDGET / 48));
+    const [pa, pb, po] = allocAll(e, [16 * chunk, 16 * chunk, 16 * chunk]) as [number, number, number];
+    for (let i0 = 0; i0 < n; i0 += chunk) {
+      const r = Math.min(chunk, n - i0);
+      const mem = new BigUint64Array(e.memory.buffer);
+      mem.set(a.subarray(2 * i0, 2 * (i0 + r)), pa);
+      mem.set(b.subarray(2 * i0, 2 * (i0 + r)), pb);
+      if (subtract) e.sub(pa * 8, pb * 8, po * 8, r);
+      else e.add(pa * 8, pb * 8, po * 8, r);
+      out.set(new BigUint64Array(e.memory.buffer, po * 8, 2 * r), 2 * i0);
     }
   },
 };
@@ -587,7 +612,17 @@ export function matmul(a: Fp, b: Fp, m: number, k: number, n: number): Fp {
   if (k === 0) return c;
   if (k > TS_MAX_ACC && impl().name === 'wasm' && k >= 1 << 28)
     throw invalidArgument(`field matmul inner dimension ${k} too large`);
-  impl().matmul(a, b, c, m, k, n);
+  const rows: Fp[] = [];
+  for (let t = 0; t < k; t++) rows.push(b.subarray(2 * t * n, 2 * (t + 1) * n));
+  impl().matmul(a, rows, c, m, k, n);
+  return c;
+}
+
+/** C = A·B for A m×k and B given by its k rows (n elements each), without concatenating B. */
+function matmulRows(a: Fp, rows: readonly Fp[], m: number, n: number): Fp {
+  const c = zeros(m * n);
+  if (m * n === 0 || rows.length === 0) return c;
+  impl().matmul(a, rows, c, m, rows.length, n);
   return c;
 }
 
@@ -602,7 +637,7 @@ export function lincomb(coeffs: readonly bigint[], vecs: readonly Fp[]): Fp {
   if (vecs.length === 0) throw invalidArgument('lincomb of nothing');
   const n = fpLen(vecs[0]!);
   for (const v of vecs) if (fpLen(v) !== n) throw invalidArgument('lincomb: vector length mismatch');
-  return matmul(fromBigInts(coeffs), concat(vecs), 1, vecs.length, n);
+  return matmulRows(fromBigInts(coeffs), vecs, 1, n);
 }
 
 /**
@@ -618,7 +653,7 @@ export function lincombs(coef: readonly (readonly bigint[])[], vecs: readonly Fp
     if (row.length !== k) throw invalidArgument('lincombs: coefficient row length mismatch');
     flat.push(...row);
   }
-  const c = matmul(fromBigInts(flat), concat(vecs), coef.length, k, n);
+  const c = matmulRows(fromBigInts(flat), vecs, coef.length, n);
   return coef.map((_, r) => c.subarray(2 * r * n, 2 * (r + 1) * n));
 }
 

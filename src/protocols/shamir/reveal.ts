@@ -94,7 +94,9 @@ export async function input(
 
 /** Reconstruct from this party's share and the received ones (at least d others). */
 function reconstructFrom(ctx: ShamirCtx, mine: Fp, got: Map<number, Uint8Array>, len: number, d: number): Fp {
-  const parties = [ctx.me, ...[...got.keys()].sort((a, b) => a - b)].slice(0, d + 1);
+  // the lowest-indexed d + 1: with nobody missing these are the points 1..d+1, whose Lagrange weights
+  // are small integers (a fast path in the kernel)
+  const parties = [ctx.me, ...got.keys()].sort((a, b) => a - b).slice(0, d + 1);
   const vecs = parties.map((p) => (p === ctx.me ? mine : F.fromBytes(got.get(p)!, len, p)));
   return F.lincomb(lagrange(parties), vecs);
 }
