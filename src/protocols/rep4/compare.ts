@@ -107,7 +107,8 @@ export async function msbBinary(ctx: Rep4Ctx, scope: OpScope, x: Rep4A): Promise
 
 /** [x < 0] as an arithmetic 0/1 sharing. */
 export async function ltz(ctx: Rep4Ctx, scope: OpScope, x: Rep4A, da: DaBitSource4 = null): Promise<Rep4A> {
-  const bits = da ? da(x.c[0].length) : null;
+  const bits = da ? da(x.c[0].length) : null; // reserved now, awaited after the circuit
+  bits?.catch(() => {}); // if the circuit fails first, its failure is the one reported
   const bit = await msbBinary(ctx, scope.child('msb'), x);
   return bits
     ? bitInjectDa(ctx, scope.child('inj'), bit, await bits)

@@ -18,9 +18,9 @@ import { matmul as ringMatmul, matmulAdd } from '../../math/kernels.js';
 import type { OpScope } from '../channel.js';
 import type { BitAlgebra } from '../rep3/adder.js';
 import { invalidArgument } from '../../errors.js';
-import { slotOf, type Rep4A, type Slots } from '../../sharing/replicated/rep4.js';
+import { slotOf, zerosA, type Rep4A, type Slots } from '../../sharing/replicated/rep4.js';
 import type { Rep4Ctx } from './context.js';
-import { COMPLEMENT, PAIRS, pairSumA, pairSumWords } from './inp.js';
+import { COMPLEMENT, JointRound, PAIRS, pairSumA, pairSumWords, type MaskedFill } from './inp.js';
 
 const ALL_PAIRS = [0, 1, 2, 3, 4, 5] as const;
 
@@ -86,11 +86,72 @@ export function checkMatmul(x: Rep4A, y: Rep4A, m: number, k: number, n: number)
     );
 }
 
+/**
+ * `JointRound.ringFill` for pair p's share of x⊙y: the product terms are computed inside the masking
+ * pass, so no pair value is materialised.
+ */
+export function mulPairFill(me: number, x: Rep4A, y: Rep4A, p: number): MaskedFill {
+  const { c, d, square } = pairTerms(p);
+  const xc = x.c[slotOf(me, c)]!;
+  const xd = x.c[slotOf(me, d)]!;
+  const yc = y.c[slotOf(me, c)]!;
+  const yd = y.c[slotOf(me, d)]!;
+  return square
+    ? (lo, len, r, oq, oo) => fillSquare(lo, len, r, oq, oo, xc, xd, yc, yd)
+    : (lo, len, r, oq, oo) => fillCross(lo, len, r, oq, oo, xc, xd, yc, yd);
+}
+
+// The loops take every array as a parameter (see inp.ts: closures over const locals are not lowered).
+function fillSquare(
+  lo: number,
+  len: number,
+  r: BigUint64Array,
+  oq: BigUint64Array,
+  oo: BigUint64Array,
+  xc: BigUint64Array,
+  xd: BigUint64Array,
+  yc: BigUint64Array,
+  yd: BigUint64Array,
+): void {
+  for (let i = 0; i < len; i++) {
+    oq[lo + i] = oq[lo + i]! + r[i]!;
+    r[i] = xc[lo + i]! * (yd[lo + i]! + yc[lo + i]!) + xd[lo + i]! * yc[lo + i]! - r[i]!;
+    oo[lo + i] = oo[lo + i]! + r[i]!;
+  }
+}
+
+function fillCross(
+  lo: number,
+  len: number,
+  r: BigUint64Array,
+  oq: BigUint64Array,
+  oo: BigUint64Array,
+  xc: BigUint64Array,
+  xd: BigUint64Array,
+  yc: BigUint64Array,
+  yd: BigUint64Array,
+): void {
+  for (let i = 0; i < len; i++) {
+    oq[lo + i] = oq[lo + i]! + r[i]!;
+    r[i] = xc[lo + i]! * yd[lo + i]! + xd[lo + i]! * yc[lo + i]! - r[i]!;
+    oo[lo + i] = oo[lo + i]! + r[i]!;
+  }
+}
+
+const notMember: MaskedFill = () => {
+  throw invalidArgument('not a member of this pair');
+};
+
 /** Element-wise product of secret vectors (no truncation). */
-export function mulA(ctx: Rep4Ctx, scope: OpScope, x: Rep4A, y: Rep4A): Promise<Rep4A> {
+export async function mulA(ctx: Rep4Ctx, scope: OpScope, x: Rep4A, y: Rep4A): Promise<Rep4A> {
   const n = x.c[0].length;
   if (y.c[0].length !== n) throw invalidArgument(`mul length mismatch: ${n} vs ${y.c[0].length}`);
-  return pairSumA(ctx, scope, n, ALL_PAIRS, (p) => mulPairValue(ctx.me, x, y, p));
+  const out = zerosA(n);
+  const round = new JointRound(ctx, scope);
+  for (const p of ALL_PAIRS)
+    round.ringFill(p, n, PAIRS[p]!.includes(ctx.me) ? mulPairFill(ctx.me, x, y, p) : notMember, out.c);
+  await round.run();
+  return out;
 }
 
 /** Secret matrix product C = X·Y over the ring (no truncation). */

@@ -214,6 +214,7 @@ export class Rep4Session implements Engine<Rep4A> {
       total += Math.ceil(m / 32) * 32;
     }
     const pool = total > 0 ? this.#da.take(total) : null;
+    pool?.catch(() => {}); // awaited level by level; an earlier failure is the one reported
     const ctx = this.ctx;
     const ops: TournamentOps<Rep4A> = {
       length: L.lengthA,
