@@ -5,6 +5,8 @@
  * fixed-key AES hash of [GKWY20] (src/protocols/gc/hash.ts).
  *
  * Security model: semi-honest garbler and evaluator (Yao's protocol with the above optimisations).
+ * Rounds: none here (the backends only produce / consume the table stream, see twoparty.ts);
+ * bytes: 32 per AND gate, 0 per XOR/INV/copy/constant.
  *
  * Labels are 128-bit blocks (4 little-endian words). Every wire has a 0-label W⁰ and 1-label
  * W¹ = W⁰ ⊕ Δ, with a global Δ whose least significant bit is 1, so the permute bit of W is lsb(W).

@@ -13,6 +13,9 @@
  * TCCR (tweakable circular correlation robustness) is exactly what half-gates garbling with free-XOR
  * needs (Δ appears both in inputs and outputs), and TCR/TCCR suffices for IKNP random OT.
  *
+ * Security model: a primitive (ideal-permutation model), used by the semi-honest protocols here.
+ * Rounds and bytes: none (local computation).
+ *
  * Cost: one AES call per block, but never one *cipher call* per block: callers fill a large buffer
  * with σ(x) ⊕ i for a whole layer, `permute` encrypts it with one AES-ECB `update`, and callers
  * finish with H = π(u) ⊕ u ⊕ i (since σ(x) = u ⊕ i). Blocks are 4 little-endian 32-bit words,
