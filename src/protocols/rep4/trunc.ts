@@ -51,10 +51,6 @@ export interface TruncTriples4 {
 
 const TWO62 = 1n << 62n;
 
-function ring3(x: Slots<BigUint64Array>, k: number): BigUint64Array {
-  return x[k]!;
-}
-
 /** Generate n truncation triples for f fractional bits (offline, input-independent). */
 export async function genTruncTriples(
   ctx: Rep4Ctx,
@@ -106,7 +102,7 @@ export async function genTruncTriples(
   const m = zerosA(n);
   const top = 1n << BigInt(63 - f);
   for (let k = 0; k < 3; k++) {
-    const hk = ring3(h.c, k);
+    const hk = h.c[k]!;
     const cfk = block(0, k);
     const c63k = block(1, k);
     for (let i = 0; i < n; i++) hk[i] = hk[i]! + cfk[i]! - top * c63k[i]!;
