@@ -63,7 +63,7 @@ export interface OtMulSpec {
 export type ChunkSink = (e0: number, e1: number, vals: BigUint64Array, ecp: number) => void;
 
 /** Target OTs per chunk (and ring elements per chunk). */
-const CHUNK = Number(process.env.SH_OT_CHUNK ?? 1 << 16);
+const CHUNK = 1 << 16;
 
 /** Bytes of correction that plane l of a Gilboa product needs: ≥ 64 − l bits. */
 export function widthFor(bits: number): number {
@@ -145,97 +145,108 @@ function hashRows(
 }
 
 /**
- * The low 64 bits of H(row_o, tweak0 + o), and with `delta` also of H(row_o ⊕ Δ, tweak0 + o), for
- * o < m: one AES-ECB call for both. (H's low half is π(u)_low ⊕ x_high.)
+ * Scratch memory reused across calls (fresh allocations cost more than the hashing itself: the
+ * pages must be faulted in and zeroed). Each use is synchronous, so concurrent flows never overlap.
  */
-function hashLow(
+let scratchI32 = new Int32Array(0);
+let scratchU64 = new BigUint64Array(0);
+function scratchWords(n: number): Int32Array {
+  if (scratchI32.length < n) scratchI32 = new Int32Array(Math.max(n, 2 * scratchI32.length));
+  return scratchI32.subarray(0, n);
+}
+function scratchRing(n: number): BigUint64Array {
+  if (scratchU64.length < n) scratchU64 = new BigUint64Array(Math.max(n, 2 * scratchU64.length));
+  return scratchU64.subarray(0, n);
+}
+
+/**
+ * The σ/tweak input blocks of H for m rows: one block per row, or two (row, row ⊕ Δ) with `delta`,
+ * with tweaks tweak0 + o. In scratch memory: use before the next call.
+ */
+function hashInput(rows: Int32Array, m: number, tweak0: number, delta: Int32Array | null): Int32Array {
+  const two = delta !== null;
+  const lo = tweak0 % TWO32;
+  const hi = Math.floor(tweak0 / TWO32) | 0;
+  if (lo + m > TWO32) {
+    // the tweak's low word wraps inside this call (after 2^32 OTs on a link): split
+    const k = TWO32 - lo;
+    const a = hashInput(rows.subarray(0, 4 * k), k, tweak0, delta).slice();
+    const b = hashInput(rows.subarray(4 * k), m - k, tweak0 + k, delta).slice();
+    const u = scratchWords(a.length + b.length);
+    u.set(a, 0);
+    u.set(b, a.length);
+    return u;
+  }
+  const u = scratchWords((two ? 8 : 4) * m);
+  const tl = lo | 0;
+  if (!two) {
+    for (let p = 0, o = 0; o < m; o++, p += 4) {
+      const x0 = rows[p]!;
+      const x1 = rows[p + 1]!;
+      const x2 = rows[p + 2]!;
+      const x3 = rows[p + 3]!;
+      u[p] = x2 ^ (tl + o);
+      u[p + 1] = x3 ^ hi;
+      u[p + 2] = x0 ^ x2;
+      u[p + 3] = x1 ^ x3;
+    }
+    return u;
+  }
+  const d0 = delta[0]!;
+  const d1 = delta[1]!;
+  const d2 = delta[2]!;
+  const d3 = delta[3]!;
+  for (let r = 0, p = 0, o = 0; o < m; o++, r += 4, p += 8) {
+    const x0 = rows[r]!;
+    const x1 = rows[r + 1]!;
+    const x2 = rows[r + 2]!;
+    const x3 = rows[r + 3]!;
+    const t = tl + o;
+    u[p] = x2 ^ t;
+    u[p + 1] = x3 ^ hi;
+    u[p + 2] = x0 ^ x2;
+    u[p + 3] = x1 ^ x3;
+    const y2 = x2 ^ d2;
+    const y3 = x3 ^ d3;
+    u[p + 4] = y2 ^ t;
+    u[p + 5] = y3 ^ hi;
+    u[p + 6] = x0 ^ d0 ^ y2;
+    u[p + 7] = x1 ^ d1 ^ y3;
+  }
+  return u;
+}
+
+/** The low 64 bits of H(row_o, tweak0 + o) for o < m (H's low half is π(u)_low ⊕ x_high). */
+export function hashLow(rows: Int32Array, m: number, tweak0: number, out?: BigUint64Array): BigUint64Array {
+  const e = hashAes().encrypt(hashInput(rows, m, tweak0, null), m);
+  const h = out ?? new BigUint64Array(m);
+  const a = new Int32Array(h.buffer, h.byteOffset, 2 * m);
+  for (let o = 0, p = 0; o < m; o++, p += 4) {
+    a[2 * o] = e[p]! ^ rows[p + 2]!;
+    a[2 * o + 1] = e[p + 1]! ^ rows[p + 3]!;
+  }
+  return h;
+}
+
+/** Bit 0 of H(row, tweak) (and of H(row ⊕ Δ, tweak)) for m rows, packed into words. */
+function hashBits(
   rows: Int32Array,
   m: number,
   tweak0: number,
   delta: Int32Array | null,
-): { h0: BigUint64Array; h1: BigUint64Array | null } {
+): [Uint32Array, Uint32Array] {
   const two = delta !== null;
   const per = two ? 8 : 4;
-  const u = new Int32Array(per * m);
-  const d0 = delta ? delta[0]! : 0;
-  const d1 = delta ? delta[1]! : 0;
+  const e = hashAes().encrypt(hashInput(rows, m, tweak0, delta), two ? 2 * m : m);
+  const b0 = new Uint32Array(wordsPerPlane(m));
+  const b1 = new Uint32Array(two ? wordsPerPlane(m) : 0);
   const d2 = delta ? delta[2]! : 0;
-  const d3 = delta ? delta[3]! : 0;
-  const lo0 = tweak0 % TWO32;
-  const hi0 = Math.floor(tweak0 / TWO32);
   for (let o = 0, p = 0; o < m; o++, p += per) {
-    const x0 = rows[4 * o]!;
-    const x1 = rows[4 * o + 1]!;
     const x2 = rows[4 * o + 2]!;
-    const x3 = rows[4 * o + 3]!;
-    const t = lo0 + o;
-    const tl = t | 0;
-    const th = (t >= TWO32 ? hi0 + 1 : hi0) | 0;
-    u[p] = x2 ^ tl;
-    u[p + 1] = x3 ^ th;
-    u[p + 2] = x0 ^ x2;
-    u[p + 3] = x1 ^ x3;
-    if (two) {
-      const y0 = x0 ^ d0;
-      const y1 = x1 ^ d1;
-      const y2 = x2 ^ d2;
-      const y3 = x3 ^ d3;
-      u[p + 4] = y2 ^ tl;
-      u[p + 5] = y3 ^ th;
-      u[p + 6] = y0 ^ y2;
-      u[p + 7] = y1 ^ y3;
-    }
+    b0[o >>> 5]! |= ((e[p]! ^ x2) & 1) << (o & 31);
+    if (two) b1[o >>> 5]! |= ((e[p + 4]! ^ x2 ^ d2) & 1) << (o & 31);
   }
-  const e = hashAes().encrypt(u, two ? 2 * m : m);
-  const h0 = new BigUint64Array(m);
-  const a = new Int32Array(h0.buffer);
-  for (let o = 0, p = 0; o < m; o++, p += per) {
-    a[2 * o] = e[p]! ^ rows[4 * o + 2]!;
-    a[2 * o + 1] = e[p + 1]! ^ rows[4 * o + 3]!;
-  }
-  if (!two) return { h0, h1: null };
-  const h1 = new BigUint64Array(m);
-  const b = new Int32Array(h1.buffer);
-  for (let o = 0, p = 0; o < m; o++, p += per) {
-    b[2 * o] = e[p + 4]! ^ rows[4 * o + 2]! ^ d2;
-    b[2 * o + 1] = e[p + 5]! ^ rows[4 * o + 3]! ^ d3;
-  }
-  return { h0, h1 };
-}
-
-/** The σ/tweak input blocks of H for m rows: one block per row, or two (row, row ⊕ Δ) with `delta`. */
-function hashInput(rows: Int32Array, m: number, tweak0: number, delta: Int32Array | null): Int32Array {
-  const two = delta !== null;
-  const per = two ? 8 : 4;
-  const u = new Int32Array(per * m);
-  const d0 = delta ? delta[0]! : 0;
-  const d1 = delta ? delta[1]! : 0;
-  const d2 = delta ? delta[2]! : 0;
-  const d3 = delta ? delta[3]! : 0;
-  const lo0 = tweak0 % TWO32;
-  const hi0 = Math.floor(tweak0 / TWO32);
-  for (let o = 0, p = 0; o < m; o++, p += per) {
-    const x0 = rows[4 * o]!;
-    const x1 = rows[4 * o + 1]!;
-    const x2 = rows[4 * o + 2]!;
-    const x3 = rows[4 * o + 3]!;
-    const t = lo0 + o;
-    const tl = t | 0;
-    const th = (t >= TWO32 ? hi0 + 1 : hi0) | 0;
-    u[p] = x2 ^ tl;
-    u[p + 1] = x3 ^ th;
-    u[p + 2] = x0 ^ x2;
-    u[p + 3] = x1 ^ x3;
-    if (two) {
-      const y2 = x2 ^ d2;
-      const y3 = x3 ^ d3;
-      u[p + 4] = y2 ^ tl;
-      u[p + 5] = y3 ^ th;
-      u[p + 6] = x0 ^ d0 ^ y2;
-      u[p + 7] = x1 ^ d1 ^ y3;
-    }
-  }
-  return u;
+  return [b0, b1];
 }
 
 /**
@@ -243,7 +254,7 @@ function hashInput(rows: Int32Array, m: number, tweak0: number, delta: Int32Arra
  * into `s`, and the correction d_o = H(q_o) + δ_o − H(q_o ⊕ Δ) (mod 2^64, on 32-bit halves) written at
  * its plane's width straight into the message.
  */
-function senderScalar(
+export function senderScalar(
   q: Int32Array,
   spec: OtMulSpec,
   ecp: number,
@@ -260,42 +271,49 @@ function senderScalar(
   let total = 0;
   for (let l = 0; l < spec.L; l++) total += ecp * spec.widths[l]!;
   const out = new Uint8Array(total);
-  const s32 = new Uint32Array(s.buffer, s.byteOffset, 2 * m);
+  const s32 = new Int32Array(s.buffer, s.byteOffset, 2 * m);
+  // δ of the padding entries (e ≥ ec) is 0
+  const dpad = ec === ecp ? null : new Uint32Array(2 * ecp);
   let off = 0;
   for (let l = 0; l < spec.L; l++) {
     const w = spec.widths[l]!;
     const dl = deltaOf(l);
     if (dl.length !== ec) throw invalidArgument(`OT δ block: ${dl.length} values, expected ${ec}`);
-    const d32 = new Uint32Array(dl.buffer, dl.byteOffset, 2 * ec);
-    const o32 =
-      w === 8
-        ? new Uint32Array(out.buffer, off, 2 * ecp)
-        : w === 4
-          ? new Uint32Array(out.buffer, off, ecp)
-          : null;
-    const o16 = w === 2 ? new Uint16Array(out.buffer, off, ecp) : null;
+    let d32 = new Uint32Array(dl.buffer, dl.byteOffset, 2 * ec);
+    if (dpad) {
+      dpad.fill(0);
+      dpad.set(d32);
+      d32 = dpad;
+    }
     const ob = l * ecp;
-    for (let i = 0; i < ecp; i++) {
-      const o = ob + i;
-      const p = 8 * o;
-      const x2 = q[4 * o + 2]!;
-      const x3 = q[4 * o + 3]!;
-      const alo = (e[p]! ^ x2) >>> 0;
-      const ahi = (e[p + 1]! ^ x3) >>> 0;
-      const blo = (e[p + 4]! ^ x2 ^ D2) >>> 0;
-      const bhi = (e[p + 5]! ^ x3 ^ D3) >>> 0;
-      s32[2 * o] = alo;
-      s32[2 * o + 1] = ahi;
-      const dlo = i < ec ? d32[2 * i]! : 0;
-      const lo = alo + dlo - blo;
-      if (w === 8) {
-        const dhi = i < ec ? d32[2 * i + 1]! : 0;
-        const carry = lo < 0 ? -1 : lo >= TWO32 ? 1 : 0;
-        o32![2 * i] = lo >>> 0;
-        o32![2 * i + 1] = (ahi + dhi - bhi + carry) >>> 0;
-      } else if (w === 4) o32![i] = lo >>> 0;
-      else if (w === 2) o16![i] = lo & 0xffff;
-      else out[off + i] = lo & 0xff;
+    if (w === 8) {
+      const o32 = new Uint32Array(out.buffer, off, 2 * ecp);
+      for (let i = 0, o = ob, p = 8 * ob, r = 4 * ob; i < ecp; i++, o++, p += 8, r += 4) {
+        const x2 = q[r + 2]!;
+        const x3 = q[r + 3]!;
+        const alo = e[p]! ^ x2;
+        const ahi = e[p + 1]! ^ x3;
+        s32[2 * o] = alo;
+        s32[2 * o + 1] = ahi;
+        const lo = (alo >>> 0) + d32[2 * i]! - ((e[p + 4]! ^ x2 ^ D2) >>> 0);
+        o32[2 * i] = lo;
+        o32[2 * i + 1] = ahi + d32[2 * i + 1]! - (e[p + 5]! ^ x3 ^ D3) + (lo < 0 ? -1 : lo >= TWO32 ? 1 : 0);
+      }
+    } else {
+      // only the low 8·w bits of d matter: 32-bit arithmetic, truncated on store
+      const o32 = w === 4 ? new Int32Array(out.buffer, off, ecp) : null;
+      const o16 = w === 2 ? new Int16Array(out.buffer, off, ecp) : null;
+      const o8 = w === 1 ? new Int8Array(out.buffer, off, ecp) : null;
+      for (let i = 0, o = ob, p = 8 * ob, r = 4 * ob; i < ecp; i++, o++, p += 8, r += 4) {
+        const x2 = q[r + 2]!;
+        const alo = e[p]! ^ x2;
+        s32[2 * o] = alo;
+        s32[2 * o + 1] = e[p + 1]! ^ q[r + 3]!;
+        const lo = (alo + d32[2 * i]! - (e[p + 4]! ^ x2 ^ D2)) | 0;
+        if (o32) o32[i] = lo;
+        else if (o16) o16[i] = lo;
+        else o8![i] = lo;
+      }
     }
     off += w * ecp;
   }
@@ -303,7 +321,7 @@ function senderScalar(
 }
 
 /** Receiver kernel for scalar OTs: y_o += c_o·d_o (mod 2^64, on 32-bit halves), in place. */
-function receiverScalar(
+export function receiverScalar(
   msg: Uint8Array,
   spec: OtMulSpec,
   ecp: number,
@@ -483,7 +501,7 @@ export async function otMulSend(
     let s: BigUint64Array;
     let msg: Uint8Array;
     if (S === 1) {
-      s = new BigUint64Array(m);
+      s = scratchRing(m); // the sink consumes it synchronously
       msg = senderScalar(q, spec, ecp, ec, tw, link.cot.deltaWords, (l) => delta(l, e0, e1), s);
     } else {
       const g0 = new BigUint64Array(hashRows(q, m, B, tw, null).buffer);
@@ -550,7 +568,7 @@ export async function otMulRecv(
     link.tweak += m * B;
     // y = H(t) (compact, S values per OT) + c·d
     let y: BigUint64Array;
-    if (S === 1) y = hashLow(t, m, tw, null).h0;
+    if (S === 1) y = hashLow(t, m, tw);
     else {
       const h = new BigUint64Array(hashRows(t, m, B, tw, null).buffer);
       y = new BigUint64Array(m * S);
@@ -579,23 +597,6 @@ export async function otMulRecv(
 
 /** Bits per binary chunk (a multiple of 32). */
 const BIN_CHUNK = 1 << 20;
-
-/** Bit 0 of H(row, tweak) (and of H(row ⊕ Δ, tweak)) for m rows, packed into words. */
-function hashBits(
-  rows: Int32Array,
-  m: number,
-  tweak0: number,
-  delta: Int32Array | null,
-): [Uint32Array, Uint32Array] {
-  const { h0, h1 } = hashLow(rows, m, tweak0, delta);
-  const pack = (h: BigUint64Array): Uint32Array => {
-    const w = new Int32Array(h.buffer);
-    const out = new Uint32Array(wordsPerPlane(m));
-    for (let o = 0; o < m; o++) out[o >>> 5]! |= (w[2 * o]! & 1) << (o & 31);
-    return out;
-  };
-  return [pack(h0), h1 ? pack(h1) : new Uint32Array(0)];
-}
 
 /**
  * Binary COT, sender: for δ bits (packed words, m bits) returns s (packed); the receiver gets s ⊕ c·δ.
