@@ -134,6 +134,7 @@ export class JointRound {
   readonly #msgs: JointMessage[] = [];
   readonly #finish: ((got: readonly (Uint8Array | null)[]) => void)[] = [];
   #items = 0;
+  #buf: ArrayBuffer | null = null;
 
   constructor(ctx: Rep4Ctx, scope: OpScope) {
     this.#ctx = ctx;
@@ -162,11 +163,13 @@ export class JointRound {
       const len = hi - lo;
       let data: Uint8Array | null = null;
       if (me !== q) {
-        const r = prgOf(this.#ctx, q, this.#opId, `j${item}.${leg.half}`).ring(len);
+        const keep = me === leg.sender || this.#ctx.verifier.enabled; // else r is scratch
+        const r = keep ? new BigUint64Array(len) : new BigUint64Array(this.#scratch(len * 8), 0, len);
+        prgOf(this.#ctx, q, this.#opId, `j${item}.${leg.half}`).fill(asBytes(r));
         const oq = out[slotOf(me, q)]!;
         if (member) {
           fill(lo, len, r, oq, out[slotOf(me, o)]!);
-          data = asBytes(r);
+          if (keep) data = asBytes(r);
         } else addAt(oq, lo, r);
       } else {
         const at = this.#msgs.length;
@@ -188,11 +191,13 @@ export class JointRound {
       const len = hi - lo;
       let data: Uint8Array | null = null;
       if (me !== q) {
-        const r = prgOf(this.#ctx, q, this.#opId, `j${item}.${leg.half}`).words(len);
+        const keep = me === leg.sender || this.#ctx.verifier.enabled; // else r is scratch
+        const r = keep ? new Uint32Array(len) : new Uint32Array(this.#scratch(len * 4), 0, len);
+        prgOf(this.#ctx, q, this.#opId, `j${item}.${leg.half}`).fill(new Uint8Array(r.buffer, 0, len * 4));
         xorAt(out[slotOf(me, q)]!, lo, r);
         if (v) {
           maskWords(lo, len, r, out[slotOf(me, o)]!, v);
-          data = new Uint8Array(r.buffer, r.byteOffset, r.byteLength);
+          if (keep) data = new Uint8Array(r.buffer, r.byteOffset, r.byteLength);
         }
       } else {
         const at = this.#msgs.length;
@@ -200,6 +205,12 @@ export class JointRound {
       }
       this.#msgs.push({ sender: leg.sender, voucher: leg.voucher, receiver: q, bytes: len * 4, data });
     }
+  }
+
+  /** A reusable buffer for masks that are not sent (the voucher's and the non-member's copies). */
+  #scratch(bytes: number): ArrayBuffer {
+    if (!this.#buf || this.#buf.byteLength < bytes) this.#buf = new ArrayBuffer(bytes);
+    return this.#buf;
   }
 
   /** The round: one exchange for every joint input added. */
