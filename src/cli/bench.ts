@@ -12,6 +12,7 @@ import { benchKernels } from '../math/kernel-bench.js';
 import { randomSeed } from '../math/prg.js';
 import { ShareholdError } from '../errors.js';
 import { checkAdditiveParams } from '../protocols/additive/session.js';
+import { checkShamirParams, DEFAULT_KAPPA } from '../protocols/shamir/session.js';
 import { parseArgs } from 'node:util';
 
 const HELP = `usage: sharehold bench [--scheme rep3|rep4|additive|shamir] [--parties N] [--threshold T] [--prep dealer|ot] [--ops mul,ltz,matmul,relu,kernels] [--size N] [--json] [--f 16] [--timeout-ms 30000]
@@ -57,6 +58,7 @@ export interface BenchSetup {
 export function benchSetup(scheme: string, parties?: number, threshold?: number, prep?: string): BenchSetup {
   const n = parties ?? (scheme === 'rep4' ? 4 : 3);
   if (scheme === 'additive') checkAdditiveParams(n, prep ?? 'dealer'); // refuse n < 2 / unknown prep before launching
+  if (scheme === 'shamir') checkShamirParams(n, threshold ?? Math.floor((n - 1) / 2), 16, DEFAULT_KAPPA);
   const helpers = scheme === 'additive' && (prep ?? 'dealer') === 'dealer' ? 1 : 0;
   return {
     scheme,
