@@ -167,7 +167,7 @@ export async function rep4KilledDrill(ch: Channel, p: KilledParams, die: () => n
     }
   }
   if (lost === null) {
-    const done = await watch.step(() => barrier(ks, 'killed/done', [0, 1, 2, 3]));
+    const done = await watch.finish('killed/done');
     if (!done.ok) lost = done.lost;
   }
   let scheme = 'rep4';

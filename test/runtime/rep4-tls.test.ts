@@ -98,3 +98,17 @@ void test('one of four processes dies mid-computation: the three survivors finis
   assert.equal(resumed.size, 1, 'survivors resume after the same step');
   assert.ok(Date.now() - started < 30000, 'recovery took too long');
 });
+
+void test('no party lost: the drill finishes under rep4 and the watched closing barrier lets parties leave', async () => {
+  const { results } = await launchLocal({
+    n: 4,
+    job: 'rep4.killed',
+    params: { killStep: 0, steps: 3, size: 500 },
+    timeoutMs: 3000,
+  });
+  for (const r of results as unknown as KilledResult[]) {
+    assert.ok(r.correct);
+    assert.equal(r.scheme, 'rep4');
+    assert.equal(r.lost, null);
+  }
+});

@@ -74,6 +74,8 @@ export class DropoutWatch {
   #agreeing = false;
   #stopped = false;
   #wake: (() => void)[] = [];
+  /** Peers that passed the closing barrier: their disconnect is expected. */
+  readonly #finished = new Set<number>();
 
   /** @param opId a reserved op id (identical at every party), used for nothing else. */
   constructor(ch: Channel, opId: string) {
@@ -105,7 +107,7 @@ export class DropoutWatch {
         this.#detect(notice.lost);
       },
       (e: unknown) => {
-        if (this.#stopped) return;
+        if (this.#stopped || this.#finished.has(p)) return;
         // a silent peer is not lost while we do not expect anything from it: listen again
         if (isShareholdError(e, 'peer-timeout') && !this.#agreeing) return this.#listen(p);
         const err = isShareholdError(e)
@@ -209,6 +211,26 @@ export class DropoutWatch {
     } finally {
       this.#ch.stats.waitMs += performance.now() - t0;
     }
+  }
+
+  /**
+   * The closing barrier, watched: tell every peer this party is done and wait until every peer says
+   * the same. A peer counts as finished once its message arrived, so its closing the connection
+   * afterwards is not a loss; a peer lost before that is reported like in `step`. On success the watch
+   * stops. Without this, a party that finished first and closed would look lost to one still
+   * finishing its last step.
+   */
+  async finish(opId: string): Promise<StepResult<void>> {
+    if (this.#lost !== null) return { ok: false, lost: this.#lost };
+    const one = new Uint8Array(1);
+    for (const p of this.#peers) this.#ch.send(p, opId, one);
+    this.#ch.countRound();
+    const all = Promise.all(
+      this.#peers.map((p) => this.#ch.recv(p, opId).then(() => void this.#finished.add(p))),
+    ).then(() => undefined);
+    const r = await this.step(() => all);
+    if (r.ok) this.stop();
+    return r;
   }
 
   /**
