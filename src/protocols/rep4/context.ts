@@ -10,6 +10,8 @@
  *
  * Per-operation randomness is keyed by the operation id (AES-CTR, IV = SHA-256(op id, label)), so
  * parties agree on it whatever order concurrent operations run in.
+ * Security: semi-honest, one corrupt party. Rounds: 1 (setup). Bytes: 32 per party (one 16-byte key to
+ * each of two parties); everything drawn afterwards costs no communication.
  */
 import { createHash } from 'node:crypto';
 import { Prg, randomSeed, SEED_BYTES } from '../../math/prg.js';
