@@ -353,3 +353,128 @@ export function sub(a: usize, b: usize, out: usize, n: i32): void {
     );
   }
 }
+
+// ---- the random-bit power --------------------------------------------------------------------------
+
+const SCR: usize = memory.data(16);
+let xLo: u64 = 0;
+let xHi: u64 = 0;
+
+/** x ← x·(bLo, bHi) */
+function mulX(bLo: u64, bHi: u64): void {
+  const aLo = xLo;
+  const aHi = xHi;
+  const a0 = aLo & M32;
+  const a1 = aLo >> 32;
+  const a2 = aHi & M32;
+  const a3 = aHi >> 32;
+  const b0 = bLo & M32;
+  const b1 = bLo >> 32;
+  const b2 = bHi & M32;
+  const b3 = bHi >> 32;
+  let p: u64 = a0 * b0;
+  const c0 = p & M32;
+  let c1 = p >> 32;
+  p = a0 * b1;
+  c1 += p & M32;
+  let c2 = p >> 32;
+  p = a1 * b0;
+  c1 += p & M32;
+  c2 += p >> 32;
+  p = a0 * b2;
+  c2 += p & M32;
+  let c3 = p >> 32;
+  p = a1 * b1;
+  c2 += p & M32;
+  c3 += p >> 32;
+  p = a2 * b0;
+  c2 += p & M32;
+  c3 += p >> 32;
+  p = a0 * b3;
+  c3 += p & M32;
+  let c4 = p >> 32;
+  p = a1 * b2;
+  c3 += p & M32;
+  c4 += p >> 32;
+  p = a2 * b1;
+  c3 += p & M32;
+  c4 += p >> 32;
+  p = a3 * b0;
+  c3 += p & M32;
+  c4 += p >> 32;
+  p = a1 * b3;
+  c4 += p & M32;
+  let c5 = p >> 32;
+  p = a2 * b2;
+  c4 += p & M32;
+  c5 += p >> 32;
+  p = a3 * b1;
+  c4 += p & M32;
+  c5 += p >> 32;
+  p = a2 * b3;
+  c5 += p & M32;
+  let c6 = p >> 32;
+  p = a3 * b2;
+  c5 += p & M32;
+  c6 += p >> 32;
+  p = a3 * b3;
+  c6 += p & M32;
+  const c7 = p >> 32;
+  reduceStore(c0, c1, c2, c3, c4, c5, c6, c7, SCR);
+  xLo = load<u64>(SCR);
+  xHi = load<u64>(SCR + 8);
+}
+
+/** x ← x^(2^s) */
+function sqrN(s: i32): void {
+  for (let i = 0; i < s; i++) mulX(xLo, xHi);
+}
+
+/**
+ * out[i] = a[i]^(2^125 − 1). For a = r² ≠ 0 this is the inverse of the canonical square root of a
+ * ((p + 1)/4 = 2^125), so r·out = r^((p−1)/2) = ±1: the random-bit protocol (prep.ts).
+ * Addition chain: 124 squarings and 11 multiplications.
+ */
+export function powBit(a: usize, out: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = (<usize>i) << 4;
+    const e1Lo = load<u64>(a + o);
+    const e1Hi = load<u64>(a + o + 8);
+    xLo = e1Lo;
+    xHi = e1Hi;
+    sqrN(1);
+    mulX(e1Lo, e1Hi); // 2^2 − 1
+    const e2Lo = xLo;
+    const e2Hi = xHi;
+    sqrN(2);
+    mulX(e2Lo, e2Hi); // 2^4 − 1
+    const e4Lo = xLo;
+    const e4Hi = xHi;
+    sqrN(4);
+    mulX(e4Lo, e4Hi); // 2^8 − 1
+    const e8Lo = xLo;
+    const e8Hi = xHi;
+    sqrN(8);
+    mulX(e8Lo, e8Hi); // 2^16 − 1
+    const e16Lo = xLo;
+    const e16Hi = xHi;
+    sqrN(16);
+    mulX(e16Lo, e16Hi); // 2^32 − 1
+    const e32Lo = xLo;
+    const e32Hi = xHi;
+    sqrN(32);
+    mulX(e32Lo, e32Hi); // 2^64 − 1
+    sqrN(32);
+    mulX(e32Lo, e32Hi); // 2^96 − 1
+    sqrN(16);
+    mulX(e16Lo, e16Hi); // 2^112 − 1
+    sqrN(8);
+    mulX(e8Lo, e8Hi); // 2^120 − 1
+    sqrN(4);
+    mulX(e4Lo, e4Hi); // 2^124 − 1
+    sqrN(1);
+    mulX(e1Lo, e1Hi); // 2^125 − 1
+    store<u64>(out + o, xLo);
+    store<u64>(out + o + 8, xHi);
+  }
+}

@@ -187,3 +187,40 @@ function addLimbs(acc: Uint32Array, x: Uint32Array): void {
   acc[2] = q2;
   acc[3] = r3;
 }
+
+/** out[i] = a[i]^(2^125 − 1), with the same addition chain as the wasm kernel. */
+export function powBitTs(a: BigUint64Array, out: BigUint64Array, n: number): void {
+  const x = new BigUint64Array(2);
+  const first = new BigUint64Array(2);
+  const e = Array.from({ length: 6 }, () => new BigUint64Array(2));
+  const sq = (s: number): void => {
+    for (let r = 0; r < s; r++) mulTs(x, x, x, 1);
+  };
+  const mx = (y: BigUint64Array): void => mulTs(x, y, x, 1);
+  for (let i = 0; i < n; i++) {
+    x[0] = a[2 * i]!;
+    x[1] = a[2 * i + 1]!;
+    first.set(x);
+    e[0]!.set(x);
+    // e[s] = a^(2^(2^s) − 1)
+    for (let s = 0, len = 1; s < 5; s++, len *= 2) {
+      sq(len);
+      mx(e[s]!);
+      e[s + 1]!.set(x);
+    }
+    sq(32);
+    mx(e[5]!); // 2^64 − 1
+    sq(32);
+    mx(e[5]!); // 2^96 − 1
+    sq(16);
+    mx(e[4]!); // 2^112 − 1
+    sq(8);
+    mx(e[3]!); // 2^120 − 1
+    sq(4);
+    mx(e[2]!); // 2^124 − 1
+    sq(1);
+    mx(first); // 2^125 − 1
+    out[2 * i] = x[0]!;
+    out[2 * i + 1] = x[1]!;
+  }
+}

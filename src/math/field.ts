@@ -21,7 +21,7 @@
 import { readFileSync } from 'node:fs';
 import { ShareholdError, invalidArgument } from '../errors.js';
 import type { Prg } from './prg.js';
-import { TS_MAX_ACC, matmulTs, mulTs } from './field-ts.js';
+import { TS_MAX_ACC, matmulTs, mulTs, powBitTs } from './field-ts.js';
 
 export const P = (1n << 127n) - 1n;
 export const FIELD_BITS = 127;
@@ -395,6 +395,8 @@ export interface FieldImpl {
   matmul(a: Fp, bRows: readonly Fp[], c: Fp, m: number, k: number, n: number): void;
   /** out = a ± b (out may alias an input). */
   add(a: Fp, b: Fp, out: Fp, n: number, subtract: boolean): void;
+  /** out[i] = a[i]^(2^125 − 1). */
+  powBit(a: Fp, out: Fp, n: number): void;
 }
 
 export const tsField: FieldImpl = {
@@ -402,6 +404,7 @@ export const tsField: FieldImpl = {
   mul: mulTs,
   matmul: (a, bRows, c, m, k, n) => matmulTs(a, bRows.length === 1 ? bRows[0]! : concat(bRows), c, m, k, n),
   add: (a, b, out, n, subtract) => addRaw(u32(a), u32(b), u32(out), n, subtract),
+  powBit: powBitTs,
 };
 
 interface FieldWasm {
@@ -412,6 +415,7 @@ interface FieldWasm {
   matmul(a: number, b: number, c: number, m: number, k: number, n: number): number;
   add(a: number, b: number, out: number, n: number): void;
   sub(a: number, b: number, out: number, n: number): void;
+  powBit(a: number, out: number, n: number): void;
 }
 
 const WASM_URL = new URL('../../wasm/field.wasm', import.meta.url);
@@ -436,7 +440,7 @@ function loadWasm(): boolean {
   try {
     const mod = new WebAssembly.Module(readFileSync(WASM_URL));
     const ex = new WebAssembly.Instance(mod, {}).exports as unknown as FieldWasm;
-    for (const f of ['reset', 'alloc', 'mul', 'matmul', 'add', 'sub'] as const)
+    for (const f of ['reset', 'alloc', 'mul', 'matmul', 'add', 'sub', 'powBit'] as const)
       if (typeof ex[f] !== 'function') throw new Error(`export ${f} missing`);
     wasmEx = ex;
     selfTest();
@@ -546,6 +550,17 @@ const wasmImpl: FieldImpl = {
       mem.set(b.subarray(2 * i0, 2 * (i0 + r)), pb);
       if (subtract) e.sub(pa * 8, pb * 8, po * 8, r);
       else e.add(pa * 8, pb * 8, po * 8, r);
+      out.set(new BigUint64Array(e.memory.buffer, po * 8, 2 * r), 2 * i0);
+    }
+  },
+  powBit(a, out, n) {
+    const e = ex();
+    const chunk = Math.min(n, Math.floor(BUDGET / 32));
+    const [pa, po] = allocAll(e, [16 * chunk, 16 * chunk]) as [number, number];
+    for (let i0 = 0; i0 < n; i0 += chunk) {
+      const r = Math.min(chunk, n - i0);
+      new BigUint64Array(e.memory.buffer).set(a.subarray(2 * i0, 2 * (i0 + r)), pa);
+      e.powBit(pa * 8, po * 8, r);
       out.set(new BigUint64Array(e.memory.buffer, po * 8, 2 * r), 2 * i0);
     }
   },
@@ -680,5 +695,13 @@ export function lowWords(x: Fp): BigUint64Array {
   const n = fpLen(x);
   const o = new BigUint64Array(n);
   for (let i = 0; i < n; i++) o[i] = x[2 * i]!;
+  return o;
+}
+
+/** out[i] = a[i]^(2^125 − 1): for a = r² ≠ 0, r·out = ±1 (the random-bit protocol in prep.ts). */
+export function powBit(a: Fp): Fp {
+  const n = fpLen(a);
+  const o = zeros(n);
+  if (n > 0) impl().powBit(a, o, n);
   return o;
 }

@@ -88,6 +88,23 @@ void describe('field F_p, p = 2^127 − 1', () => {
         );
       });
     });
+
+    void it(`[${be}] powBit is x^(2^125 − 1) and turns squares into ±1`, async () => {
+      await F.withFieldBackend(be, () => {
+        const r = randElems(be === 'ts' ? 10 : 300).map((v) => (v === 0n ? 5n : v));
+        const sq = F.mul(F.fromBigInts(r), F.fromBigInts(r));
+        const u = F.toBigInts(F.powBit(sq));
+        const sqB = F.toBigInts(sq);
+        let plus = 0;
+        for (let i = 0; i < r.length; i++) {
+          assert.equal(u[i], F.powP(sqB[i]!, (1n << 125n) - 1n));
+          const s = (u[i]! * r[i]!) % P;
+          assert.ok(s === 1n || s === P - 1n);
+          if (s === 1n) plus++;
+        }
+        if (be === 'wasm') assert.ok(plus > 100 && plus < 200, `${plus} of 300 are +1`);
+      });
+    });
   }
 
   void it('add, sub, neg match BigInt (property)', () => {

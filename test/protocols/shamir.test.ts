@@ -217,6 +217,26 @@ void describe('Shamir engine', () => {
     }
   });
 
+  void it('random bits by squaring (t ≥ 2) and by XOR (t = 1) are consistent, unbiased-looking bits', async () => {
+    for (const [n, t] of [
+      [5, 2],
+      [3, 1],
+    ] as const) {
+      const { out } = await runN(n, t, async (s) => {
+        const p = await prepBatch(s.ctx, s.op('p'), { doubles: 0, bits: 400, bounded: 0, boundedBits: 0 });
+        return F.toBigInts(await s.revealField({ sh: p.bits }));
+      });
+      const vals = values(out);
+      for (const v of vals) assert.deepEqual(v, vals[0]);
+      assert.ok(
+        vals[0]!.every((b) => b === 0n || b === 1n),
+        `n=${n}: not bits`,
+      );
+      const ones = vals[0].filter((b) => b === 1n).length;
+      assert.ok(ones > 140 && ones < 260, `n=${n}: ${ones} ones of 400`);
+    }
+  });
+
   void it('additive ↔ Shamir conversions (n=5, t=2) round-trip signed 64-bit values, wrap included', async () => {
     const N = 40;
     const x = randomFillSync(new BigUint64Array(N));

@@ -17,8 +17,9 @@
  * 3. Extract [DN07]: with the Vandermonde matrix M_{k,j} = α_j^k (k < |V| − t, j ∈ V), the |V| − t
  *    combinations of the dealt double sharings are uniformly random to any t parties (any |V| − t
  *    columns of M are invertible). Cost per double sharing per party: (2n − 2 − 3t)/(n − t) elements.
- * 4. Random bits: the XOR of the bits dealt by the first t + 1 members of V (at least one is honest),
- *    computed as a ⊕ b = a + b − 2ab with t multiplications in ⌈log2(t + 1)⌉ rounds.
+ * 4. Random bits: for t = 1, the XOR of the bits dealt by the first t + 1 members of V (at least one
+ *    is honest), a ⊕ b = a + b − 2ab with t multiplications in ⌈log2(t + 1)⌉ rounds; for t ≥ 2, by
+ *    squaring (`squareBits`: one opening per bit whatever t, plus a public exponentiation).
  *    Bounded random integers: the sum over V of the dealt values (each uniform in [0, 2^B)).
  *
  * A batch whose V is smaller than n extracts fewer double sharings; the shortfall is made up by a
@@ -34,7 +35,7 @@ import type { Fp } from '../../math/field.js';
 import { alpha } from '../../sharing/shamir/shamir.js';
 import type { OpScope } from '../channel.js';
 import { pairPrg, quorumError, round, type ShamirCtx } from './context.js';
-import { dealShares, derivedShare, designated } from './reveal.js';
+import { dealShares, derivedShare, designated, openAll } from './reveal.js';
 import { mul, type Doubles } from './mul.js';
 import { ShareholdError } from '../../errors.js';
 
@@ -209,16 +210,41 @@ async function xorTree(ctx: ShamirCtx, scope: OpScope, xs: Fp[], dbl: Doubles): 
   return level[0]!;
 }
 
+/** From this threshold on, random bits come from squaring (one opening) rather than XOR (t products). */
+export const SQUARE_BITS_FROM_T = 2;
+
+const INV2 = (F.P + 1n) / 2n;
+
+/**
+ * Random bits by squaring [DFKNT06]: open a = r² (masked with the zero sharing [s]_2t − [s]_t, so only
+ * r² is revealed), u = a^(2^125 − 1) = 1/√a is public, u·r = r^((p−1)/2) = ±1 is a uniformly random
+ * sign nobody knows, and b = (u·r + 1)/2. One round and 16·(n − 1) bytes per bit, whatever t; the price
+ * is a 125-squaring exponentiation of a public value per bit.
+ */
+async function squareBits(ctx: ShamirCtx, scope: OpScope, r: Fp, s: Doubles): Promise<Fp> {
+  const n = F.fpLen(r);
+  const z = F.sub(s.t2, s.t);
+  const a = await openAll(ctx, scope.id, F.add(F.mul(r, r), z, z), 2 * ctx.t, 'preprocessing (random bits)');
+  const au = new Uint32Array(a.buffer, a.byteOffset, 4 * n);
+  for (let i = 0; i < n; i++)
+    if ((au[4 * i]! | au[4 * i + 1]! | au[4 * i + 2]! | au[4 * i + 3]!) === 0)
+      throw new ShareholdError('invalid-argument', 'random bit generation hit r = 0 (probability 2^-127)');
+  const sign = F.mul(F.powBit(a), r);
+  return F.mulScalar(F.addScalar(sign, 1n, sign), INV2);
+}
+
 /** One sub-batch (sizes already bounded). */
 async function subBatch(ctx: ShamirCtx, scope: OpScope, req: PrepRequest): Promise<PrepOut> {
   const { n, t } = ctx;
-  const needD = req.doubles + req.bits * t;
+  const squaring = t >= SQUARE_BITS_FROM_T;
+  // random bits: XOR of t + 1 dealt bits (t multiplications) or squaring (two double sharings)
+  const needD = req.doubles + req.bits * (squaring ? 2 : t);
   const cols = Math.ceil(needD / (n - t));
   const own = pairPrg(ctx, ctx.me, scope.id, 'own');
   const sec = F.random(own, cols);
   const comps: Component[] = [];
   if (cols > 0) comps.push({ label: 'dt', d: t, secret: sec }, { label: 'd2', d: 2 * t, secret: sec });
-  if (req.bits > 0) comps.push({ label: 'b', d: t, secret: randomBitElems(own, req.bits) });
+  if (req.bits > 0 && !squaring) comps.push({ label: 'b', d: t, secret: randomBitElems(own, req.bits) });
   if (req.bounded > 0) {
     const bnd = F.randomBounded(own, req.bounded, req.boundedBits);
     comps.push({ label: 'bt', d: t, secret: bnd }, { label: 'b2', d: 2 * t, secret: bnd });
@@ -253,7 +279,15 @@ async function subBatch(ctx: ShamirCtx, scope: OpScope, req: PrepRequest): Promi
     }
   }
   let bits = F.zeros(0);
-  if (req.bits > 0) {
+  if (req.bits > 0 && squaring) {
+    const b = req.bits;
+    const r = doubles.t.subarray(2 * req.doubles, 2 * (req.doubles + b));
+    const s = {
+      t: doubles.t.subarray(2 * (req.doubles + b), 2 * needD),
+      t2: doubles.t2.subarray(2 * (req.doubles + b), 2 * needD),
+    };
+    bits = await squareBits(ctx, scope.child('sq'), r, s);
+  } else if (req.bits > 0) {
     const xs = v.slice(0, t + 1).map((j) => pick(j, k));
     k += 1;
     const xorD: Doubles = {
