@@ -82,6 +82,7 @@ async function tripleBench(ctx: PartyContext): Promise<Json> {
   const phase = async (label: string, fn: () => Promise<unknown>): Promise<Record<string, number>> => {
     await barrier(ctx, s.n, label);
     const b0 = ctx.ch.stats.bytesSent;
+    const r0 = ctx.ch.stats.bytesReceived;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     await fn();
@@ -89,6 +90,7 @@ async function tripleBench(ctx: PartyContext): Promise<Json> {
       seconds: (performance.now() - t0) / 1000,
       cpuSeconds: cpuSeconds(c0),
       bytesSent: ctx.ch.stats.bytesSent - b0,
+      bytesReceived: ctx.ch.stats.bytesReceived - r0,
     };
   };
   const offline = await phase('offline', () => s.preprocess('mul', size));
