@@ -10,7 +10,7 @@
  * combine as (g, e) = (g_hi + e_hi·g_lo, e_hi·e_lo) in ⌈log2 63⌉ = 6 rounds (the e of the block holding
  * bit 0 is never needed): 118 multiplications per element.
  * Rounds: 1 (open) + 6 = 7. Bytes per element per party: 16·(n − 1)·119 online. Offline: 64 random
- * bits (t multiplications each), one bounded integer, 118 double sharings.
+ * bits, one bounded integer, 118 double sharings (prep.ts).
  *
  * eq(x, y) = [x = y] for |x − y| < 2^64: open c = (x − y + 2^64) + R; x = y iff c mod 2^64 equals
  * R's 64 low bits, i.e. the product of the 64 terms [r_i = c_i]: 63 multiplications in 6 rounds.

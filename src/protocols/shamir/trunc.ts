@@ -9,7 +9,7 @@
  *   y = (c ≫ f) − [R''] − 2^(67−f) = ⌊(b + R')/2^f⌋ − 2^(67−f) = ⌊x/2^f⌋ + [frac(x/2^f)·2^f + R' ≥ 2^f],
  * i.e. ⌊x/2^f⌋ plus a carry that is 1 with probability exactly frac(x/2^f): ideal stochastic rounding,
  * at most 1 ulp from x/2^f, and never a large error. The rounding is decided by R', which no t parties
- * know (it is built from random bits that are XORs of t + 1 dealers' bits), so it is not the
+ * know (it is built from preprocessed random bits, prep.ts), so it is not the
  * share-dependent rounding that [Orca] shows leaky. c reveals b only up to statistical distance 2^-κ
  * (κ = 40 by default): R'' is uniform over 2^(69+κ−f) values for the honest dealer.
  *
@@ -17,7 +17,7 @@
  * masking it with [R]_2t and opening it with 2t + 1 shares performs the degree reduction and the
  * truncation at once, and y above is computed from the public c and [R'']_t only, so the result is a
  * degree-t sharing. One round and 16·(n − 1) bytes per output per party; no double sharing needed.
- * Offline per truncation: f random bits (t multiplications each) and one bounded random integer.
+ * Offline per truncation: f random bits and one bounded random integer (prep.ts).
  * Security: semi-honest, honest majority; statistical 2^-κ.
  */
 import * as F from '../../math/field.js';
