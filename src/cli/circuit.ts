@@ -1,7 +1,7 @@
 /**
  * `sharehold circuit`: garble and evaluate a Bristol circuit between two local parties — separate
  * processes over TLS (the local launcher, job `gc.circuit`) — and print the outputs and statistics;
- * or, with --bench, run the garbling / OT / mixed-protocol benchmarks of src/protocols/gc/bench.ts.
+ * or, with --bench, run the garbling / OT / mixed-protocol benchmarks of src/runtime/gc-bench.ts.
  */
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -14,7 +14,7 @@ import {
   benchMixed,
   benchOtExtension,
   defaultAesCircuitPath,
-} from '../protocols/gc/bench.js';
+} from '../runtime/gc-bench.js';
 import { andCount, gateCount, parseBristol, type BristolFormat } from '../protocols/gc/circuit.js';
 import { hexToBits } from '../protocols/gc/twoparty.js';
 import type { Json } from '../runtime/jobs.js';

@@ -2,3 +2,5 @@ export * from './channel.js';
 export * as rep3 from './rep3/index.js';
 export * from './engine.js';
 export * from './subchannel.js';
+export * as gc from './gc/index.js';
+export * as ot from './ot/index.js';

@@ -10,6 +10,6 @@ registerJob('net.bulk', netBulk);
 registerJob('net.stall', netStall);
 import './rep3-jobs.js';
 import './rep4-jobs.js';
-import '../protocols/gc/job.js';
+import './gc-jobs.js';
 import './bench-job.js';
 import './shamir-jobs.js';

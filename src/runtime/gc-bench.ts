@@ -8,16 +8,16 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ShareholdError } from '../../errors.js';
-import { randomSeed } from '../../math/prg.js';
-import { launchLocal } from '../../runtime/launcher.js';
-import type { Json } from '../../runtime/jobs.js';
-import { OpScope, emptyStats, type Channel } from '../channel.js';
-import { parseBristol } from './circuit.js';
-import { HalfGateEvaluator, HalfGateGarbler } from './halfgates.js';
-import { FixedKeyAes } from './hash.js';
-import { compileSchedule, runSchedule } from './schedule.js';
-import { StreamReader, StreamWriter } from './stream.js';
+import { ShareholdError } from '../errors.js';
+import { randomSeed } from '../math/prg.js';
+import { launchLocal } from './launcher.js';
+import type { Json } from './jobs.js';
+import { OpScope, emptyStats, type Channel } from '../protocols/channel.js';
+import { parseBristol } from '../protocols/gc/circuit.js';
+import { HalfGateEvaluator, HalfGateGarbler } from '../protocols/gc/halfgates.js';
+import { FixedKeyAes } from '../protocols/gc/hash.js';
+import { compileSchedule, runSchedule } from '../protocols/gc/schedule.js';
+import { StreamReader, StreamWriter } from '../protocols/gc/stream.js';
 
 /** The AES-128 Bristol Fashion circuit shipped with the repository's tests. */
 export function defaultAesCircuitPath(): string {

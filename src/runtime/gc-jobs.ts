@@ -1,6 +1,6 @@
 /**
  * Jobs (registered on import; src/runtime/builtin-jobs.ts imports this module): `gc.circuit`,
- * and the benchmark jobs `gc.otbench` and `gc.mixedbench` used by src/protocols/gc/bench.ts.
+ * and the benchmark jobs `gc.otbench` and `gc.mixedbench` used by src/runtime/gc-bench.ts.
  *
  * The `gc.circuit` job: two parties garble and evaluate a Bristol circuit file (party 0 garbles,
  * party 1 evaluates).
@@ -20,15 +20,22 @@
  * bytes, rounds, setup and run seconds, and (with `seed`) whether every output was correct.
  */
 import { readFileSync } from 'node:fs';
-import { ShareholdError, invalidArgument } from '../../errors.js';
-import { Prg, randomSeed } from '../../math/prg.js';
-import { registerJob, type Json, type PartyContext } from '../../runtime/jobs.js';
-import { OpScope } from '../channel.js';
-import { CotReceiver, CotSender } from '../ot/iknp.js';
-import { andCount, parseBristol, type BristolFormat } from './circuit.js';
-import { evaluateClear } from './schedule.js';
-import { gcLtz, gcMax, gcRelu } from './mixed.js';
-import { GcSession, bitsToHex, hexToBits, scheduleOf, type GcRunStats, type OutputSpec } from './twoparty.js';
+import { ShareholdError, invalidArgument } from '../errors.js';
+import { Prg, randomSeed } from '../math/prg.js';
+import { registerJob, type Json, type PartyContext } from './jobs.js';
+import { OpScope } from '../protocols/channel.js';
+import { CotReceiver, CotSender } from '../protocols/ot/iknp.js';
+import { andCount, parseBristol, type BristolFormat } from '../protocols/gc/circuit.js';
+import { evaluateClear } from '../protocols/gc/schedule.js';
+import { gcLtz, gcMax, gcRelu } from '../protocols/gc/mixed.js';
+import {
+  GcSession,
+  bitsToHex,
+  hexToBits,
+  scheduleOf,
+  type GcRunStats,
+  type OutputSpec,
+} from '../protocols/gc/twoparty.js';
 
 function str(ctx: PartyContext, name: string): string | undefined {
   const v = ctx.params[name];
