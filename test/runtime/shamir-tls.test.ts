@@ -38,7 +38,7 @@ void test('shamir n=4 t=1: a party killed mid-computation; the other three finis
       n: 4,
       job: 'shamir.dropout',
       params: { threshold: 1, len: 200, steps: 6, victims: [2], killAt: [3] },
-      timeoutMs: 4000,
+      timeoutMs: 10000,
       settleMs: 30000,
       onLine,
     }),
@@ -68,7 +68,7 @@ void test('shamir n=4 t=1: two parties killed; the survivors stop with quorum-mi
       n: 4,
       job: 'shamir.dropout',
       params: { threshold: 1, len: 100, steps: 6, victims: [2, 3], killAt: [2, 3] },
-      timeoutMs: 4000,
+      timeoutMs: 10000,
       settleMs: 20000,
     }),
     (e: unknown) => {
