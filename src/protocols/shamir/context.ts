@@ -89,17 +89,25 @@ function isDropout(e: unknown): boolean {
   return isShareholdError(e, 'peer-disconnected') || isShareholdError(e, 'peer-timeout');
 }
 
+/**
+ * `quorum-missing`: `what` could not proceed. `need`/`have` count answering parties (other than this
+ * one when `others` is true); the message names every missing party.
+ */
 export function quorumError(
   ctx: ShamirCtx,
   what: string,
   need: number,
   have: number,
   missing: readonly number[],
+  others = true,
 ): ShareholdError {
   const names = missing.length > 0 ? missing.map((p) => `party ${p}`).join(', ') : 'none';
+  const count = others
+    ? `answers from ${need} other parties (${need + 1} with its own share), got ${have}`
+    : `${need} parties, got ${have}`;
   return new ShareholdError(
     'quorum-missing',
-    `shamir n=${ctx.n} t=${ctx.t}: ${what} needs ${need} answering parties, got ${have}; missing: ${names}`,
+    `shamir n=${ctx.n} t=${ctx.t}: ${what} needs ${count}; missing: ${names}`,
     { missing: [...missing], need, have, n: ctx.n, t: ctx.t },
   );
 }

@@ -34,7 +34,7 @@ function requireAll(s: ShamirSession, what: string): void {
   const alive = aliveAll(s.ctx);
   if (alive.length < s.n) {
     const missing = [...Array(s.n).keys()].filter((p) => !alive.includes(p));
-    throw quorumError(s.ctx, what, s.n, alive.length, missing);
+    throw quorumError(s.ctx, what, s.n, alive.length, missing, false);
   }
 }
 

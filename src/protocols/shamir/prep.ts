@@ -110,10 +110,11 @@ export async function agreeDealers(ctx: ShamirCtx, scope: OpScope, missing: Set<
   if (v.length < 2 * ctx.t + 1)
     throw quorumError(
       ctx,
-      'preprocessing (dealers heard by everyone)',
+      'preprocessing (dealers heard by every party)',
       2 * ctx.t + 1,
       v.length,
       [...missing].sort((a, b) => a - b),
+      false,
     );
   return v;
 }
