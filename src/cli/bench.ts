@@ -15,7 +15,7 @@ import { checkAdditiveParams } from '../protocols/additive/session.js';
 import { checkShamirParams, DEFAULT_KAPPA } from '../protocols/shamir/session.js';
 import { parseArgs } from 'node:util';
 
-const HELP = `usage: sharehold bench [--scheme rep3|rep4|additive|shamir] [--parties N] [--threshold T] [--prep dealer|ot] [--ops mul,ltz,matmul,relu,kernels] [--size N] [--json] [--f 16] [--timeout-ms 30000]
+const HELP = `usage: sharehold bench [--scheme rep3|rep4|additive|shamir] [--parties N] [--threshold T] [--prep dealer|ot] [--compare ss|gc] [--ops mul,ltz,matmul,relu,kernels] [--size N] [--json] [--f 16] [--timeout-ms 30000]
 
 Runs each operation over TLS between separate party processes on 127.0.0.1 (plus a dealer process
 for --prep dealer) and prints time, rounds and
@@ -31,6 +31,7 @@ export interface BenchLine {
   parties: number;
   threshold: number | null;
   prep: string;
+  compare: string;
   seconds: number;
   rounds: number;
   bytesSentPerParty: number;
@@ -52,6 +53,8 @@ export interface BenchSetup {
   parties: number;
   threshold?: number;
   prep?: string;
+  /** Non-linear backend: 'ss' or 'gc' (2-party additive). */
+  compare?: string;
 }
 
 /** Process layout per scheme: defaults and validation live with each scheme's registration. */
@@ -81,6 +84,7 @@ export async function runBench(
   const params: Record<string, Json> = { scheme: setup.scheme, ops, sizes, f, seed, reps };
   if (setup.threshold !== undefined) params.threshold = setup.threshold;
   if (setup.prep !== undefined) params.prep = setup.prep;
+  if (setup.compare !== undefined) params.compare = setup.compare;
   const { results } = await launchLocal({ n: setup.processes, job: 'engine.bench', params, timeoutMs });
   // helper processes (a dealer) return something else than rows
   const perParty = (results as unknown[]).filter((r): r is BenchRow[] => Array.isArray(r));
@@ -95,6 +99,7 @@ export async function runBench(
       parties: setup.parties,
       threshold: setup.threshold ?? null,
       prep: setup.prep ?? 'none',
+      compare: setup.compare ?? 'ss',
       seconds: Math.max(...rows.map((r) => r.seconds)),
       rounds: Math.max(...rows.map((r) => r.rounds)),
       bytesSentPerParty: Math.max(...rows.map((r) => r.bytesSent)),
@@ -132,6 +137,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       parties: { type: 'string' },
       threshold: { type: 'string' },
       prep: { type: 'string' },
+      compare: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -145,6 +151,14 @@ export async function benchCommand(argv: string[]): Promise<number> {
     values.threshold !== undefined ? Number(values.threshold) : undefined,
     values.prep,
   );
+  if (values.compare !== undefined) {
+    if (setup.scheme !== 'additive' || setup.parties !== 2 || !['ss', 'gc'].includes(values.compare))
+      throw new ShareholdError(
+        'invalid-argument',
+        `--compare gc|ss applies to --scheme additive --parties 2 (got scheme ${setup.scheme}, ${setup.parties} parties, ${JSON.stringify(values.compare)})`,
+      );
+    setup.compare = values.compare;
+  }
   const ops = (values.ops ?? 'mul,ltz,matmul,relu,kernels')
     .split(',')
     .map((s) => s.trim())

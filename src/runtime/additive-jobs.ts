@@ -7,7 +7,7 @@
  * stops when the last compute party says goodbye or closes its connection at the end of the job.
  * With 'ot' every process computes.
  */
-import { AdditiveSession, checkAdditiveParams } from '../protocols/additive/session.js';
+import { type CompareBackend, AdditiveSession, checkAdditiveParams } from '../protocols/additive/session.js';
 import { runDealer } from '../protocols/additive/dealer.js';
 import type { AddA as AddShare } from '../sharing/additive/additive.js';
 import { exchange } from '../protocols/channel.js';
@@ -41,7 +41,13 @@ export async function additiveEngineSetup(ctx: PartyContext, opts: EngineOptions
       },
     };
   }
-  const engine = await AdditiveSession.create(ctx.ch, { prep, parties, f: opts.f ?? 16, opRoot });
+  const engine = await AdditiveSession.create(ctx.ch, {
+    prep,
+    parties,
+    f: opts.f ?? 16,
+    opRoot,
+    compare: (opts.compare ?? 'ss') as CompareBackend,
+  });
   return { role: 'compute', engine };
 }
 

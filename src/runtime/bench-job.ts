@@ -256,6 +256,7 @@ export async function benchJob(ctx: PartyContext): Promise<Json> {
     f,
     threshold: ctx.params.threshold as number | undefined,
     prep: ctx.params.prep as string | undefined,
+    compare: ctx.params.compare as string | undefined,
     opRoot: 'bench',
   });
   if (setup.role === 'helper') return setup.run();

@@ -20,6 +20,8 @@ export interface EngineOptions {
   readonly prep?: string;
   /** Operation-id root (must match across parties). */
   readonly opRoot?: string;
+  /** Non-linear backend where a scheme offers a choice: 'ss' (default) or 'gc' (2-party additive). */
+  readonly compare?: string;
 }
 
 export type EngineSetup =

@@ -13,6 +13,13 @@ const factories: EngineFactory[] = [
   { name: 'shamir n=5 t=2', n: 5, create: (ch) => ShamirSession.create(ch, { t: 2, f: 16 }) },
   { name: 'additive n=2 ot', n: 2, create: (ch) => AdditiveSession.create(ch, { prep: 'ot', f: 16 }) },
   {
+    name: 'additive n=2 dealer, garbled-circuit comparisons',
+    n: 2,
+    helpers: 1,
+    create: (ch) => AdditiveSession.create(ch, { prep: 'dealer', parties: 2, f: 16, compare: 'gc' }),
+    runHelper: (ch) => runDealer(ch, { opRoot: 'additive' }),
+  },
+  {
     name: 'additive n=3 dealer',
     n: 3,
     helpers: 1, // the dealer: a separate member (index 3), never a compute party

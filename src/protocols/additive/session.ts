@@ -19,6 +19,7 @@ import { setupAdditive, type AddCtx } from './context.js';
 import { inputA, revealA, revealWords } from './open.js';
 import { matmulA, mulA } from './beaver.js';
 import { truncA } from './trunc.js';
+import { gcEq, gcLtz, gcMaxArgmax, gcReluDerivative } from '../gc/mixed.js';
 import { EQ_AND_PLANES, LTZ_AND_PLANES, isZero, ltz, type CompareMaterial } from './compare.js';
 import { maxArgmax } from './max.js';
 import { DealerClient } from './dealer.js';
@@ -52,7 +53,15 @@ export interface AdditiveSessionOptions {
   readonly f?: number;
   /** Root of the operation ids (must match across parties, and the dealer's). */
   readonly opRoot?: string;
+  /**
+   * Backend of the non-linear operations (comparisons, ReLU, max): 'ss' (secret sharing: binary
+   * Beaver triples and a carry tree, the default) or 'gc' (garbled circuits between the two compute
+   * parties, constant round: src/protocols/gc/mixed.ts; n = 2 only).
+   */
+  readonly compare?: CompareBackend;
 }
+
+export type CompareBackend = 'ss' | 'gc';
 
 /** Maximum number of compute parties (pairwise links grow as n²). */
 export const MAX_PARTIES = 64;
@@ -115,6 +124,7 @@ class Pool<T> {
 export class AdditiveSession implements Engine<AddA> {
   readonly scheme = 'additive';
   readonly f: number;
+  #compare: CompareBackend = 'ss';
   readonly #tri: Pool<Triples>;
   readonly #bin: Pool<BinTriples>;
   readonly #eda: Pool<EdaBits>;
@@ -190,11 +200,20 @@ export class AdditiveSession implements Engine<AddA> {
     const root = opts.opRoot ?? 'additive';
     const scope = new OpScope(root);
     const ctx = await setupAdditive(ch, scope.child('setup'), parties);
+    const compare = opts.compare ?? 'ss';
+    if (compare !== 'ss' && compare !== 'gc')
+      throw invalidArgument(`unknown comparison backend ${JSON.stringify(compare)}: use 'ss' or 'gc'`);
+    if (compare === 'gc' && parties !== 2)
+      throw invalidArgument(
+        `the garbled-circuit comparison backend is for 2 compute parties, not ${parties}; use compare 'ss'`,
+      );
     const provider =
       prep === 'dealer'
         ? await DealerClient.setup(ch, root, parties)
         : await OtProvider.setup(ctx, scope.child('ot'));
-    return new AdditiveSession(ctx, scope, provider, f);
+    const session = new AdditiveSession(ctx, scope, provider, f);
+    session.#compare = compare;
+    return session;
   }
 
   get me(): number {
@@ -366,27 +385,45 @@ export class AdditiveSession implements Engine<AddA> {
 
   // ---- comparisons ------------------------------------------------------------------------------
 
+  /** The comparison backend in use. */
+  get compareBackend(): CompareBackend {
+    return this.#compare;
+  }
+
+  /** Garbled-circuit options: the two compute parties (0 garbles), whatever else is on the channel. */
+  get #gc(): { peer: number; garbler: number } {
+    return { peer: 1 - this.me, garbler: 0 };
+  }
+
   ltz(x: AddA): Promise<AddA> {
     const scope = this.op('ltz');
+    if (this.#compare === 'gc') return gcLtz(this.ctx.ch, scope, x.v, this.#gc).then((v) => ({ v }));
     return ltz(this.ctx, scope, x, this.#compareMaterial(x.v.length, LTZ_AND_PLANES));
   }
   lt(x: AddA, y: AddA): Promise<AddA> {
     const scope = this.op('lt');
     const d = L.subA(x, y);
+    if (this.#compare === 'gc') return gcLtz(this.ctx.ch, scope, d.v, this.#gc).then((v) => ({ v }));
     return ltz(this.ctx, scope, d, this.#compareMaterial(d.v.length, LTZ_AND_PLANES));
   }
   eq(x: AddA, y: AddA): Promise<AddA> {
     const scope = this.op('eq');
     const d = L.subA(x, y);
+    if (this.#compare === 'gc') return gcEq(this.ctx.ch, scope, x.v, y.v, this.#gc).then((v) => ({ v }));
     return isZero(this.ctx, scope, d, this.#compareMaterial(d.v.length, EQ_AND_PLANES));
   }
   async drelu(x: AddA): Promise<AddA> {
     const scope = this.op('drelu');
+    if (this.#compare === 'gc') return { v: (await gcReluDerivative(this.ctx.ch, scope, x.v, this.#gc)).d };
     const l = await ltz(this.ctx, scope, x, this.#compareMaterial(x.v.length, LTZ_AND_PLANES));
     return L.addScalarA(this.me, L.negA(l), 1n);
   }
   async relu(x: AddA): Promise<{ y: AddA; d: AddA }> {
     const scope = this.op('relu');
+    if (this.#compare === 'gc') {
+      const r = await gcReluDerivative(this.ctx.ch, scope, x.v, this.#gc);
+      return { y: { v: r.y }, d: { v: r.d } };
+    }
     const n = x.v.length;
     const mat = this.#compareMaterial(n, LTZ_AND_PLANES);
     const t = this.#tri.take(n);
@@ -397,6 +434,11 @@ export class AdditiveSession implements Engine<AddA> {
   }
   maxArgmax(x: AddA, rows: number, cols: number): Promise<{ max: AddA; argmax: AddA }> {
     const scope = this.op('max');
+    if (this.#compare === 'gc')
+      return gcMaxArgmax(this.ctx.ch, scope, x.v, rows, cols, this.#gc).then((r) => ({
+        max: { v: r.max },
+        argmax: { v: r.argmax },
+      }));
     return maxArgmax(this.ctx, scope, x, rows, cols, {
       compare: (n) => this.#compareMaterial(n, LTZ_AND_PLANES),
       triples: (n) => this.#tri.take(n),
