@@ -7,3 +7,4 @@ export * as ot from './ot/index.js';
 export * as rep4 from './rep4/index.js';
 export * as additive from './additive/index.js';
 export * as shamir from './shamir/index.js';
+export * from './conv.js';

@@ -15,6 +15,8 @@ import type { Channel } from '../../src/protocols/channel.js';
 import type { Engine } from '../../src/protocols/engine.js';
 import { encode, decode, fromInts, toInts } from '../../src/math/fixed.js';
 import { Prg, randomSeed } from '../../src/math/prg.js';
+import { conv2d as ringConv2d } from '../../src/math/kernels.js';
+import { conv2d } from '../../src/protocols/conv.js';
 
 export interface EngineFactory {
   /** Test name, e.g. 'rep3', 'shamir n=5 t=2', 'additive n=3 dealer'. */
@@ -187,6 +189,30 @@ export function conformanceSuite(factory: EngineFactory): void {
       );
       assert.deepEqual(o.mm, mmRef);
     }
+  });
+
+  void test(`[${factory.name}] conv2d (stride, padding, batch) is exact on integers`, async () => {
+    const shape = {
+      n: 2,
+      c: 2,
+      h: 5,
+      w: 4,
+      o: 3,
+      kh: 3,
+      kw: 2,
+      stride: [2, 1] as const,
+      pad: [1, 0] as const,
+    };
+    const xIn = ints(prg, 2 * 2 * 5 * 4, 16);
+    const wIn = ints(prg, 3 * 2 * 3 * 2, 16);
+    const out = await runAll(factory, async (e, me) => {
+      const sx = await e.input(0, me === 0 ? fromInts(xIn) : null, xIn.length);
+      const sw = await e.input(last, me === last ? fromInts(wIn) : null, wIn.length);
+      const { y } = await conv2d(e, sx, sw, shape);
+      return [...toInts((await e.reveal(y))!)];
+    });
+    const ref = [...toInts(ringConv2d(fromInts(xIn), fromInts(wIn), shape))];
+    for (const o of out) assert.deepEqual(o, ref);
   });
 
   void test(`[${factory.name}] truncation and fixed-point products within tolerance`, async () => {
