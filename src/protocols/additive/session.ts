@@ -8,6 +8,7 @@
  * Pools reserve their slices synchronously when an operation is called, so operations issued in
  * the same program order at every party consume the same material even when they run concurrently.
  */
+import { Pool } from '../pool.js';
 import { OpScope, type Channel } from '../channel.js';
 import type { Engine, PrepKind } from '../engine.js';
 import { ShareholdError, invalidArgument } from '../../errors.js';
@@ -83,44 +84,6 @@ export function checkAdditiveParams(parties: number, prep: unknown): asserts pre
     throw invalidArgument(`additive sharing supports up to ${MAX_PARTIES} parties, got ${parties}`);
 }
 
-/**
- * A pool of preprocessed material. `take` reserves its slice synchronously. A batch that cannot
- * serve a request is replaced by a fresh one (its tail is dropped, identically at every party).
- */
-class Pool<T> {
-  #batch: Promise<T> | null = null;
-  #size = 0;
-  #used = 0;
-  constructor(
-    private readonly gen: (n: number) => Promise<T>,
-    private readonly slice: (t: T, start: number, end: number) => T,
-    private readonly empty: () => T,
-    private readonly align: number,
-    private readonly minBatch: number,
-  ) {}
-  #refill(n: number): void {
-    const size = Math.max(n, this.minBatch);
-    const b = this.gen(size);
-    b.catch(() => {}); // consumers await their own slices; this keeps a failure from being unhandled
-    this.#batch = b;
-    this.#size = size;
-    this.#used = 0;
-  }
-  /** Make sure n unused items are ready (the offline phase). */
-  async ensure(n: number): Promise<void> {
-    if (n <= 0) return;
-    if (!this.#batch || this.#size - this.#used < n) this.#refill(n);
-    await this.#batch;
-  }
-  take(n: number): Promise<T> {
-    if (n <= 0) return Promise.resolve(this.empty());
-    if (!this.#batch || this.#size - this.#used < n) this.#refill(n);
-    const start = this.#used;
-    this.#used += Math.ceil(n / this.align) * this.align;
-    return this.#batch!.then((t) => this.slice(t, start, start + n));
-  }
-}
-
 export class AdditiveSession implements Engine<AddA> {
   readonly scheme = 'additive';
   readonly f: number;
@@ -145,37 +108,37 @@ export class AdditiveSession implements Engine<AddA> {
     this.#tri = new Pool(
       (n) => p.triples(this.op('prep.tri'), n),
       sliceTriples,
-      () => ({ a: z(), b: z(), c: z() }),
       1,
       1024,
+      () => ({ a: z(), b: z(), c: z() }),
     );
     this.#bin = new Pool(
       (n) => p.binTriples(this.op('prep.bin'), n),
       sliceBinTriples,
-      () => ({ a: w(), b: w(), c: w() }),
       1,
       1024,
+      () => ({ a: w(), b: w(), c: w() }),
     );
     this.#eda = new Pool(
       (n) => p.edaBits(this.op('prep.eda'), n),
       sliceEdaBits,
-      () => ({ n: 0, r: z(), bits: w() }),
       32,
       1024,
+      () => ({ n: 0, r: z(), bits: w() }),
     );
     this.#da = new Pool(
       (n) => p.daBits(this.op('prep.da'), n),
       sliceDaBits,
-      () => ({ n: 0, bit: w(), r: z() }),
       32,
       1024,
+      () => ({ n: 0, bit: w(), r: z() }),
     );
     this.#trunc = new Pool(
       (n) => p.truncPairs(this.op('prep.trunc'), n, this.f),
       sliceTruncPairs,
-      () => ({ f, r: z(), rh: z(), m: z() }),
       1,
       1024,
+      () => ({ f, r: z(), rh: z(), m: z() }),
     );
   }
 
@@ -252,9 +215,9 @@ export class AdditiveSession implements Engine<AddA> {
       p = new Pool(
         (c) => this.provider.matTriples(this.op('prep.mat'), c, shape),
         sliceMatTriples,
+        1,
+        1,
         () => ({ ...shape, count: 0, a: z(), b: z(), c: z() }),
-        1,
-        1,
       );
       this.#mat.set(key, p);
     }

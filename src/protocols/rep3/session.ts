@@ -2,6 +2,7 @@
  * A rep3 party session: the context plus an operation-id scope and a truncation-triple pool, with
  * one method per protocol. This is the object the tensor layer and the jobs use.
  */
+import { Pool } from '../pool.js';
 import { OpScope, type Channel } from '../channel.js';
 import type { Engine, PrepKind } from '../engine.js';
 import * as L from '../../sharing/replicated/rep3.js';
@@ -21,43 +22,6 @@ export interface Rep3SessionOptions {
   readonly f?: number;
   /** Root of the operation ids (must match across parties). */
   readonly opRoot?: string;
-}
-
-/**
- * A pool of preprocessed material. `take` reserves its slice synchronously, so operations issued in
- * the same program order at every party consume the same material even when they run concurrently.
- * A batch that cannot serve a request is replaced by a fresh one (its tail is dropped). Shared with
- * rep4's session.
- */
-export class Pool<T> {
-  #batch: Promise<T> | null = null;
-  #size = 0;
-  #used = 0;
-  generated = 0;
-  constructor(
-    private readonly gen: (n: number) => Promise<T>,
-    private readonly slice: (t: T, start: number, end: number) => T,
-    private readonly align: number,
-    private readonly minBatch: number,
-  ) {}
-  #refill(n: number): void {
-    const size = Math.max(n, this.minBatch);
-    this.#batch = this.gen(size);
-    this.#size = size;
-    this.#used = 0;
-    this.generated += size;
-  }
-  /** Make sure n unused items are ready (the offline phase). */
-  async ensure(n: number): Promise<void> {
-    if (!this.#batch || this.#size - this.#used < n) this.#refill(n);
-    await this.#batch;
-  }
-  take(n: number): Promise<T> {
-    if (!this.#batch || this.#size - this.#used < n) this.#refill(n);
-    const start = this.#used;
-    this.#used += Math.ceil(n / this.align) * this.align;
-    return this.#batch!.then((t) => this.slice(t, start, start + n));
-  }
 }
 
 export class Rep3Session implements Engine<Rep3A> {

@@ -3,6 +3,7 @@
  * of preprocessed material, with one method per protocol. Implements the scheme-independent Engine.
  * See docs/shamir.md for the field choice, protocols, costs and dropout behaviour.
  */
+import { Pool } from '../pool.js';
 import { OpScope, type Channel } from '../channel.js';
 import type { Engine, PrepKind } from '../engine.js';
 import * as F from '../../math/field.js';
@@ -66,40 +67,6 @@ export function checkShamirParams(n: number, t: number, f: number, kappa: number
   }
 }
 
-/**
- * A pool of preprocessed material. `take` reserves its slice synchronously, so operations issued in
- * the same program order at every party consume the same material even when they run concurrently.
- * A batch that cannot serve a request is replaced by a fresh one (its tail is dropped).
- */
-class Pool<T> {
-  #batch: Promise<T> | null = null;
-  #size = 0;
-  #used = 0;
-  generated = 0;
-  constructor(
-    private readonly gen: (n: number) => Promise<T>,
-    private readonly slice: (t: T, start: number, end: number) => T,
-    private readonly minBatch: number,
-  ) {}
-  #refill(n: number): void {
-    const size = Math.max(n, this.minBatch);
-    this.#batch = this.gen(size);
-    this.#size = size;
-    this.#used = 0;
-    this.generated += size;
-  }
-  async ensure(n: number): Promise<void> {
-    if (!this.#batch || this.#size - this.#used < n) this.#refill(n);
-    await this.#batch;
-  }
-  take(n: number): Promise<T> {
-    if (!this.#batch || this.#size - this.#used < n) this.#refill(n);
-    const start = this.#used;
-    this.#used += n;
-    return this.#batch!.then((t) => this.slice(t, start, start + n));
-  }
-}
-
 export class ShamirSession implements Engine<ShamirShare> {
   readonly scheme = 'shamir';
   readonly f: number;
@@ -121,16 +88,19 @@ export class ShamirSession implements Engine<ShamirShare> {
         (await prepBatch(this.ctx, this.op('prepd'), { doubles: n, bits: 0, bounded: 0, boundedBits: 0 }))
           .doubles,
       sliceDoubles,
+      1,
       1 << 12,
     );
     this.#truncMasks = new Pool(
       (n) => genMasks(this.ctx, this.op('prept'), n, this.f, this.kappa),
       sliceMasks,
+      1,
       1 << 10,
     );
     this.#cmpMasks = new Pool(
       (n) => genMasks(this.ctx, this.op('prepc'), n, CMP_BITS, this.kappa),
       sliceMasks,
+      1,
       1 << 8,
     );
   }
