@@ -1,0 +1,3 @@
+export * from './csv.js';
+export * from './partition.js';
+export * from './standardize.js';
