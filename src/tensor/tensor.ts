@@ -539,11 +539,37 @@ export class SecretTensor<S> {
   }
 
   // ---- non-linear functions -----------------------------------------------------------------------
-  // exp, log, reciprocal, sqrt / inverse sqrt, sigmoid, tanh, softmax and log-softmax are being written
-  // in src/tensor/nonlinear/ (a separate piece of work) and are NOT available yet. They will be plain
-  // functions `(t: SecretTensor<S>) => Promise<SecretTensor<S>>`; `apply` composes them meanwhile.
+  // exp, log, reciprocal, sqrt / inverse sqrt, sigmoid, tanh, softmax and log-softmax are a separate
+  // piece of work (src/tensor/nonlinear/, share-level functions `(e, x) => Promise<S>` and row-wise
+  // `(e, x, rows, cols) => Promise<S>`) and have no tensor methods yet. The two hooks below are where
+  // they plug in: `t.mapElementwise(exp)`, `t.mapAlongAxis(softmax, -1)`.
 
-  /** Apply a tensor function (e.g. one from src/tensor/nonlinear once it exists). */
+  /** Apply an elementwise share-level function to the whole tensor (one call, shape kept). */
+  async mapElementwise(fn: (e: Engine<S>, x: S) => Promise<S>): Promise<SecretTensor<S>> {
+    const y = await fn(this.engine, this.share);
+    return this.with(y, this.shape);
+  }
+
+  /**
+   * Apply a row-wise share-level function (rows × cols, row-major, cols = the length of `axis`) to
+   * every lane along `axis` at once; the output has this tensor's shape.
+   */
+  async mapAlongAxis(
+    fn: (e: Engine<S>, x: S, rows: number, cols: number) => Promise<S>,
+    axis = -1,
+  ): Promise<SecretTensor<S>> {
+    const a = normAxis(axis, this.ndim);
+    const perm = [...this.shape.keys()].filter((i) => i !== a);
+    perm.push(a);
+    const moved = this.permute(...perm);
+    const cols = this.shape[a]!;
+    const y = this.with(await fn(this.engine, moved.share, this.size / cols, cols), moved.shape);
+    const inv = new Array<number>(perm.length);
+    perm.forEach((p, i) => (inv[p] = i));
+    return y.permute(...inv);
+  }
+
+  /** Apply a tensor-level function (composition helper). */
   async apply(fn: (t: SecretTensor<S>) => Promise<SecretTensor<S>>): Promise<SecretTensor<S>> {
     return fn(this);
   }

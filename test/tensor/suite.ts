@@ -95,6 +95,13 @@ async function run(
   return first;
 }
 
+/** x − (row max), row-wise at the share level: the shape of a softmax-style function. */
+async function subRowMax<S>(e: Engine<S>, x: S, rows: number, cols: number): Promise<S> {
+  const { max } = await e.maxArgmax(x, rows, cols);
+  const idx = Int32Array.from({ length: rows * cols }, (_, i) => Math.floor(i / cols));
+  return e.sub(x, e.gather(max, idx));
+}
+
 const r = async (t: T): Promise<Result> => [await t.reveal(), t.shape];
 const inp = (e: E, me: number, owner: number, p: O.Plain): Promise<T> =>
   SecretTensor.fromOwner(e, owner, me === owner ? p.data : null, p.shape);
@@ -404,6 +411,9 @@ export function tensorSuite(fac: EngineFactory, groups: readonly Group[]): void 
           max: await r(await X.max(axis)),
           argmax: await r(await X.argmax()),
           maxAll: await r(await X.flatten().max()),
+          // the hooks the non-linear functions plug into, exercised with engine-level functions
+          centered: await r(await X.mapAlongAxis(subRowMax, axis)),
+          reluMap: await r(await X.mapElementwise(async (en, s) => (await en.relu(s)).y)),
         };
       });
       const add = (l: number[]): number => l.reduce((s, v) => s + v, 0);
@@ -464,5 +474,25 @@ export function tensorSuite(fac: EngineFactory, groups: readonly Group[]): void 
         'argmax(-1)',
       );
       check(...out.maxAll!, O.plain([Math.max(...x.data)], []), 0, 'max of all');
+      const mx = O.reduce(x, axis, (l) => Math.max(...l));
+      const keepMx = O.bcast({ data: mx.data, shape: keep }, x.shape);
+      check(
+        ...out.centered!,
+        O.plain(
+          x.data.map((v, i) => v - keepMx.data[i]!),
+          x.shape,
+        ),
+        0,
+        'mapAlongAxis',
+      );
+      check(
+        ...out.reluMap!,
+        O.plain(
+          x.data.map((v) => Math.max(v, 0)),
+          x.shape,
+        ),
+        0,
+        'mapElementwise',
+      );
     });
 }
