@@ -226,6 +226,94 @@ void describe('ONNX importer: every unsupported feature is reported at once', ()
     assert.deepEqual(kinds.sort(), ['attribute:g1', 'dtype:u8', 'operator:sm', 'shape:g1'].sort());
   });
 
+  void it('refuses run-time shapes, used secondary outputs, ceil_mode, cycles and undefined inputs', () => {
+    const problems = problemsOf(() =>
+      importOnnx(
+        model(
+          [
+            { op_type: 'Relu', name: 'r', input: ['x'], output: ['r'] },
+            { op_type: 'Reshape', name: 'rs', input: ['r', 'x'], output: ['rs'] },
+            { op_type: 'Dropout', name: 'dr', input: ['r'], output: ['d', 'mask'] },
+            { op_type: 'Mul', name: 'm', input: ['d', 'mask'], output: ['m'] },
+            {
+              op_type: 'MaxPool',
+              name: 'mp',
+              input: ['x4'],
+              output: ['mp'],
+              attribute: [
+                { name: 'kernel_shape', type: ATTR.INTS, ints: [2, 2] },
+                { name: 'ceil_mode', type: ATTR.INT, i: 1 },
+              ],
+            },
+            { op_type: 'Add', name: 'c1', input: ['c2', 'x'], output: ['c1'] },
+            { op_type: 'Add', name: 'c2', input: ['c1', 'x'], output: ['c2'] },
+          ],
+          {
+            input: [vi('x', ['N', 4]), vi('x4', ['N', 1, 4, 4])],
+            output: [vi('rs', ['N', 4]), vi('m', ['N', 4]), vi('mp', ['N', 1, 2, 2]), vi('nowhere', [1])],
+          },
+        ),
+      ),
+    );
+    const got = problems.map((p) => `${p.kind}:${p.node ?? ''}:${p.attribute ?? ''}`).sort();
+    assert.deepEqual(
+      got,
+      [
+        'graph::', // the c1 ⇄ c2 cycle
+        'shape:rs:', // Reshape's shape is a run-time tensor
+        'operator:dr:', // Dropout's mask output is used
+        'attribute:mp:ceil_mode',
+        'graph::', // output 'nowhere' is never produced
+      ].sort(),
+    );
+    assert.ok(problems.some((p) => /cycle/.test(p.message)));
+    assert.ok(problems.some((p) => /'nowhere' is never produced/.test(p.message)));
+  });
+
+  void it('opset 11: Squeeze/Unsqueeze axes as attributes, INT64 raw_data shapes, Softmax on the last axis', () => {
+    const shapeBytes = new Uint8Array(new BigInt64Array([-1n, 2n]).buffer);
+    const g = importOnnx(
+      encodeModel({
+        ir_version: 6,
+        opset_import: [{ domain: '', version: 11 }],
+        graph: {
+          node: [
+            {
+              op_type: 'Unsqueeze',
+              input: ['x'],
+              output: ['u'],
+              attribute: [{ name: 'axes', type: ATTR.INTS, ints: [0] }],
+            },
+            {
+              op_type: 'Squeeze',
+              input: ['u'],
+              output: ['s'],
+              attribute: [{ name: 'axes', type: ATTR.INTS, ints: [0] }],
+            },
+            { op_type: 'Reshape', input: ['s', 'shp'], output: ['r'] },
+            { op_type: 'Softmax', input: ['r'], output: ['y'] },
+          ],
+          initializer: [{ name: 'shp', dims: [2], data_type: INT64, raw_data: shapeBytes }],
+          input: [vi('x', [2, 3])],
+          output: [vi('y', [3, 2])],
+        },
+      }),
+    );
+    assert.deepEqual(
+      g.nodes.map((n) => [n.op, n.shape]),
+      [
+        ['unsqueeze', [1, 2, 3]],
+        ['squeeze', [2, 3]],
+        ['reshape', [3, 2]],
+        ['softmax', [3, 2]],
+      ],
+    );
+    const y = runReference(g, { x: { shape: [2, 3], data: [0, Math.log(3), 1, 1, 2, 2] } })['y'];
+    assert.deepEqual(y?.shape, [3, 2]);
+    assert.ok(Math.abs((y?.data[0] as number) - 0.25) < 1e-12);
+    assert.ok(Math.abs((y?.data[1] as number) - 0.75) < 1e-12);
+  });
+
   void it('not protobuf at all → input-invalid', () => {
     const problems = problemsOf(() => importOnnx(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f])));
     assert.equal(problems[0]?.kind, 'graph');
