@@ -13,7 +13,7 @@
  * may still be fine on real data, but nothing then guarantees it.
  */
 import { checkFracBits, productSafeBound, representableBound } from '../math/fixed.js';
-import { invalidArgument } from '../errors.js';
+import { ShareholdError, invalidArgument } from '../errors.js';
 import { broadcastShapes, type Shape } from './shape.js';
 
 /** A tracked value: its shape and a bound on the magnitude of every element. */
@@ -58,6 +58,14 @@ export class RangeTracker {
       `range check (f=${this.f}): ${this.issues.length} step(s) may overflow`,
       ...this.issues.map((i) => `  ${i.message}`),
     ].join('\n');
+  }
+
+  /** Throw a `fixed-point-range` error listing every issue, if there is any. */
+  assertOk(): void {
+    if (!this.ok)
+      throw new ShareholdError('fixed-point-range', this.report(), {
+        steps: this.issues.map((i) => i.label),
+      });
   }
 
   private name(label: string | undefined, op: string): string {

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RangeTracker } from '../../src/tensor/index.js';
+import { isShareholdError } from '../../src/errors.js';
 
 void test('RangeTracker passes a small MLP and reports nothing', () => {
   const rt = new RangeTracker(16);
@@ -31,6 +32,10 @@ void test('RangeTracker flags a matmul whose accumulated products exceed 2^(62-2
   assert.equal(rt.issues[0]!.label, 'too-big');
   assert.equal(rt.issues[0]!.limit, 2 ** 30);
   assert.match(rt.report(), /too-big \(matmul\).*2\^30/);
+  assert.throws(
+    () => rt.assertOk(),
+    (e: unknown) => isShareholdError(e, 'fixed-point-range') && /too-big/.test(e.message),
+  );
 });
 
 void test('RangeTracker: elementwise mul, conv2d, scale and sum limits depend on f', () => {
