@@ -276,6 +276,57 @@ export function tensorSuite(fac: EngineFactory, groups: readonly Group[]): void 
       }
     });
 
+  if (has('elementwise'))
+    void test(`[${fac.name}] tensor broadcasting edge cases: outer [3,1]×[1,4], scalar secret, public broadcasting the secret`, async () => {
+      const a = rnd.plain([3, 1], 8);
+      const b = rnd.plain([1, 4], 8);
+      const s = rnd.plain([], 8);
+      const p = rnd.plain([2, 1, 4], 8);
+      const out = await run(fac, async (e, me) => {
+        const A = await inp(e, me, 0, a);
+        const B = await inp(e, me, last, b);
+        const Sc = await inp(e, me, 0, s);
+        const P = new PublicTensor(p.data, p.shape);
+        return {
+          outer: await r(await A.mul(B)),
+          outerAdd: await r(B.add(A)),
+          scalar: await r(await Sc.mul(B)),
+          pubGrows: await r(A.add(P)),
+          pubMul: await r(await Sc.mul(P)),
+        };
+      });
+      check(
+        ...out.outer!,
+        O.zip(a, b, (x, y) => x * y),
+        ulp,
+        'outer product by broadcasting',
+      );
+      check(
+        ...out.outerAdd!,
+        O.zip(b, a, (x, y) => x + y),
+        0,
+        'outer sum',
+      );
+      check(
+        ...out.scalar!,
+        O.zip(s, b, (x, y) => x * y),
+        ulp,
+        'scalar secret × secret',
+      );
+      check(
+        ...out.pubGrows!,
+        O.zip(a, p, (x, y) => x + y),
+        0,
+        'public operand broadcasts the secret to rank 3',
+      );
+      check(
+        ...out.pubMul!,
+        O.zip(s, p, (x, y) => x * y),
+        ulp,
+        'scalar secret × public tensor',
+      );
+    });
+
   if (has('matmul'))
     void test(`[${fac.name}] tensor matmul: 2-D, batched, broadcast batches, vectors, public operands`, async () => {
       const [m, k, n, bt] = [rnd.int(1, 5), rnd.int(1, 8), rnd.int(1, 5), rnd.int(2, 3)];
