@@ -5,8 +5,10 @@
  * a = min(|x|, 16) = x·(1 − 2s − c + 2[x < −16]) + 16c (one product, bits are integers), then
  * q = 1/(1 + e^−a) with 1 + e^−a ∈ (1, 2] so the reciprocal needs no normalization (Newton from
  * w0 = 2.9142 − 2z on z = (1 + e^−a)/2, then ×1/2), and σ(x) = q + s·(1 − 2q). Stable for every
- * input (e^−a ≤ 1 never overflows). Range: all representable x. Accuracy (measured): absolute error
- * ≤ 2·10^-4. Rounds (rep3): comparison (9–10) + 1 + 8 (exp) + 6 (Newton) + 1 ≈ 26.
+ * input (e^−a ≤ 1 never overflows). Range: all representable x. Accuracy (f = 16, tested): absolute
+ * error ≤ 5·10^-4 (typical measured max 1.3–2.5·10^-4 over [−40, 40]; stochastic truncation makes it
+ * vary run to run; dominated by exp's relative error near a = 0). Rounds (rep3, online): 26 measured =
+ * comparison + 1 + 8 (exp) + 1 (halving) + 6 (Newton) + 1.
  * CrypTen ([CrypTen] Knott et al. 2021) computes σ via its exp and reciprocal (error ≈ 10^-2 scale).
  *
  * 'piecewise3' — MP-SPDZ's 3-piece approximation (ml.py `approx_sigmoid`, n = 3; Keller, "MP-SPDZ: A
@@ -30,7 +32,7 @@ async function sigmoidExact<S>(e: Engine<S>, x: S): Promise<S> {
   const f = e.f;
   const R = 16;
   const lt = await e.ltz(
-    e.concat([x, e.addPublic(x, fill(n, fx(R, f))), e.addPublic(e.neg(x), fill(n, -fx(R, f)))]),
+    e.concat([x, e.addPublic(x, fill(n, fx(R, f))), e.addPublic(e.neg(x), fill(n, fx(R, f)))]),
   );
   const s = e.slice(lt, 0, n); // x < 0
   const lo = e.slice(lt, n, 2 * n); // x < −R
@@ -62,7 +64,7 @@ async function sigmoidPiecewise3<S>(e: Engine<S>, x: S): Promise<S> {
   return e.add(e.sub(lin, t), e.mulScalar(b, fx(1, f)));
 }
 
-/** tanh(x) = 2σ(2x) − 1 (absolute error twice σ's). */
+/** tanh(x) = 2σ(2x) − 1 (absolute error twice σ's: ≤ 10^-3 tested, typical 3–4.5·10^-4; 26 rounds). */
 export async function tanh<S>(e: Engine<S>, x: S, method: SigmoidMethod = 'exact'): Promise<S> {
   const n = e.length(x);
   const s = await sigmoid(e, e.mulScalar(x, 2n), method);
