@@ -7,8 +7,8 @@
  * w0 = 2.9142 − 2z on z = (1 + e^−a)/2, then ×1/2), and σ(x) = q + s·(1 − 2q). Stable for every
  * input (e^−a ≤ 1 never overflows). Range: all representable x. Accuracy (f = 16, tested): absolute
  * error ≤ 5·10^-4 (typical measured max 1.3–2.5·10^-4 over [−40, 40]; stochastic truncation makes it
- * vary run to run; dominated by exp's relative error near a = 0). Rounds (rep3, online): 26 measured =
- * comparison + 1 + 8 (exp) + 1 (halving) + 6 (Newton) + 1.
+ * vary run to run; dominated by exp's relative error near a = 0). Rounds (rep3, online): 27 measured =
+ * comparison + 1 + 8 (exp) + 1 (halving) + 7 (Newton, ×1/2) + 1.
  * CrypTen ([CrypTen] Knott et al. 2021) computes σ via its exp and reciprocal (error ≈ 10^-2 scale).
  *
  * 'piecewise3' — MP-SPDZ's 3-piece approximation (ml.py `approx_sigmoid`, n = 3; Keller, "MP-SPDZ: A
@@ -64,7 +64,7 @@ async function sigmoidPiecewise3<S>(e: Engine<S>, x: S): Promise<S> {
   return e.add(e.sub(lin, t), e.mulScalar(b, fx(1, f)));
 }
 
-/** tanh(x) = 2σ(2x) − 1 (absolute error twice σ's: ≤ 10^-3 tested, typical 3–4.5·10^-4; 26 rounds). */
+/** tanh(x) = 2σ(2x) − 1 (absolute error twice σ's: ≤ 10^-3 tested, typical 3–4.5·10^-4; 27 rounds). */
 export async function tanh<S>(e: Engine<S>, x: S, method: SigmoidMethod = 'exact'): Promise<S> {
   const n = e.length(x);
   const s = await sigmoid(e, e.mulScalar(x, 2n), method);
