@@ -5,8 +5,9 @@
  * product), then rsqrt = β·w and sqrt = (x·β)·w (x·β computed with z). Newton for the inverse square root
  * as in CrypTen ([CrypTen] Knott et al. 2021), which starts from an exp-based guess instead.
  *
- * Input range: x ∈ [2^-12, 2^14). Accuracy (f = 16, tested against the encoded input x̂): relative
- * error ≤ 2·10^-3 (measured sqrt ≈ 8·10^-4 at x near 2^-12, rsqrt ≈ 1.5·10^-3 near 2^14 — both the 2^-16
+ * Input range: x ∈ [2^-12, 2^14). Accuracy (f = 16, tested against the encoded input x̂):
+ * |y − r| ≤ 2^-16 + 3·10^-4·r, hence relative error ≤ 2·10^-3 (rsqrt: for x ≤ 2^13; one ulp is 2·10^-3 of
+ * 1/√x near 2^14) (measured sqrt ≈ 8·10^-4 at x near 2^-12, rsqrt ≈ 1.5·10^-3 near 2^14 — both the 2^-16
  * resolution of small outputs; the earlier 1.5·10^-2 was the encoding error of x = 2^-12, 16 ulp).
  * Rounds (rep3, online): 17 measured = comparison + 1 + 6 + 1.
  */
