@@ -1,0 +1,6 @@
+/** Modules with explicit backward, losses and optimizers over secret tensors (docs/ml.md). */
+export * from './module.js';
+export * from './linear.js';
+export * from './activations.js';
+export * from './loss.js';
+export * from './optim.js';
