@@ -103,7 +103,7 @@ export function plane(planes: Uint32Array, j: number, W: number): Uint32Array {
 /** Mask of valid bits in the last word of a plane of n elements. */
 export function lastWordMask(n: number): number {
   const r = n & 31;
-  return r === 0 ? 0xffffffff : (1 << r) - 1;
+  return r === 0 ? 0xffffffff : ((1 << r) - 1) >>> 0;
 }
 
 /** Plane j as 0/1 bytes (n elements). */

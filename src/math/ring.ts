@@ -178,7 +178,7 @@ export function extractBit(a: Ring, j: number, out?: Uint8Array): Uint8Array {
 }
 
 /** Pack 0/1 bytes into bits, little-endian within each byte (bit i of the vector = byte i>>3, bit i&7). */
-export function packBits(bits: Uint8Array): Uint8Array {
+export function packBits(bits: ArrayLike<number>): Uint8Array {
   const o = new Uint8Array((bits.length + 7) >>> 3);
   for (let i = 0; i < bits.length; i++) o[i >>> 3]! |= (bits[i]! & 1) << (i & 7);
   return o;

@@ -44,8 +44,8 @@ export const DEFAULT_SIZES: Record<string, number> = {
   mulfixed: 100_000,
   eq: 100_000,
   max: 10_000,
-  a2b: 100_000,
-  b2a: 100_000,
+  /** rep3 only: arithmetic → binary → arithmetic round trip (both conversions timed together). */
+  'a2b-b2a': 100_000,
 };
 
 function snap(s: ChannelStats): ChannelStats {
@@ -151,8 +151,7 @@ function plan(op: string, size: number, seed: Uint8Array, f: number): OpPlan {
         check: exact(expected),
       };
     }
-    case 'a2b':
-    case 'b2a': {
+    case 'a2b-b2a': {
       const x = prg.ring(size);
       return {
         inputs: [{ owner: 0, data: x }],

@@ -27,7 +27,6 @@ export function signed(v: bigint): bigint {
 export function randomRing(n: number, bits = 64, signedRange = false): BigUint64Array {
   const out = new BigUint64Array(n);
   const buf = new BigUint64Array(n);
-  globalThis.crypto.getRandomValues(new Uint8Array(0));
   for (let off = 0; off < n; off += 8192) {
     const part = buf.subarray(off, Math.min(n, off + 8192));
     globalThis.crypto.getRandomValues(part);

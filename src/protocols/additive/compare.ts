@@ -17,7 +17,7 @@
  * drelu(x) = 1 − ltz(x); relu(x) = x·drelu(x) with one Beaver multiplication (9 rounds).
  * Security: semi-honest, dishonest majority.
  */
-import { toPlanes, wordsPerPlane } from '../../math/bits.js';
+import { lastWordMask, toPlanes, wordsPerPlane } from '../../math/bits.js';
 import type { OpScope } from '../channel.js';
 import { ShareholdError } from '../../errors.js';
 import type { AddA } from '../../sharing/additive/additive.js';
@@ -36,11 +36,6 @@ export interface CompareMaterial {
   readonly eda: Promise<EdaBits>;
   readonly da: Promise<DaBits>;
   readonly bin: Promise<BinTriples>;
-}
-
-function lastMask(n: number): number {
-  const r = n & 31;
-  return r === 0 ? 0xffffffff : ((1 << r) - 1) >>> 0;
 }
 
 function checkEda(e: EdaBits, n: number): void {
@@ -141,7 +136,7 @@ export async function injectBit(
   const W = wordsPerPlane(n);
   const m = new Uint32Array(W);
   for (let i = 0; i < W; i++) m[i] = bit[i]! ^ d.bit[i]!;
-  m[W - 1]! &= lastMask(n);
+  m[W - 1]! &= lastWordMask(n);
   const e = await openWords(ctx, scope, m);
   const v = new BigUint64Array(n);
   const r = d.r;

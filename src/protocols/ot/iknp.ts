@@ -34,6 +34,7 @@ import type { Channel, OpScope } from '../channel.js';
 import { FixedKeyAes, tccrHash } from '../gc/hash.js';
 import { baseOtReceive, baseOtSend } from './co15.js';
 import { transpose128 } from './transpose.js';
+import { packBits, unpackBits } from '../../math/ring.js';
 
 export const KAPPA = 128;
 
@@ -44,20 +45,8 @@ function hashAes(): FixedKeyAes {
   return (otAes ??= new FixedKeyAes(OT_HASH_KEY));
 }
 
-/** Pack 0/1 bytes into little-endian bits (bit i = byte i>>3, bit i&7). */
-export function packBits(bits: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array((bits.length + 7) >> 3);
-  for (let i = 0; i < bits.length; i++) if (bits[i]! & 1) out[i >> 3] = out[i >> 3]! | (1 << (i & 7));
-  return out;
-}
-
-/** Unpack `n` little-endian bits into 0/1 bytes. */
-export function unpackBits(packed: Uint8Array, n: number): Uint8Array {
-  if (packed.length * 8 < n) throw invalidArgument(`need ${n} bits, have ${packed.length * 8}`);
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = (packed[i >> 3]! >> (i & 7)) & 1;
-  return out;
-}
+/** Bit packing shared with the ring module (little-endian: bit i = byte i>>3, bit i&7). */
+export { packBits, unpackBits };
 
 function words(m: number): number {
   return Math.ceil(m / 32);

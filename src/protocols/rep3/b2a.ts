@@ -12,7 +12,7 @@
  * b = d + b2 − 2·d·b2 one multiplication. Rounds: 2. Bytes: 2 ring elements (16 B) per bit per party.
  * Security: semi-honest, honest majority.
  */
-import { fromPlanes, toPlanes, wordsPerPlane } from '../../math/bits.js';
+import { fromPlanes, lastWordMask, toPlanes, wordsPerPlane } from '../../math/bits.js';
 import * as R from '../../math/ring.js';
 import type { OpScope } from '../channel.js';
 import { invalidArgument } from '../../errors.js';
@@ -147,16 +147,11 @@ export interface DaBits {
 export async function genDaBits(ctx: Rep3Ctx, scope: OpScope, n: number): Promise<DaBits> {
   const W = wordsPerPlane(n);
   const bin = randomB(ctx, scope.id, n, 1, W, 'dabit');
-  const mask = lastMask(n);
+  const mask = lastWordMask(n);
   bin.a[W - 1]! &= mask;
   bin.b[W - 1]! &= mask;
   const arith = await bitInject(ctx, scope.child('inj'), bin);
   return { bin, arith };
-}
-
-function lastMask(n: number): number {
-  const r = n & 31;
-  return r === 0 ? 0xffffffff : ((1 << r) - 1) >>> 0;
 }
 
 /**

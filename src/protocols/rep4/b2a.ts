@@ -67,7 +67,7 @@ export interface DaBits4 {
 export async function genDaBits(ctx: Rep4Ctx, scope: OpScope, n: number): Promise<DaBits4> {
   const W = wordsPerPlane(n);
   const bin = randomB(ctx, scope.id, n, 1, W, 'dabit');
-  const mask = lastWordMask(n) >>> 0;
+  const mask = lastWordMask(n);
   for (const c of bin.c) c[W - 1]! &= mask;
   const arith = await bitInject(ctx, scope.child('inj'), bin);
   return { bin, arith };

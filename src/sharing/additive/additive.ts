@@ -10,7 +10,7 @@
  * W = ceil(n/32) words; plane j, bit (i & 31) of word (i >>> 5) is bit j of element i.
  */
 import * as R from '../../math/ring.js';
-import { wordsPerPlane } from '../../math/bits.js';
+import { lastWordMask, wordsPerPlane } from '../../math/bits.js';
 import { invalidArgument } from '../../errors.js';
 
 /** A party's additive share of a vector of ring elements. */
@@ -149,11 +149,8 @@ export function publicWords(me: number, c: Uint32Array): Uint32Array {
   return me === 0 ? c.slice() : new Uint32Array(c.length);
 }
 
-/** Mask of valid bits in the last word of a plane of n elements. */
-export function lastWordMask(n: number): number {
-  const r = n & 31;
-  return r === 0 ? 0xffffffff : ((1 << r) - 1) >>> 0;
-}
+/** Mask of valid bits in the last word of a plane (re-exported from src/math/bits.ts). */
+export { lastWordMask };
 
 /** Words per plane for n elements (re-exported for callers of this module). */
 export { wordsPerPlane };
