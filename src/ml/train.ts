@@ -7,7 +7,7 @@
 import type { SecretTensor } from '../tensor/tensor.js';
 import type { Module } from './modules/module.js';
 import type { Loss } from './modules/loss.js';
-import type { SGD } from './modules/optim.js';
+import type { Optimizer } from './modules/optim.js';
 
 export interface FitOptions {
   readonly batchSize: number;
@@ -19,7 +19,7 @@ export interface FitOptions {
 export async function fit<S>(
   model: Module<S>,
   loss: Loss<S>,
-  optimizer: SGD<S>,
+  optimizer: Optimizer<S>,
   x: SecretTensor<S>,
   y: SecretTensor<S>,
   opts: FitOptions,

@@ -9,12 +9,20 @@
 import type { SecretTensor } from '../../tensor/tensor.js';
 import type { Parameter } from './module.js';
 
+/** What `fit` needs of an optimizer (SGD, Adam). */
+export interface Optimizer<S> {
+  readonly params: readonly Parameter<S>[];
+  /** Apply one update from the accumulated gradients. */
+  step(): Promise<void>;
+  zeroGrad(): void;
+}
+
 export interface SGDOptions {
   readonly lr: number;
   readonly momentum?: number;
 }
 
-export class SGD<S> {
+export class SGD<S> implements Optimizer<S> {
   readonly lr: number;
   readonly momentum: number;
   private readonly velocity = new Map<Parameter<S>, SecretTensor<S>>();
