@@ -4,7 +4,7 @@
  * local; each step is forward, loss gradient, backward, optimizer step. The model stays
  * secret-shared; reveal its parameters only to the parties the job names.
  */
-import type { SecretTensor } from '../tensor/tensor.js';
+import { SecretTensor } from '../tensor/tensor.js';
 import type { Module } from './modules/module.js';
 import type { Loss } from './modules/loss.js';
 import type { Optimizer } from './modules/optim.js';
@@ -14,6 +14,17 @@ export interface FitOptions {
   readonly epochs: number;
   /** Called after every step (e.g. progress). */
   readonly onStep?: (epoch: number, batch: number) => void;
+  /** Awaited before every epoch (e.g. the offline phase for its steps). */
+  readonly onEpochStart?: (epoch: number) => Promise<void>;
+  /** Awaited after every step. */
+  readonly afterStep?: (epoch: number, batch: number) => Promise<void>;
+  /** Awaited after every epoch (e.g. a secure loss over the training set). */
+  readonly onEpochEnd?: (epoch: number) => Promise<void>;
+  /**
+   * A public row order per epoch (a permutation of [0, n)); default: file order. Gathering the rows
+   * is local (a public permutation of the shares).
+   */
+  readonly order?: (epoch: number) => Int32Array;
 }
 
 export async function fit<S>(
@@ -29,15 +40,31 @@ export async function fit<S>(
   const B = opts.batchSize;
   const batches = Math.ceil(n / B);
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
+    await opts.onEpochStart?.(epoch);
+    const perm = opts.order?.(epoch);
+    const xe = perm ? gatherRows(x, perm) : x;
+    const ye = perm ? gatherRows(y, perm) : y;
     for (let k = 0; k < batches; k++) {
       const end = Math.min(n, (k + 1) * B);
-      const xb = x.slice(0, k * B, end);
-      const yb = y.slice(0, k * B, end);
+      const xb = xe.slice(0, k * B, end);
+      const yb = ye.slice(0, k * B, end);
       optimizer.zeroGrad();
       const out = await model.forward(xb);
       await model.backward(await loss.grad(out, yb));
       await optimizer.step();
       opts.onStep?.(epoch, k);
+      await opts.afterStep?.(epoch, k);
     }
+    await opts.onEpochEnd?.(epoch);
   }
+}
+
+/** Rows of a [n, ...] tensor in the public order `perm` (local). */
+function gatherRows<S>(t: SecretTensor<S>, perm: Int32Array): SecretTensor<S> {
+  const n = t.shape[0]!;
+  if (perm.length !== n) throw new Error(`fit: row order has ${perm.length} entries for ${n} rows`);
+  const w = t.size / n;
+  const idx = new Int32Array(t.size);
+  for (let i = 0; i < n; i++) for (let j = 0; j < w; j++) idx[i * w + j] = perm[i]! * w + j;
+  return SecretTensor.fromShare(t.engine, t.engine.gather(t.share, idx), t.shape);
 }

@@ -13,3 +13,5 @@ import './rep4-jobs.js';
 import './gc-jobs.js';
 import './bench-job.js';
 import './shamir-jobs.js';
+import { mlTrainJob } from './train-job.js';
+registerJob('ml.train', mlTrainJob);

@@ -1,0 +1,505 @@
+/**
+ * A small PyTorch/tfjs-style model API over an engine session (docs/ml.md):
+ *
+ * ```ts
+ * const model = mlp(engine, { inFeatures: 30, layers: [16, 16, 1], activation: 'relu', output: 'sigmoid' });
+ * const { lossPerEpoch } = await model.fit(x, y, { epochs: 20, batchSize: 35, lr: 0.05, loss: 'bce' });
+ * const p = await model.predict(xTest);              // secret probabilities
+ * const { accuracy } = await model.evaluate(xTest, yTest); // only the aggregate count is opened
+ * const params = await model.revealParameters([0]);  // only party 0 learns the parameters
+ * ```
+ *
+ * Every party runs the same calls in the same order (the engine's rule). Inputs, targets, outputs and
+ * parameters are secret tensors; the only values this module opens are the ones its methods name:
+ * the mean loss over a whole set (`loss`, and per epoch in `fit` when asked) and the number of
+ * correct predictions (`evaluate`), both to every compute party, and the parameters to the parties
+ * given to `revealParameters`.
+ *
+ * Training uses the explicit-backward modules (src/ml/modules): the network is trained on its
+ * logits when the loss includes the output function (BCE-with-logits for a sigmoid output,
+ * softmax cross-entropy for a softmax/none output); otherwise the output activation is part of the
+ * trained network (e.g. MSE on a sigmoid output).
+ */
+import { createHash } from 'node:crypto';
+import type { Engine } from '../protocols/engine.js';
+import { ShareholdError, invalidArgument } from '../errors.js';
+import { Prg } from '../math/prg.js';
+import { toInts } from '../math/fixed.js';
+import { SecretTensor } from '../tensor/tensor.js';
+import { sigmoid, type SigmoidMethod } from '../tensor/nonlinear/sigmoid.js';
+import { exp } from '../tensor/nonlinear/exp.js';
+import { log } from '../tensor/nonlinear/log.js';
+import { logSoftmax, softmax } from '../tensor/nonlinear/softmax.js';
+import { fill, fx } from '../tensor/nonlinear/util.js';
+import {
+  BCEWithLogitsLoss,
+  Linear,
+  MSELoss,
+  ReLU,
+  SGD,
+  Sequential,
+  Sigmoid,
+  type Loss,
+  type Module,
+  type Optimizer,
+  type Parameter,
+} from './modules/index.js';
+import { fit as fitLoop } from './train.js';
+
+export type ActivationName = 'relu' | 'sigmoid' | 'tanh' | 'none';
+export type OutputName = ActivationName | 'softmax';
+export type LossName = 'bce' | 'mse' | 'cross-entropy';
+export type OptimizerName = 'sgd' | 'momentum' | 'adam';
+
+/** Initial parameters: zeros, PyTorch's default uniform(±1/√in) from a public seed, or given values. */
+export type InitOption =
+  | 'zeros'
+  | { readonly seed: number }
+  /** torch state_dict names ('0.weight' [out, in] row-major or nested, '0.bias' [out]). */
+  | { readonly parameters: Readonly<Record<string, unknown>> };
+
+export interface MlpConfig {
+  readonly inFeatures: number;
+  /** Output size of each Linear layer; the last one is the model's output size. */
+  readonly layers: readonly number[];
+  /** Between layers (default relu). */
+  readonly activation?: ActivationName;
+  /** After the last layer (default none: logits). */
+  readonly output?: OutputName;
+  readonly init?: InitOption;
+  /** Sigmoid approximation for sigmoid activations/outputs and BCE (default 'exact'). */
+  readonly sigmoid?: SigmoidMethod;
+}
+
+export interface ModelFitOptions<S> {
+  readonly epochs: number;
+  readonly batchSize: number;
+  /** A loss name, or any `Loss` (then `lossPerEpoch` needs `lossValue`). Default: bce for a sigmoid output, cross-entropy for softmax/none with >1 outputs, else mse. */
+  readonly loss?: LossName;
+  /** 'sgd' (default), 'momentum', or an optimizer over `model.parameters()`. */
+  readonly optimizer?: OptimizerName | Optimizer<S>;
+  readonly lr?: number;
+  readonly momentum?: number;
+  /** Compute the mean training loss after every epoch (securely; only the mean is opened). */
+  readonly lossEachEpoch?: boolean;
+  /** Public seed for a per-epoch public permutation of the rows (default: file order). */
+  readonly shuffleSeed?: number;
+  /** After every epoch (loss present when `lossEachEpoch`). */
+  readonly onEpoch?: (epoch: number, loss: number | undefined) => void;
+  readonly onStep?: (epoch: number, batch: number) => void;
+}
+
+export interface EvalResult {
+  readonly correct: number;
+  readonly total: number;
+  readonly accuracy: number;
+}
+
+/** A named trainable parameter ('0.weight', '0.bias', '2.weight', …, torch state_dict names). */
+export interface NamedParameter<S> {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly param: Parameter<S>;
+}
+
+function parseNested(v: unknown, name: string, shape: readonly number[]): Float64Array {
+  const flat: number[] = [];
+  const walk = (x: unknown): void => {
+    if (Array.isArray(x)) for (const e of x) walk(e);
+    else if (typeof x === 'number' && Number.isFinite(x)) flat.push(x);
+    else
+      throw new ShareholdError('input-invalid', `initial parameter ${name}: not an array of finite numbers`);
+  };
+  walk(v);
+  const want = shape.reduce((a, b) => a * b, 1);
+  if (flat.length !== want)
+    throw new ShareholdError(
+      'input-invalid',
+      `initial parameter ${name}: ${flat.length} values, shape [${shape.join(', ')}] needs ${want}`,
+      { name },
+    );
+  return Float64Array.from(flat);
+}
+
+/** PyTorch's default Linear init, uniform(−1/√in, 1/√in) for weight and bias, from a public seed. */
+function seededUniform(seed: number, name: string, count: number, bound: number): Float64Array {
+  const key = createHash('sha256').update(`sharehold-init:${seed}:${name}`).digest().subarray(0, 16);
+  const w = new Prg(new Uint8Array(key)).words(2 * count);
+  const out = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const u = (w[2 * i]! * 2 ** 21 + (w[2 * i + 1]! >>> 11)) / 2 ** 53;
+    out[i] = (2 * u - 1) * bound;
+  }
+  return out;
+}
+
+/** A public permutation of [0, n) from a public seed (Fisher–Yates). */
+export function publicPermutation(seed: number, epoch: number, n: number): Int32Array {
+  const key = createHash('sha256').update(`sharehold-shuffle:${seed}:${epoch}`).digest().subarray(0, 16);
+  const w = new Prg(new Uint8Array(key)).words(n);
+  const p = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = w[i]! % (i + 1);
+    const t = p[i]!;
+    p[i] = p[j]!;
+    p[j] = t;
+  }
+  return p;
+}
+
+class Tanh<S> implements Module<S> {
+  private out: SecretTensor<S> | null = null;
+  constructor(readonly method: SigmoidMethod) {}
+  async forward(x: SecretTensor<S>): Promise<SecretTensor<S>> {
+    // tanh(x) = 2σ(2x) − 1
+    const s = await x.mulScalar(2).then((t) => t.mapElementwise((e, v) => sigmoid(e, v, this.method)));
+    const y = (await s.mulScalar(2)).addScalar(-1);
+    this.out = y;
+    return y;
+  }
+  async backward(g: SecretTensor<S>): Promise<SecretTensor<S>> {
+    const y = this.out;
+    if (y === null) throw new Error('Tanh.backward called before forward');
+    return g.mul((await y.mul(y)).rsub(1)); // g·(1 − y²)
+  }
+  parameters(): Parameter<S>[] {
+    return [];
+  }
+}
+
+function activationModule<S>(a: ActivationName, method: SigmoidMethod): Module<S> | null {
+  if (a === 'relu') return new ReLU<S>();
+  if (a === 'sigmoid') return new Sigmoid<S>(method);
+  if (a === 'tanh') return new Tanh<S>(method);
+  return null;
+}
+
+/**
+ * Softmax cross-entropy on logits z [B, C] with one-hot targets (PyTorch `CrossEntropyLoss`, mean
+ * over the batch): dL/dz = (softmax(z) − onehot)/B.
+ */
+export class SoftmaxCrossEntropyLoss<S> implements Loss<S> {
+  async grad(z: SecretTensor<S>, onehot: SecretTensor<S>): Promise<SecretTensor<S>> {
+    const p = await z.mapAlongAxis(softmax, -1);
+    return p.sub(onehot).mulScalar(1 / z.shape[0]!);
+  }
+}
+
+/**
+ * Σ of the per-element (or per-row) loss over a set, secret; the caller opens only this sum.
+ * bce on logits: softplus(z) − y·z with softplus(z) = relu(z) + log(1 + e^−|z|) (e^−|z| clamped at
+ * |z| ≤ 16, below one ulp beyond); cross-entropy: −Σ onehot·logSoftmax(z); mse: Σ (ŷ − y)².
+ */
+export async function secretLossSum<S>(
+  kind: LossName,
+  pred: SecretTensor<S>,
+  target: SecretTensor<S>,
+): Promise<SecretTensor<S>> {
+  const e = pred.engine;
+  if (kind === 'mse') {
+    const d = pred.sub(target);
+    return (await d.mul(d)).sum();
+  }
+  if (kind === 'cross-entropy') {
+    const ls = await pred.mapAlongAxis(logSoftmax, -1);
+    return (await ls.mul(target)).sum().neg();
+  }
+  const n = pred.size;
+  const R = fx(16, e.f);
+  const z = pred.share;
+  const { y: r } = await e.relu(z);
+  const negAbs = e.sub(z, e.mulScalar(r, 2n)); // −|z| = z − 2·relu(z)
+  const { y: c } = await e.relu(e.addPublic(negAbs, fill(n, R)));
+  const u = await exp(e, e.addPublic(c, fill(n, -R))); // e^−|z| ∈ (0, 1]
+  const [l, yz] = await Promise.all([
+    log(e, e.addPublic(u, fill(n, fx(1, e.f))), { lo: 0, hi: 2 }),
+    e.mulFixed(target.share, z),
+  ]);
+  const per = e.sub(e.add(r, l), yz);
+  return SecretTensor.fromShare(e, per, pred.shape).sum();
+}
+
+/** Offline-material counters some engines expose (rep3, rep4). */
+interface PrepCounters {
+  readonly triplesGenerated: number;
+  readonly daBitsGenerated: number;
+}
+
+function counters(e: unknown): PrepCounters | null {
+  const c = e as Partial<PrepCounters>;
+  return typeof c.triplesGenerated === 'number' && typeof c.daBitsGenerated === 'number'
+    ? (c as PrepCounters)
+    : null;
+}
+
+/**
+ * Batches the offline phase of training: engines generate truncation and comparison material on
+ * demand, one small interactive batch per operation, which adds rounds to every step. Where the
+ * engine reports what it generated (rep3, rep4), the first step is measured and the material for the
+ * rest of the epoch is generated in one batch; every later epoch gets what the first one used (its
+ * steps and the loss evaluation) up front. Other engines keep generating on demand.
+ */
+class OfflinePlanner<S> {
+  private readonly c: PrepCounters | null;
+  private start: [number, number] = [0, 0];
+  private perEpoch: [number, number] | null = null;
+
+  constructor(
+    private readonly engine: Engine<S>,
+    private readonly batches: number,
+  ) {
+    this.c = counters(engine);
+  }
+
+  private now(): [number, number] {
+    return [this.c!.triplesGenerated, this.c!.daBitsGenerated];
+  }
+
+  private async ensure(t: number, d: number): Promise<void> {
+    await Promise.all([this.engine.preprocess('trunc', t), this.engine.preprocess('compare', d)]);
+  }
+
+  async epochStart(epoch: number): Promise<void> {
+    if (!this.c) return;
+    if (epoch === 1) {
+      const n = this.now();
+      this.perEpoch = [n[0] - this.start[0], n[1] - this.start[1]];
+    }
+    this.start = this.now();
+    if (this.perEpoch) await this.ensure(...this.perEpoch);
+  }
+
+  async afterStep(epoch: number, k: number): Promise<void> {
+    if (!this.c || epoch !== 0 || k !== 0 || this.batches < 2) return;
+    const n = this.now();
+    const rest = this.batches - 1;
+    await this.ensure((n[0] - this.start[0]) * rest, (n[1] - this.start[1]) * rest);
+  }
+}
+
+export class Model<S> {
+  /** The network trained by `fit` (without the output function when the loss includes it). */
+  readonly net: Sequential<S>;
+  readonly named: readonly NamedParameter<S>[];
+
+  constructor(
+    readonly engine: Engine<S>,
+    readonly inFeatures: number,
+    readonly layers: readonly number[],
+    readonly activation: ActivationName,
+    readonly output: OutputName,
+    readonly sigmoidMethod: SigmoidMethod,
+    init: InitOption,
+  ) {
+    const mods: Module<S>[] = [];
+    const named: NamedParameter<S>[] = [];
+    let inF = inFeatures;
+    layers.forEach((outF, k) => {
+      const idx = mods.length;
+      const wn = `${idx}.weight`;
+      const bn = `${idx}.bias`;
+      let weight: Float64Array | undefined;
+      let bias: Float64Array | undefined;
+      if (init !== 'zeros' && 'seed' in init) {
+        const bound = 1 / Math.sqrt(inF);
+        weight = seededUniform(init.seed, wn, outF * inF, bound);
+        bias = seededUniform(init.seed, bn, outF, bound);
+      } else if (init !== 'zeros') {
+        const p = init.parameters;
+        if (!(wn in p) || !(bn in p))
+          throw new ShareholdError('input-invalid', `initial parameters: ${wn} and ${bn} are required`, {
+            names: Object.keys(p),
+          });
+        weight = parseNested(p[wn], wn, [outF, inF]);
+        bias = parseNested(p[bn], bn, [outF]);
+      }
+      const lin = Linear.create(engine, inF, outF, {
+        ...(weight ? { weight } : {}),
+        ...(bias ? { bias } : {}),
+      });
+      mods.push(lin);
+      named.push(
+        { name: wn, shape: [outF, inF], param: lin.weight },
+        { name: bn, shape: [outF], param: lin.bias },
+      );
+      if (k < layers.length - 1) {
+        const a = activationModule<S>(activation, sigmoidMethod);
+        if (a) mods.push(a);
+      }
+      inF = outF;
+    });
+    this.net = new Sequential(...mods);
+    this.named = named;
+    this.trainNet = this.net;
+  }
+
+  /** The trained network: `net`, plus the output activation when the loss does not include it. */
+  private trainNet: Sequential<S>;
+
+  get outFeatures(): number {
+    return this.layers[this.layers.length - 1]!;
+  }
+
+  parameters(): Parameter<S>[] {
+    return this.named.map((p) => p.param);
+  }
+
+  /** The loss `fit` uses by default for this output. */
+  defaultLoss(): LossName {
+    if (this.output === 'sigmoid') return 'bce';
+    if ((this.output === 'softmax' || this.output === 'none') && this.outFeatures > 1) return 'cross-entropy';
+    return 'mse';
+  }
+
+  /** Whether `loss` is computed on the logits (the output function folded into the loss). */
+  private onLogits(loss: LossName): boolean {
+    if (loss === 'bce') return this.output === 'sigmoid' || this.output === 'none';
+    if (loss === 'cross-entropy') return this.output === 'softmax' || this.output === 'none';
+    return this.output === 'none';
+  }
+
+  private lossFn(loss: LossName): Loss<S> {
+    if (loss === 'bce') return new BCEWithLogitsLoss<S>(this.sigmoidMethod);
+    if (loss === 'cross-entropy') return new SoftmaxCrossEntropyLoss<S>();
+    return new MSELoss<S>();
+  }
+
+  private netFor(loss: LossName): Sequential<S> {
+    if (this.onLogits(loss)) return this.net;
+    if (loss !== 'mse')
+      throw invalidArgument(
+        `loss ${loss} needs ${loss === 'bce' ? 'a sigmoid' : 'a softmax or none'} output`,
+      );
+    if (this.output === 'softmax') throw invalidArgument('mse on a softmax output is not supported');
+    const a = activationModule<S>(this.output, this.sigmoidMethod);
+    return a ? new Sequential(...this.net.layers, a) : this.net;
+  }
+
+  /**
+   * Train on x [N, in] and targets y ([N, 1] for bce/mse, one-hot [N, C] for cross-entropy).
+   * Returns the mean training loss after each epoch when `lossEachEpoch` (opened to every compute
+   * party; nothing else is opened).
+   */
+  async fit(
+    x: SecretTensor<S>,
+    y: SecretTensor<S>,
+    opts: ModelFitOptions<S>,
+  ): Promise<{ lossPerEpoch: number[] }> {
+    const lossName = opts.loss ?? this.defaultLoss();
+    this.trainNet = this.netFor(lossName);
+    const loss = this.lossFn(lossName);
+    let opt: Optimizer<S>;
+    if (typeof opts.optimizer === 'object') opt = opts.optimizer;
+    else {
+      const name = opts.optimizer ?? 'sgd';
+      if (opts.lr === undefined) throw invalidArgument('fit: lr is required with a named optimizer');
+      if (name === 'adam')
+        throw new ShareholdError(
+          'invalid-argument',
+          'fit: the adam optimizer is not available yet (modules)',
+        );
+      opt = new SGD(this.parameters(), {
+        lr: opts.lr,
+        ...(name === 'momentum' ? { momentum: opts.momentum ?? 0.9 } : {}),
+      });
+    }
+    const lossPerEpoch: number[] = [];
+    const prep = new OfflinePlanner(this.engine, Math.ceil(x.shape[0]! / opts.batchSize));
+    await fitLoop(this.trainNet, loss, opt, x, y, {
+      batchSize: opts.batchSize,
+      epochs: opts.epochs,
+      ...(opts.onStep ? { onStep: opts.onStep } : {}),
+      ...(opts.shuffleSeed !== undefined
+        ? { order: (epoch: number) => publicPermutation(opts.shuffleSeed!, epoch, x.shape[0]!) }
+        : {}),
+      onEpochStart: (epoch) => prep.epochStart(epoch),
+      afterStep: (epoch, k) => prep.afterStep(epoch, k),
+      onEpochEnd: async (epoch) => {
+        let l: number | undefined;
+        if (opts.lossEachEpoch) {
+          l = await this.loss(x, y, lossName);
+          lossPerEpoch.push(l);
+        }
+        opts.onEpoch?.(epoch, l);
+      },
+    });
+    return { lossPerEpoch };
+  }
+
+  /** Logits (the network without its output function). */
+  async logits(x: SecretTensor<S>): Promise<SecretTensor<S>> {
+    return this.net.forward(x);
+  }
+
+  /** Secret predictions: the network and its output function (sigmoid, softmax, tanh, relu or none). */
+  async predict(x: SecretTensor<S>): Promise<SecretTensor<S>> {
+    const z = await this.logits(x);
+    if (this.output === 'softmax') return z.mapAlongAxis(softmax, -1);
+    const a = activationModule<S>(this.output, this.sigmoidMethod);
+    return a ? a.forward(z) : z;
+  }
+
+  /** Mean loss over a whole set; only the mean is opened (to every compute party). */
+  async loss(x: SecretTensor<S>, y: SecretTensor<S>, kind: LossName = this.defaultLoss()): Promise<number> {
+    const pred = this.onLogits(kind) ? await this.logits(x) : await this.predict(x);
+    const s = await secretLossSum(kind, pred, y);
+    const v = await s.reveal();
+    return v![0]! / (kind === 'cross-entropy' ? x.shape[0]! : pred.size);
+  }
+
+  /**
+   * Number of correct predictions on (x, labels [N, 1] class ids), computed on shares; only the count
+   * is opened (to every compute party). Binary models predict 1 iff the logit ≥ 0, multiclass the
+   * argmax of the logits (ties: the engine's argmax).
+   */
+  async evaluate(x: SecretTensor<S>, labels: SecretTensor<S>): Promise<EvalResult> {
+    const e = this.engine;
+    const z = await this.logits(x);
+    const N = x.shape[0]!;
+    const cls =
+      this.outFeatures === 1
+        ? await e.drelu(z.share)
+        : (await e.maxArgmax(z.share, N, this.outFeatures)).argmax;
+    const hit = await e.eq(e.mulScalar(cls, 1n << BigInt(e.f)), labels.share);
+    const count = SecretTensor.fromShare(e, hit, [N]).sum();
+    const v = await e.reveal(count.share);
+    const correct = toInts(v!)[0]!;
+    return { correct, total: N, accuracy: correct / N };
+  }
+
+  /** Open every parameter to the parties in `to` (others get null); torch state_dict names. */
+  async revealParameters(
+    to: readonly number[],
+  ): Promise<Record<string, { shape: number[]; values: number[] }> | null> {
+    const opened = await Promise.all(this.named.map((p) => p.param.value.reveal(to)));
+    if (opened.some((v) => v === null)) return null;
+    const out: Record<string, { shape: number[]; values: number[] }> = {};
+    this.named.forEach((p, k) => (out[p.name] = { shape: [...p.shape], values: [...opened[k]!] }));
+    return out;
+  }
+}
+
+/** A multi-layer perceptron (Linear layers with `activation` between them). */
+export function mlp<S>(engine: Engine<S>, cfg: MlpConfig): Model<S> {
+  if (!Number.isInteger(cfg.inFeatures) || cfg.inFeatures < 1)
+    throw invalidArgument('mlp: inFeatures must be ≥ 1');
+  if (cfg.layers.length === 0 || cfg.layers.some((l) => !Number.isInteger(l) || l < 1))
+    throw invalidArgument('mlp: layers must be positive integers');
+  return new Model(
+    engine,
+    cfg.inFeatures,
+    cfg.layers,
+    cfg.activation ?? 'relu',
+    cfg.output ?? 'none',
+    cfg.sigmoid ?? 'exact',
+    cfg.init ?? 'zeros',
+  );
+}
+
+/** Logistic regression: one Linear(in, 1) with a sigmoid output. */
+export function logreg<S>(
+  engine: Engine<S>,
+  cfg: { readonly inFeatures: number; readonly init?: InitOption; readonly sigmoid?: SigmoidMethod },
+): Model<S> {
+  return mlp(engine, { ...cfg, layers: [1], output: 'sigmoid' });
+}

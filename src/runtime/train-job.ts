@@ -1,0 +1,502 @@
+/**
+ * `ml.train`: execute a validated training spec (docs/jobspec.md) at every party.
+ *
+ * Who learns what:
+ * - each data owner reads ONLY its own dataset files; the parties exchange the public partition
+ *   description (each owner's column names and row count) and nothing else in the clear;
+ * - feature rows and labels are secret-shared by their owners (horizontal: rows concatenated in owner
+ *   order; vertical: columns joined by row order, the label from the owner holding it);
+ * - standardization (when the spec asks) is the secure global protocol of src/data/standardize.ts:
+ *   only the joint mean and variance are opened (no owner's own statistics);
+ * - with no standardization, the range check needs a bound on the features: the owners input their
+ *   local max |x| and the parties open only the power-of-two bracket ⌈log2 max⌉ of the global max;
+ * - per epoch, the mean loss over the whole training set (computed on shares) and, at the end, the
+ *   number of correct test (and training) predictions (computed on shares: the test set is
+ *   secret-shared by its owners and the secret model is evaluated on it) are opened to every
+ *   compute party — aggregates only;
+ * - the parameters stay secret-shared (`output.model: shared`; each party keeps its shares in memory,
+ *   nothing is logged or written) or are opened only to the members named in `output.to`.
+ *
+ * Before training, a static range check (src/tensor/range.ts) propagates worst-case bounds through
+ * one training step (forward, loss gradient, backward, update) with the feature bound above and an
+ * assumed parameter bound, and its report is part of the result.
+ */
+import { loadSpec } from '../spec/validate.js';
+import { applyLocalPreprocessing, datasetsOf, readDataset } from '../spec/data.js';
+import type { JobSpec } from '../spec/types.js';
+import { readFileSync } from 'node:fs';
+import type { Table } from '../data/csv.js';
+import { describePartition, ownerPart, type OwnerPart, type Partition } from '../data/partition.js';
+import { applyStandardization, secureStandardization } from '../data/standardize.js';
+import { ShareholdError } from '../errors.js';
+import { exchange } from '../protocols/channel.js';
+import type { Engine } from '../protocols/engine.js';
+import { toInts } from '../math/fixed.js';
+import { SecretTensor } from '../tensor/tensor.js';
+import { RangeTracker, type Bounded } from '../tensor/range.js';
+import { fx } from '../tensor/nonlinear/util.js';
+import type { SigmoidMethod } from '../tensor/nonlinear/sigmoid.js';
+import { mlp, type InitOption, type Model } from '../ml/model.js';
+import { memoryNetwork } from '../net/memory.js';
+import { createEngine } from './engines.js';
+import type { Json, PartyContext } from './jobs.js';
+
+export interface TrainJobOptions {
+  /** Sigmoid approximation (default 'exact'). */
+  readonly sigmoid?: SigmoidMethod;
+  /** Compute the training loss after every epoch (default true). */
+  readonly lossEachEpoch?: boolean;
+  /** Also count correct predictions on the training set (default true). */
+  readonly trainAccuracy?: boolean;
+  /** Parameter bound assumed by the range check (default 8). */
+  readonly paramBound?: number;
+}
+
+/** Processes a spec needs: its members, plus a dealer for additive with dealer preprocessing. */
+export function processesFor(spec: JobSpec): number {
+  const n = spec.members.length;
+  return spec.scheme.name === 'additive' && (spec.scheme.prep ?? 'dealer') === 'dealer' ? n + 1 : n;
+}
+
+interface Encoded {
+  readonly x: SecretTensor<unknown>;
+  /** Labels [N, 1] (class ids in fixed point). */
+  readonly y: SecretTensor<unknown>;
+  /** Training targets: [N, 1] or one-hot [N, C]. */
+  readonly target: SecretTensor<unknown>;
+}
+
+function bad(message: string, details: Record<string, unknown> = {}): ShareholdError {
+  return new ShareholdError('input-invalid', message, details);
+}
+
+/** Exchange the public parts (columns, rows) of every party's datasets among the compute parties. */
+async function exchangeParts(
+  ctx: PartyContext,
+  parties: number,
+  mine: { train: OwnerPart | null; test: OwnerPart | null },
+): Promise<{ train: OwnerPart | null; test: OwnerPart | null }[]> {
+  const others = [...Array(parties).keys()].filter((p) => p !== ctx.me);
+  const payload = new TextEncoder().encode(JSON.stringify(mine));
+  const got = await exchange(
+    ctx.ch,
+    'ml.train/partition',
+    others.map((p) => [p, payload] as const),
+    others,
+  );
+  const all: { train: OwnerPart | null; test: OwnerPart | null }[] = [];
+  others.forEach((p, k) => {
+    all[p] = JSON.parse(new TextDecoder().decode(got[k])) as {
+      train: OwnerPart | null;
+      test: OwnerPart | null;
+    };
+  });
+  all[ctx.me] = mine;
+  return all;
+}
+
+function partitionOf(
+  spec: JobSpec,
+  set: 'train' | 'test',
+  parts: { train: OwnerPart | null; test: OwnerPart | null }[],
+): Partition {
+  const data = spec.data!;
+  return describePartition(
+    data.partition,
+    data[set].map((d) => {
+      const p = parts[d.party]?.[set];
+      if (!p || p.party !== d.party)
+        throw bad(`${set} set: party ${d.party} (${d.member}) did not describe its dataset`, {
+          party: d.party,
+        });
+      return p;
+    }),
+  );
+}
+
+/** Feature columns of `t` (the partition's order, label excluded) as a row-major matrix. */
+function features(t: Table, label: string): { data: Float64Array; cols: number } {
+  const keep = t.columns.map((c, j) => (c === label ? -1 : j)).filter((j) => j >= 0);
+  const w = t.columns.length;
+  const out = new Float64Array(t.rows * keep.length);
+  for (let i = 0; i < t.rows; i++) keep.forEach((j, q) => (out[i * keep.length + q] = t.data[i * w + j]!));
+  return { data: out, cols: keep.length };
+}
+
+function labelsOf(
+  t: Table,
+  label: string,
+  classes: number | null,
+): { y: Float64Array; onehot: Float64Array | null } {
+  const j = t.columns.indexOf(label);
+  const w = t.columns.length;
+  const y = new Float64Array(t.rows);
+  for (let i = 0; i < t.rows; i++) y[i] = t.data[i * w + j]!;
+  if (classes === null) return { y, onehot: null };
+  const onehot = new Float64Array(t.rows * classes);
+  for (let i = 0; i < t.rows; i++) {
+    const c = y[i]!;
+    if (!Number.isInteger(c) || c < 0 || c >= classes)
+      throw bad(`${t.file}:${i + 2}: label outside 0..${classes - 1} (the model has ${classes} outputs)`, {
+        file: t.file,
+        line: i + 2,
+      });
+    onehot[i * classes + c] = 1;
+  }
+  return { y, onehot };
+}
+
+/** Secret-share a set: every owner inputs its part, all inputs issued at once. */
+async function shareSet(
+  e: Engine<unknown>,
+  p: Partition,
+  label: string,
+  mine: Table | null,
+  classes: number | null,
+): Promise<Encoded> {
+  const me = e.me;
+  const featCount = (o: OwnerPart): number => o.columns.filter((c) => c !== label).length;
+  const holdsLabel = (o: OwnerPart): boolean => o.columns.includes(label);
+  const C = classes ?? 1;
+  const jobs = p.owners.map(async (o) => {
+    const local = o.party === me ? mine : null;
+    const F = featCount(o);
+    const feats = local ? features(local, label).data : null;
+    const lab = local && holdsLabel(o) ? labelsOf(local, label, classes) : null;
+    const [x, y, t] = await Promise.all([
+      F > 0 ? SecretTensor.fromOwner(e, o.party, feats, [o.rows, F]) : null,
+      holdsLabel(o) ? SecretTensor.fromOwner(e, o.party, lab ? lab.y : null, [o.rows, 1]) : null,
+      holdsLabel(o) && classes !== null
+        ? SecretTensor.fromOwner(e, o.party, lab ? lab.onehot : null, [o.rows, C])
+        : null,
+    ]);
+    return { x, y, t };
+  });
+  const parts = await Promise.all(jobs);
+  const axis = p.kind === 'horizontal' ? 0 : 1;
+  const xs = parts.flatMap((q) => (q.x ? [q.x] : []));
+  const ys = parts.flatMap((q) => (q.y ? [q.y] : []));
+  const ts = parts.flatMap((q) => (q.t ? [q.t] : []));
+  const y = SecretTensor.concat(ys, 0);
+  return { x: SecretTensor.concat(xs, axis), y, target: classes === null ? y : SecretTensor.concat(ts, 0) };
+}
+
+/**
+ * A public bound on |features| for the range check without opening any owner's values: each owner
+ * inputs its local max |x|, the parties compute the max and open only the bits [max > 2^k], i.e. the
+ * power-of-two bracket of the global max.
+ */
+async function featureBracket(
+  e: Engine<unknown>,
+  p: Partition,
+  label: string,
+  mine: Table | null,
+): Promise<number> {
+  const owners = p.owners.filter((o) => o.columns.some((c) => c !== label));
+  const maxes = await Promise.all(
+    owners.map((o) => {
+      let m = 0;
+      if (o.party === e.me && mine) for (const v of features(mine, label).data) m = Math.max(m, Math.abs(v));
+      return SecretTensor.fromOwner(e, o.party, o.party === e.me ? [m] : null, [1]);
+    }),
+  );
+  const all = e.concat(maxes.map((t) => t.share));
+  const m = owners.length > 1 ? (await e.maxArgmax(all, 1, owners.length)).max : all;
+  const kmin = -8;
+  const kmax = Math.min(40, 60 - e.f);
+  const K = kmax - kmin + 1;
+  const rep = e.gather(m, new Int32Array(K));
+  const thr = BigUint64Array.from({ length: K }, (_, k) => fx(2 ** (kmin + k), e.f));
+  // [2^k − max < 0] = [max > 2^k]
+  const bits = await e.ltz(e.add(e.neg(rep), e.constant(thr)));
+  const opened = toInts((await e.reveal(bits))!);
+  const above = opened.reduce((s, b) => s + b, 0);
+  return 2 ** (kmin + above);
+}
+
+/** Worst-case bounds through one training step (forward, loss gradient, backward, SGD update). */
+export function rangeCheck(
+  f: number,
+  inFeatures: number,
+  layers: readonly number[],
+  batch: number,
+  featureBound: number,
+  paramBound: number,
+  lr: number,
+): RangeTracker {
+  const r = new RangeTracker(f);
+  let h: Bounded = r.input([batch, inFeatures], featureBound, 'features');
+  const acts: Bounded[] = [];
+  const weights: Bounded[] = [];
+  let inF = inFeatures;
+  layers.forEach((out, k) => {
+    acts.push(h);
+    const w = r.input([inF, out], paramBound, `layer ${k} weight`);
+    weights.push(w);
+    const z = r.add(
+      r.matmul(h, w, `layer ${k} forward x·Wᵀ`),
+      r.input([out], paramBound),
+      `layer ${k} + bias`,
+    );
+    h = r.monotone(z, `layer ${k} activation`);
+    inF = out;
+  });
+  // loss gradient: |σ(z) − y| ≤ 1 (bce), |softmax − onehot| ≤ 1 (cross-entropy), times 1/B
+  let g: Bounded = r.scale(
+    r.input([batch, layers[layers.length - 1]!], Math.max(1, 2 * h.maxAbs)),
+    1 / batch,
+    'loss gradient',
+  );
+  for (let k = layers.length - 1; k >= 0; k--) {
+    const x = acts[k]!;
+    const gt = { label: 'gᵀ', shape: [g.shape[1]!, g.shape[0]!], maxAbs: g.maxAbs };
+    const dW = r.matmul(gt, x, `layer ${k} dW = gᵀ·x`);
+    r.scale(dW, lr, `layer ${k} lr·dW`);
+    if (k > 0) {
+      const wt = { label: 'W', shape: [weights[k]!.shape[1]!, weights[k]!.shape[0]!], maxAbs: paramBound };
+      g = r.matmul(g, wt, `layer ${k} dx = g·W`);
+    }
+  }
+  return r;
+}
+
+function readInit(spec: JobSpec): InitOption {
+  const m = spec.model;
+  if (m.type === 'onnx') throw bad('ml.train: ONNX models are for inference only');
+  const init = m.init;
+  if (init.kind === 'zeros') return 'zeros';
+  if (init.kind === 'seed') return { seed: init.seed };
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(init.file, 'utf8'));
+  } catch (e) {
+    throw bad(
+      `${init.file}: cannot read the initial parameters (${(e as { code?: string }).code ?? 'not JSON'})`,
+      {
+        file: init.file,
+      },
+    );
+  }
+  const v = (json as Record<string, unknown> | null)?.[init.key];
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw bad(`${init.file}: no parameter object under key '${init.key}'`, {
+      file: init.file,
+      key: init.key,
+    });
+  return { parameters: v as Record<string, unknown> };
+}
+
+function stats(ctx: PartyContext): { rounds: number; bytesSent: number; waitMs: number } {
+  return { rounds: ctx.ch.stats.rounds, bytesSent: ctx.ch.stats.bytesSent, waitMs: ctx.ch.stats.waitMs };
+}
+
+/** Run a training spec at this party (the body of the `ml.train` job; also used in memory by tests). */
+export async function runTrainSpec(
+  ctx: PartyContext,
+  spec: JobSpec,
+  opts: TrainJobOptions = {},
+): Promise<Json> {
+  if (spec.task !== 'train' || !spec.data || !spec.training)
+    throw bad(`${spec.file}: ml.train runs specs with task: train, data and training`);
+  const data = spec.data;
+  const training = spec.training;
+  const model = spec.model;
+  if (model.type === 'onnx') throw bad('ml.train: ONNX models are for inference only');
+  const parties = spec.members.length;
+  if (ctx.n !== processesFor(spec))
+    throw new ShareholdError(
+      'invalid-argument',
+      `${spec.file}: the spec needs ${processesFor(spec)} processes, the job has ${ctx.n}`,
+    );
+  const setup = await createEngine(spec.scheme.name, ctx, {
+    f: spec.fixedPoint.f,
+    opRoot: `ml.train/${spec.scheme.name}`,
+    ...(spec.scheme.threshold !== undefined ? { threshold: spec.scheme.threshold } : {}),
+    ...(spec.scheme.name === 'additive' ? { prep: spec.scheme.prep ?? 'dealer' } : {}),
+    ...(spec.scheme.compare ? { compare: spec.scheme.compare } : {}),
+  });
+  if (setup.role === 'helper') return setup.run();
+  const e = setup.engine;
+  const me = ctx.me;
+  const phases: Record<string, Json> = {};
+  let mark = { t: performance.now(), ...stats(ctx) };
+  const phase = (name: string): void => {
+    const now = { t: performance.now(), ...stats(ctx) };
+    phases[name] = {
+      seconds: (now.t - mark.t) / 1000,
+      rounds: now.rounds - mark.rounds,
+      bytesSent: now.bytesSent - mark.bytesSent,
+      waitSeconds: (now.waitMs - mark.waitMs) / 1000,
+    };
+    mark = now;
+  };
+
+  // 1. my own files only; then the public description of everybody's
+  const readMine = async (set: 'train' | 'test'): Promise<Table | null> => {
+    const refs = datasetsOf(spec, set, me);
+    if (refs.length > 1) throw bad(`${spec.file}: party ${me} holds two ${set} datasets`);
+    return refs[0] ? applyLocalPreprocessing(spec, await readDataset(refs[0])) : null;
+  };
+  let myTrain = await readMine('train');
+  let myTest = await readMine('test');
+  const parts = await exchangeParts(ctx, parties, {
+    train: myTrain ? ownerPart(me, myTrain) : null,
+    test: myTest ? ownerPart(me, myTest) : null,
+  });
+  const trainP = partitionOf(spec, 'train', parts);
+  const testP = data.test.length > 0 ? partitionOf(spec, 'test', parts) : null;
+  if (!trainP.columns.includes(data.label))
+    throw bad(`${spec.file}: no training dataset holds '${data.label}'`);
+  const inFeatures = trainP.columns.length - 1;
+  if (
+    testP &&
+    testP.columns.filter((c) => c !== data.label).join(',') !==
+      trainP.columns.filter((c) => c !== data.label).join(',')
+  )
+    throw bad(`${spec.file}: the test set's feature columns differ from the training set's`);
+  const layers = model.type === 'logreg' ? [1] : model.layers;
+  const classes = training.loss === 'cross-entropy' ? layers[layers.length - 1]! : null;
+  phase('describe');
+
+  // 2. preprocessing
+  let featureBound: number;
+  if (spec.preprocessing.standardize) {
+    const params = await secureStandardization(e, trainP, myTrain, { exclude: [data.label] });
+    if (myTrain) myTrain = applyStandardization(myTrain, params);
+    if (myTest) myTest = applyStandardization(myTest, params);
+    featureBound = Math.sqrt(Math.max(1, trainP.rows - 1)); // Samuelson: |x − mean| ≤ √(N−1)·std
+  } else {
+    featureBound = await featureBracket(e, trainP, data.label, myTrain);
+  }
+  phase('preprocess');
+
+  // 3. range check (public shapes, public bounds)
+  const paramBound = opts.paramBound ?? 8;
+  const range = rangeCheck(
+    e.f,
+    inFeatures,
+    layers,
+    training.batchSize,
+    featureBound,
+    paramBound,
+    training.lr,
+  );
+  ctx.log(`[ml.train] ${range.report().split('\n').join(' | ')}`);
+
+  // 4. inputs
+  const [train, test] = await Promise.all([
+    shareSet(e, trainP, data.label, myTrain, classes),
+    testP ? shareSet(e, testP, data.label, myTest, classes) : null,
+  ]);
+  phase('input');
+
+  // 5. model and training
+  const sigmoidMethod = opts.sigmoid ?? 'exact';
+  const net: Model<unknown> = mlp(e, {
+    inFeatures,
+    layers,
+    activation: model.type === 'mlp' ? model.activation : 'none',
+    output: model.type === 'mlp' ? model.output : 'sigmoid',
+    init: readInit(spec),
+    sigmoid: sigmoidMethod,
+  });
+  const lossEach = opts.lossEachEpoch ?? true;
+  const t0 = performance.now();
+  const { lossPerEpoch } = await net.fit(train.x, train.target, {
+    epochs: training.epochs,
+    batchSize: training.batchSize,
+    loss: training.loss,
+    optimizer: training.optimizer,
+    lr: training.lr,
+    ...(training.momentum !== undefined ? { momentum: training.momentum } : {}),
+    ...(training.shuffle ? { shuffleSeed: 0 } : {}),
+    lossEachEpoch: lossEach,
+    onEpoch: (ep, l) =>
+      ctx.log(
+        `[ml.train] epoch ${ep + 1}/${training.epochs}${l !== undefined ? ` loss ${l.toFixed(6)}` : ''} ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      ),
+  });
+  phase('train');
+
+  // 6. metrics (aggregates only)
+  const metrics: Record<string, Json> = { lossPerEpoch };
+  let testSummary = '';
+  if (test) {
+    const r = await net.evaluate(test.x, test.y);
+    testSummary = `: test accuracy ${r.accuracy.toFixed(4)} (${r.correct}/${r.total})`;
+    Object.assign(metrics, { testAccuracy: r.accuracy, testCorrect: r.correct, testRows: r.total });
+  }
+  if (opts.trainAccuracy ?? true) {
+    const r = await net.evaluate(train.x, train.y);
+    Object.assign(metrics, { trainAccuracy: r.accuracy, trainCorrect: r.correct, trainRows: r.total });
+  }
+  phase('evaluate');
+
+  // 7. output policy
+  let out: Json = 'shared';
+  if (spec.output.model === 'reveal') {
+    const to = spec.output.to.map((m) => spec.members.find((x) => x.name === m)!.index);
+    const params = await net.revealParameters(to);
+    out = params === null ? 'not-a-recipient' : params;
+  }
+  phase('output');
+  ctx.log(`[ml.train] done${testSummary}`);
+  return {
+    role: 'compute',
+    job: spec.name,
+    scheme: spec.scheme.name,
+    party: me,
+    member: spec.members[me]!.name,
+    sigmoid: sigmoidMethod,
+    rows: { train: trainP.rows, test: testP?.rows ?? 0 },
+    metrics,
+    range: { ok: range.ok, featureBound, paramBound, report: range.report() },
+    phases,
+    model: out,
+  };
+}
+
+/** The registered job: params `{ spec: <absolute path>, sigmoid?, lossEachEpoch?, trainAccuracy? }`. */
+export async function mlTrainJob(ctx: PartyContext): Promise<Json> {
+  const file = ctx.params.spec;
+  if (typeof file !== 'string')
+    throw new ShareholdError('invalid-argument', 'ml.train needs params.spec (a path)');
+  const spec = loadSpec(file);
+  const sig = ctx.params.sigmoid;
+  if (sig !== undefined && sig !== 'exact' && sig !== 'piecewise3')
+    throw new ShareholdError('invalid-argument', `ml.train: sigmoid must be exact or piecewise3`);
+  return runTrainSpec(ctx, spec, {
+    ...(sig !== undefined ? { sigmoid: sig } : {}),
+    ...(typeof ctx.params.lossEachEpoch === 'boolean' ? { lossEachEpoch: ctx.params.lossEachEpoch } : {}),
+    ...(typeof ctx.params.trainAccuracy === 'boolean' ? { trainAccuracy: ctx.params.trainAccuracy } : {}),
+  });
+}
+
+/**
+ * Run a training spec with every party in this process over in-memory channels (tests, quick local
+ * experiments; `sharehold run --local` uses separate processes over TLS instead). Returns each
+ * process's result and channel statistics.
+ */
+export async function runSpecInMemory(
+  spec: JobSpec,
+  opts: TrainJobOptions & { onLog?: (party: number, line: string) => void } = {},
+): Promise<{ results: Json[]; rounds: number; bytesSent: number }> {
+  const n = processesFor(spec);
+  const chans = memoryNetwork(n, { timeoutMs: 60_000 });
+  try {
+    const results = await Promise.all(
+      chans.map((ch, me) =>
+        runTrainSpec({ ch, me, n, params: {}, log: (line) => opts.onLog?.(me, line) }, spec, opts).finally(
+          () => (me < spec.members.length ? ch.close() : undefined),
+        ),
+      ),
+    );
+    return {
+      results,
+      rounds: Math.max(...chans.map((c) => c.stats.rounds)),
+      bytesSent: Math.max(...chans.map((c) => c.stats.bytesSent)),
+    };
+  } finally {
+    await Promise.all(chans.map((c) => c.close()));
+  }
+}
