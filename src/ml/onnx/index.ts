@@ -14,3 +14,15 @@ export { SUPPORTED_OPS, importOnnx, importModel, loadOnnx } from './importer.js'
 export type { ImportOptions } from './importer.js';
 export { runReference, runNode, resolveReshape, broadcastBinary, matmulT, transposeT } from './reference.js';
 export type { RefTensor } from './reference.js';
+export {
+  analyzeRanges,
+  architectureOf,
+  padSpatial,
+  parseArchitecture,
+  runSecure,
+  shareInput,
+  shareWeights,
+  weightSlots,
+  weightValues,
+} from './secure.js';
+export type { Architecture, RangeAnalysis, SecureRunOptions, WeightSlot, Weights } from './secure.js';

@@ -15,6 +15,7 @@ import type { Rep3A, Rep3B } from '../../sharing/replicated/rep3.js';
 import { reshareB } from './and.js';
 import { andPlanes, carryOut, prefixCarries, xorPlane, type Plane } from './adder.js';
 import type { Rep3Ctx } from './context.js';
+import { invalidArgument } from '../../errors.js';
 
 function planesOf(x: Uint32Array, w: number, W: number): Uint32Array[] {
   const out: Uint32Array[] = [];
@@ -22,30 +23,31 @@ function planesOf(x: Uint32Array, w: number, W: number): Uint32Array[] {
   return out;
 }
 
-/** Carry-save step: binary planes of u (64) and of v (planes 0..62). */
+/** Carry-save step: binary planes of u (k) and of v (planes 0..k−2), for the low k bits of x. */
 async function carrySave(
   ctx: Rep3Ctx,
   scope: OpScope,
   x: Rep3A,
+  k = 64,
 ): Promise<{ W: number; u: Plane[]; v: Plane[] }> {
   const n = x.a.length;
   const W = wordsPerPlane(n);
   const pa = toPlanes(x.a);
   const pb = toPlanes(x.b);
-  // local 3-out-of-3 term of v on planes 0..62: x_me ∧ x_{me+1}
-  const t = new Uint32Array(63 * W);
+  // local 3-out-of-3 term of v on planes 0..k−2: x_me ∧ x_{me+1}
+  const t = new Uint32Array((k - 1) * W);
   for (let i = 0; i < t.length; i++) t[i] = pa[i]! & pb[i]!;
   const v = await reshareB(ctx, scope.child('csa'), t);
-  const ua = planesOf(pa, 64, W);
-  const ub = planesOf(pb, 64, W);
+  const ua = planesOf(pa, k, W);
+  const ub = planesOf(pb, k, W);
   return {
     W,
     u: ua.map((a, j) => ({ a, b: ub[j]! })),
-    v: planesOf(v.a, 63, W).map((a, j) => ({ a, b: v.b.subarray(j * W, (j + 1) * W) })),
+    v: planesOf(v.a, k - 1, W).map((a, j) => ({ a, b: v.b.subarray(j * W, (j + 1) * W) })),
   };
 }
 
-/** Generate/propagate planes of u + (v << 1) for positions 0..63. */
+/** Generate/propagate planes of u + (v << 1) for positions 0..u.length−1 (v has one plane less). */
 async function genProp(
   ctx: Rep3Ctx,
   scope: OpScope,
@@ -54,8 +56,8 @@ async function genProp(
   v: Plane[],
 ): Promise<{ g: Plane[]; p: Plane[] }> {
   // position 0: g = 0, p = u_0; position j ≥ 1: g = u_j ∧ v_{j-1}, p = u_j ⊕ v_{j-1}
-  const xs = u.slice(1, 64);
-  const ys = v.slice(0, 63);
+  const xs = u.slice(1);
+  const ys = v.slice(0, xs.length);
   const gs = await andPlanes(ctx, scope.child('gen'), W, xs, ys);
   const zero: Plane = { a: new Uint32Array(W), b: new Uint32Array(W) };
   const g: Plane[] = [zero, ...gs];
@@ -81,13 +83,23 @@ export async function a2b(ctx: Rep3Ctx, scope: OpScope, x: Rep3A): Promise<Rep3B
   return { n, w: 64, a, b };
 }
 
-/** The sign bit of x as a one-plane binary sharing. */
-export async function msbBinary(ctx: Rep3Ctx, scope: OpScope, x: Rep3A): Promise<Rep3B> {
+/**
+ * The sign bit of x as a one-plane binary sharing. With `bits` = k < 64 the caller guarantees
+ * |x| < 2^(k−1) (as a signed ring value): bits k−1..63 of x are then all equal to the sign, so bit
+ * k−1 of the k-bit sum x_0 + x_1 + x_2 mod 2^k is the sign. The carry tree then spans k−2 positions
+ * (⌈log2(k−2)⌉ rounds: 5 for k ≤ 34, 6 for k = 64) and every AND round moves k/64 of the bytes.
+ * Outside that range the result is wrong: only call it with a bound proved beforehand (RangeTracker).
+ */
+export async function msbBinary(ctx: Rep3Ctx, scope: OpScope, x: Rep3A, bits = 64): Promise<Rep3B> {
+  if (!Number.isInteger(bits) || bits < 4 || bits > 64)
+    throw invalidArgument(`msbBinary: bits must be an integer in [4, 64], got ${bits}`);
+  const k = bits;
   const n = x.a.length;
-  const { W, u, v } = await carrySave(ctx, scope, x);
-  const { g, p } = await genProp(ctx, scope, W, u, v);
-  // carry into bit 63 = carry out of positions 1..62 (position 0 generates nothing)
-  const c = await carryOut(ctx, scope.child('tree'), W, g.slice(1, 63), p.slice(1, 63));
-  const msb = xorPlane(xorPlane(u[63]!, v[62]!), c);
+  const { W, u, v } = await carrySave(ctx, scope, x, k);
+  // generate/propagate for positions 0..k−2 only (position k−1 needs just u and v)
+  const { g, p } = await genProp(ctx, scope, W, u.slice(0, k - 1), v.slice(0, k - 2));
+  // carry into bit k−1 = carry out of positions 1..k−2 (position 0 generates nothing)
+  const c = await carryOut(ctx, scope.child('tree'), W, g.slice(1, k - 1), p.slice(1, k - 1));
+  const msb = xorPlane(xorPlane(u[k - 1]!, v[k - 2]!), c);
   return { n, w: 1, a: msb.a, b: msb.b };
 }

@@ -182,8 +182,9 @@ export class Rep3Session implements Engine<Rep3A> {
   bitInject(x: Rep3B): Promise<Rep3A> {
     return bitInject(this.ctx, this.op('inj'), x);
   }
-  ltz(x: Rep3A): Promise<Rep3A> {
-    return ltz(this.ctx, this.op('ltz'), x, this.daSource);
+  /** [x < 0]; `width` < 64 only when |x| < 2^(width−1) is guaranteed (see compare.ts). */
+  ltz(x: Rep3A, width = 64): Promise<Rep3A> {
+    return ltz(this.ctx, this.op('ltz'), x, this.daSource, width);
   }
   lt(x: Rep3A, y: Rep3A): Promise<Rep3A> {
     return lt(this.ctx, this.op('lt'), x, y, this.daSource);
@@ -191,11 +192,12 @@ export class Rep3Session implements Engine<Rep3A> {
   eq(x: Rep3A, y: Rep3A): Promise<Rep3A> {
     return eq(this.ctx, this.op('eq'), x, y, this.daSource);
   }
-  relu(x: Rep3A): Promise<{ y: Rep3A; d: Rep3A }> {
-    return relu(this.ctx, this.op('relu'), x, this.daSource);
+  /** max(x, 0) and [x ≥ 0] (9 online rounds); `width` as for ltz. */
+  relu(x: Rep3A, width = 64): Promise<{ y: Rep3A; d: Rep3A }> {
+    return relu(this.ctx, this.op('relu'), x, this.daSource, width);
   }
-  drelu(x: Rep3A): Promise<Rep3A> {
-    return drelu(this.ctx, this.op('drelu'), x, this.daSource);
+  drelu(x: Rep3A, width = 64): Promise<Rep3A> {
+    return drelu(this.ctx, this.op('drelu'), x, this.daSource, width);
   }
   maxArgmax(x: Rep3A, rows: number, cols: number): Promise<{ max: Rep3A; argmax: Rep3A }> {
     return maxArgmax(this.ctx, this.op('max'), x, rows, cols, this.daSource);
