@@ -47,7 +47,7 @@ void test('every rep3 operation family over TLS between processes matches plaint
   assert.equal(byOp.matmul!.rounds, 1);
   assert.ok(byOp.matmul!.bytesSent >= 16 * 24 * 24 && byOp.matmul!.bytesSent < 16 * 24 * 24 * 1.05 + 200);
   assert.equal(byOp.ltz!.rounds, 9);
-  assert.equal(byOp.relu!.rounds, 10);
+  assert.equal(byOp.relu!.rounds, 9); // product fused with the injection round (rep3/compare.ts)
   // the masked-bit opening of the injection costs 1/8 byte per element on top of the binary circuit
   assert.ok(byOp.ltz!.bytesSent < 40 * 3000);
 });
