@@ -29,6 +29,10 @@ export interface Module<S> {
   backward(gradOut: SecretTensor<S>): Promise<SecretTensor<S>>;
   /** Trainable parameters (empty for activations). */
   parameters(): Parameter<S>[];
+  /** Training mode (Dropout masks, BatchNorm); modules without a mode omit these. */
+  train?(): void;
+  /** Evaluation mode (Dropout is the identity). */
+  eval?(): void;
 }
 
 /** Modules applied in order; backward runs them in reverse. */
@@ -52,6 +56,16 @@ export class Sequential<S> implements Module<S> {
 
   parameters(): Parameter<S>[] {
     return this.layers.flatMap((l) => l.parameters());
+  }
+
+  /** Put every layer that has a mode into training mode. */
+  train(): void {
+    for (const l of this.layers) l.train?.();
+  }
+
+  /** Put every layer that has a mode into evaluation mode. */
+  eval(): void {
+    for (const l of this.layers) l.eval?.();
   }
 }
 
