@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'proof-invalid'
   | 'signature-invalid'
   | 'checkpoint-fork'
+  | 'checkpoint-invalid'
   | 'ledger-corrupt'
   | 'quorum-missing'
   | 'artifact-immutable'
