@@ -201,13 +201,19 @@ interface Waiter {
 }
 
 const ADOPT = Symbol('adopt');
+/** Keys per generation of the duplicate-detection window (see TlsChannel.#consumed). */
+const CONSUMED_WINDOW = 1 << 18;
 
 export class TlsChannel implements Channel {
   readonly stats: ChannelStats = emptyStats();
   readonly #conns: (Conn | undefined)[];
   #inbox = new Map<string, Uint8Array>();
   #waiters = new Map<string, Waiter>();
+  // Received (party, op) keys, for refusing duplicates: two generations of at most CONSUMED_WINDOW
+  // keys each, so a long job does not grow memory without bound (a duplicate older than the window
+  // is no longer detected; it lands in the inbox where nobody waits for it).
   #consumed = new Set<string>();
+  #consumedOld = new Set<string>();
   #dead = new Map<number, ShareholdError>();
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -283,10 +289,10 @@ export class TlsChannel implements Channel {
     const got = this.#inbox.get(key);
     if (got) {
       this.#inbox.delete(key);
-      this.#consumed.add(key);
+      this.#markConsumed(key);
       return Promise.resolve(got);
     }
-    if (this.#consumed.has(key) || this.#waiters.has(key))
+    if (this.#wasConsumed(key) || this.#waiters.has(key))
       return Promise.reject(
         new ShareholdError('op-id-mismatch', `op ${opId} from party ${from} received twice`, {
           party: from,
@@ -354,7 +360,7 @@ export class TlsChannel implements Channel {
     this.stats.bytesReceived += f.wireBytes;
     this.stats.messagesReceived++;
     const key = `${from}|${f.opId}`;
-    if (this.#consumed.has(key) || this.#inbox.has(key)) {
+    if (this.#wasConsumed(key) || this.#inbox.has(key)) {
       this.#peerFailed(
         from,
         new ShareholdError('op-id-mismatch', `duplicate message from party ${from} for op ${f.opId}`, {
@@ -368,10 +374,22 @@ export class TlsChannel implements Channel {
     const w = this.#waiters.get(key);
     if (w) {
       this.#waiters.delete(key);
-      this.#consumed.add(key);
+      this.#markConsumed(key);
       if (w.timer) clearTimeout(w.timer);
       w.resolve(f.payload);
     } else this.#inbox.set(key, f.payload);
+  }
+
+  #wasConsumed(key: string): boolean {
+    return this.#consumed.has(key) || this.#consumedOld.has(key);
+  }
+
+  #markConsumed(key: string): void {
+    this.#consumed.add(key);
+    if (this.#consumed.size >= CONSUMED_WINDOW) {
+      this.#consumedOld = this.#consumed;
+      this.#consumed = new Set();
+    }
   }
 
   /** Party `from` is unusable from now on: fail what waits on it and, if asked, drop the connection. */
