@@ -17,6 +17,14 @@ const commands: Record<string, { describe: string; load: () => Promise<Command> 
     describe: 'audit ledger: export, verify, prove',
     load: async () => (await import('./ledger.js')).ledgerCommand,
   },
+  run: {
+    describe: 'validate a job spec and run it (--local: every party as a process over TLS)',
+    load: async () => (await import('./run.js')).runCommand,
+  },
+  infer: {
+    describe: 'secure inference of an ONNX model on a private query (--local: parties over TLS)',
+    load: async () => (await import('./infer.js')).inferCommand,
+  },
   circuit: {
     describe: 'garble and evaluate a Bristol circuit between two local parties',
     load: async () => (await import('./circuit.js')).circuitCommand,

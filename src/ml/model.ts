@@ -26,19 +26,19 @@ import { ShareholdError, invalidArgument } from '../errors.js';
 import { Prg } from '../math/prg.js';
 import { toInts } from '../math/fixed.js';
 import { SecretTensor } from '../tensor/tensor.js';
-import { sigmoid, type SigmoidMethod } from '../tensor/nonlinear/sigmoid.js';
-import { exp } from '../tensor/nonlinear/exp.js';
-import { log } from '../tensor/nonlinear/log.js';
-import { logSoftmax, softmax } from '../tensor/nonlinear/softmax.js';
-import { fill, fx } from '../tensor/nonlinear/util.js';
+import type { SigmoidMethod } from '../tensor/nonlinear/sigmoid.js';
+import { softmax } from '../tensor/nonlinear/softmax.js';
 import {
+  Adam,
   BCEWithLogitsLoss,
+  CrossEntropyLoss,
   Linear,
   MSELoss,
   ReLU,
   SGD,
   Sequential,
   Sigmoid,
+  Tanh,
   type Loss,
   type Module,
   type Optimizer,
@@ -80,6 +80,10 @@ export interface ModelFitOptions<S> {
   readonly optimizer?: OptimizerName | Optimizer<S>;
   readonly lr?: number;
   readonly momentum?: number;
+  /** Adam's β1, β2 and ε (PyTorch defaults 0.9, 0.999, 1e-8). */
+  readonly beta1?: number;
+  readonly beta2?: number;
+  readonly eps?: number;
   /** Compute the mean training loss after every epoch (securely; only the mean is opened). */
   readonly lossEachEpoch?: boolean;
   /** Public seed for a per-epoch public permutation of the rows (default: file order). */
@@ -147,76 +151,11 @@ export function publicPermutation(seed: number, epoch: number, n: number): Int32
   return p;
 }
 
-class Tanh<S> implements Module<S> {
-  private out: SecretTensor<S> | null = null;
-  constructor(readonly method: SigmoidMethod) {}
-  async forward(x: SecretTensor<S>): Promise<SecretTensor<S>> {
-    // tanh(x) = 2σ(2x) − 1
-    const s = await x.mulScalar(2).then((t) => t.mapElementwise((e, v) => sigmoid(e, v, this.method)));
-    const y = (await s.mulScalar(2)).addScalar(-1);
-    this.out = y;
-    return y;
-  }
-  async backward(g: SecretTensor<S>): Promise<SecretTensor<S>> {
-    const y = this.out;
-    if (y === null) throw new Error('Tanh.backward called before forward');
-    return g.mul((await y.mul(y)).rsub(1)); // g·(1 − y²)
-  }
-  parameters(): Parameter<S>[] {
-    return [];
-  }
-}
-
 function activationModule<S>(a: ActivationName, method: SigmoidMethod): Module<S> | null {
   if (a === 'relu') return new ReLU<S>();
   if (a === 'sigmoid') return new Sigmoid<S>(method);
   if (a === 'tanh') return new Tanh<S>(method);
   return null;
-}
-
-/**
- * Softmax cross-entropy on logits z [B, C] with one-hot targets (PyTorch `CrossEntropyLoss`, mean
- * over the batch): dL/dz = (softmax(z) − onehot)/B.
- */
-export class SoftmaxCrossEntropyLoss<S> implements Loss<S> {
-  async grad(z: SecretTensor<S>, onehot: SecretTensor<S>): Promise<SecretTensor<S>> {
-    const p = await z.mapAlongAxis(softmax, -1);
-    return p.sub(onehot).mulScalar(1 / z.shape[0]!);
-  }
-}
-
-/**
- * Σ of the per-element (or per-row) loss over a set, secret; the caller opens only this sum.
- * bce on logits: softplus(z) − y·z with softplus(z) = relu(z) + log(1 + e^−|z|) (e^−|z| clamped at
- * |z| ≤ 16, below one ulp beyond); cross-entropy: −Σ onehot·logSoftmax(z); mse: Σ (ŷ − y)².
- */
-export async function secretLossSum<S>(
-  kind: LossName,
-  pred: SecretTensor<S>,
-  target: SecretTensor<S>,
-): Promise<SecretTensor<S>> {
-  const e = pred.engine;
-  if (kind === 'mse') {
-    const d = pred.sub(target);
-    return (await d.mul(d)).sum();
-  }
-  if (kind === 'cross-entropy') {
-    const ls = await pred.mapAlongAxis(logSoftmax, -1);
-    return (await ls.mul(target)).sum().neg();
-  }
-  const n = pred.size;
-  const R = fx(16, e.f);
-  const z = pred.share;
-  const { y: r } = await e.relu(z);
-  const negAbs = e.sub(z, e.mulScalar(r, 2n)); // −|z| = z − 2·relu(z)
-  const { y: c } = await e.relu(e.addPublic(negAbs, fill(n, R)));
-  const u = await exp(e, e.addPublic(c, fill(n, -R))); // e^−|z| ∈ (0, 1]
-  const [l, yz] = await Promise.all([
-    log(e, e.addPublic(u, fill(n, fx(1, e.f))), { lo: 0, hi: 2 }),
-    e.mulFixed(target.share, z),
-  ]);
-  const per = e.sub(e.add(r, l), yz);
-  return SecretTensor.fromShare(e, per, pred.shape).sum();
 }
 
 /** Offline-material counters some engines expose (rep3, rep4). */
@@ -360,7 +299,7 @@ export class Model<S> {
 
   private lossFn(loss: LossName): Loss<S> {
     if (loss === 'bce') return new BCEWithLogitsLoss<S>(this.sigmoidMethod);
-    if (loss === 'cross-entropy') return new SoftmaxCrossEntropyLoss<S>();
+    if (loss === 'cross-entropy') return new CrossEntropyLoss<S>();
     return new MSELoss<S>();
   }
 
@@ -393,15 +332,17 @@ export class Model<S> {
     else {
       const name = opts.optimizer ?? 'sgd';
       if (opts.lr === undefined) throw invalidArgument('fit: lr is required with a named optimizer');
-      if (name === 'adam')
-        throw new ShareholdError(
-          'invalid-argument',
-          'fit: the adam optimizer is not available yet (modules)',
-        );
-      opt = new SGD(this.parameters(), {
-        lr: opts.lr,
-        ...(name === 'momentum' ? { momentum: opts.momentum ?? 0.9 } : {}),
-      });
+      opt =
+        name === 'adam'
+          ? new Adam(this.parameters(), {
+              lr: opts.lr,
+              betas: [opts.beta1 ?? 0.9, opts.beta2 ?? 0.999],
+              ...(opts.eps !== undefined ? { eps: opts.eps } : {}),
+            })
+          : new SGD(this.parameters(), {
+              lr: opts.lr,
+              ...(name === 'momentum' ? { momentum: opts.momentum ?? 0.9 } : {}),
+            });
     }
     const lossPerEpoch: number[] = [];
     const prep = new OfflinePlanner(this.engine, Math.ceil(x.shape[0]! / opts.batchSize));
@@ -442,9 +383,8 @@ export class Model<S> {
   /** Mean loss over a whole set; only the mean is opened (to every compute party). */
   async loss(x: SecretTensor<S>, y: SecretTensor<S>, kind: LossName = this.defaultLoss()): Promise<number> {
     const pred = this.onLogits(kind) ? await this.logits(x) : await this.predict(x);
-    const s = await secretLossSum(kind, pred, y);
-    const v = await s.reveal();
-    return v![0]! / (kind === 'cross-entropy' ? x.shape[0]! : pred.size);
+    const v = await this.lossFn(kind).loss!(pred, y).then((t) => t.reveal());
+    return v![0]!;
   }
 
   /**

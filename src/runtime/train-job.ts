@@ -48,7 +48,7 @@ export interface TrainJobOptions {
   readonly lossEachEpoch?: boolean;
   /** Also count correct predictions on the training set (default true). */
   readonly trainAccuracy?: boolean;
-  /** Parameter bound assumed by the range check (default 8). */
+  /** Parameter bound assumed by the range check (default 4; the reference models stay below 2). */
   readonly paramBound?: number;
 }
 
@@ -223,6 +223,7 @@ export function rangeCheck(
   featureBound: number,
   paramBound: number,
   lr: number,
+  loss: 'bce' | 'mse' | 'cross-entropy',
 ): RangeTracker {
   const r = new RangeTracker(f);
   let h: Bounded = r.input([batch, inFeatures], featureBound, 'features');
@@ -241,9 +242,10 @@ export function rangeCheck(
     h = r.monotone(z, `layer ${k} activation`);
     inF = out;
   });
-  // loss gradient: |σ(z) − y| ≤ 1 (bce), |softmax − onehot| ≤ 1 (cross-entropy), times 1/B
+  // loss gradient: |σ(z) − y| ≤ 1 (bce), |softmax − onehot| ≤ 1 (cross-entropy), 2|ŷ − y| (mse); times 1/B
+  const gradBound = loss === 'mse' ? 2 * (h.maxAbs + 1) : 1;
   let g: Bounded = r.scale(
-    r.input([batch, layers[layers.length - 1]!], Math.max(1, 2 * h.maxAbs)),
+    r.input([batch, layers[layers.length - 1]!], gradBound),
     1 / batch,
     'loss gradient',
   );
@@ -371,7 +373,7 @@ export async function runTrainSpec(
   phase('preprocess');
 
   // 3. range check (public shapes, public bounds)
-  const paramBound = opts.paramBound ?? 8;
+  const paramBound = opts.paramBound ?? 4;
   const range = rangeCheck(
     e.f,
     inFeatures,
@@ -380,6 +382,7 @@ export async function runTrainSpec(
     featureBound,
     paramBound,
     training.lr,
+    training.loss,
   );
   ctx.log(`[ml.train] ${range.report().split('\n').join(' | ')}`);
 
@@ -409,6 +412,9 @@ export async function runTrainSpec(
     optimizer: training.optimizer,
     lr: training.lr,
     ...(training.momentum !== undefined ? { momentum: training.momentum } : {}),
+    ...(training.beta1 !== undefined ? { beta1: training.beta1 } : {}),
+    ...(training.beta2 !== undefined ? { beta2: training.beta2 } : {}),
+    ...(training.eps !== undefined ? { eps: training.eps } : {}),
     ...(training.shuffle ? { shuffleSeed: 0 } : {}),
     lossEachEpoch: lossEach,
     onEpoch: (ep, l) =>
