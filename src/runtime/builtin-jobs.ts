@@ -15,3 +15,4 @@ import './bench-job.js';
 import './shamir-jobs.js';
 import { mlTrainJob } from './train-job.js';
 registerJob('ml.train', mlTrainJob);
+import './infer-job.js';

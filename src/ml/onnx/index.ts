@@ -26,3 +26,6 @@ export {
   weightValues,
 } from './secure.js';
 export type { Architecture, RangeAnalysis, SecureRunOptions, WeightSlot, Weights } from './secure.js';
+export { estimatePreprocessing } from './secure.js';
+export { parseQuery, readQuery, queryTensor, queryMaxAbs } from './query.js';
+export type { QueryRows } from './query.js';

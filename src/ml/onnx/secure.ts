@@ -686,3 +686,40 @@ export async function runSecure<S>(
   }
   return out;
 }
+
+/**
+ * Preprocessed material the graph's matrix products, truncations and ReLUs consume (for the offline
+ * phase before a query): truncation pairs per truncated output, comparison material per ReLU element
+ * (rounded up to 32 per call: bit-sliced daBits are taken in whole words). Non-linear functions
+ * (sigmoid, softmax, …) and max pooling are not counted: their material is generated on demand.
+ */
+export function estimatePreprocessing(
+  arch: Architecture,
+  inputShapes: Record<string, readonly number[]>,
+): { trunc: number; compare: number } {
+  const sym = symbolTable(arch, inputShapes);
+  const shapes = new Map<string, number[]>();
+  for (const i of arch.inputs) shapes.set(i.name, [...inputShapes[i.name]!]);
+  let trunc = 0;
+  let compare = 0;
+  for (const node of arch.nodes) {
+    const out = size(concrete(node.shape, sym));
+    switch (node.op) {
+      case 'gemm':
+      case 'matmul':
+      case 'conv2d':
+      case 'mul':
+      case 'avgPool2d':
+      case 'globalAvgPool':
+      case 'batchNorm':
+        trunc += out;
+        break;
+      case 'relu':
+        compare += Math.ceil(out / 32) * 32;
+        break;
+      default:
+        break;
+    }
+  }
+  return { trunc, compare };
+}
