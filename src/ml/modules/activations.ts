@@ -12,6 +12,10 @@ import { type Module, type Parameter, noForward } from './module.js';
 export class ReLU<S> implements Module<S> {
   private mask: SecretTensor<S> | null = null;
 
+  static create<S>(_engine: Engine<S>): ReLU<S> {
+    return new ReLU<S>();
+  }
+
   async forward(x: SecretTensor<S>): Promise<SecretTensor<S>> {
     const { y, d } = await x.reluWithGrad();
     this.mask = d;
@@ -37,6 +41,10 @@ export class ReLU<S> implements Module<S> {
 export class Sigmoid<S> implements Module<S> {
   private out: SecretTensor<S> | null = null;
   constructor(readonly method: SigmoidMethod = 'exact') {}
+
+  static create<S>(_engine: Engine<S>, method: SigmoidMethod = 'exact'): Sigmoid<S> {
+    return new Sigmoid<S>(method);
+  }
 
   async forward(x: SecretTensor<S>): Promise<SecretTensor<S>> {
     const y = await x.mapElementwise((e, s) => sigmoid(e, s, this.method));
