@@ -82,13 +82,27 @@ void test('sharehold run examples/breast-cancer-logreg.yaml --local --json: 3 pr
 });
 
 void test('sharehold run keeps a shared model shared: no parameters in the output', async () => {
-  const r = await cli(['run', 'examples/breast-cancer-mlp.yaml', '--local', '--json', '--no-epoch-loss']);
-  assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as {
-    metrics: { testAccuracy: number; lossPerEpoch: number[] };
-    model: unknown;
-  };
-  assert.equal(out.model, 'shared');
-  assert.deepEqual(out.metrics.lossPerEpoch, []);
-  assert.ok(Math.abs(out.metrics.testAccuracy - 0.9737) <= 0.01, `accuracy ${out.metrics.testAccuracy}`);
+  // the logreg example with output.model: shared and 2 epochs (paths made absolute in a temp copy)
+  const dir = mkdtempSync(join(tmpdir(), 'sharehold-run-'));
+  try {
+    const text = readFileSync(resolve(repoRoot, 'examples/breast-cancer-logreg.yaml'), 'utf8')
+      .replaceAll('../data/', `${resolve(repoRoot, 'data')}/`)
+      .replace('  epochs: 10', '  epochs: 2')
+      .replace(/output:\n {2}model: reveal\n {2}to: \[org1, org2, org3\]/, 'output:\n  model: shared');
+    assert.match(text, /model: shared/);
+    const file = join(dir, 'shared.yaml');
+    writeFileSync(file, text);
+    const r = await cli(['run', file, '--local', '--json', '--no-epoch-loss']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as {
+      metrics: { testAccuracy: number; lossPerEpoch: number[] };
+      model: unknown;
+    };
+    assert.equal(out.model, 'shared');
+    assert.deepEqual(out.metrics.lossPerEpoch, []);
+    // 2 epochs of the reference training in float64 (numpy) reach test accuracy 0.9561 (109/114)
+    assert.ok(Math.abs(out.metrics.testAccuracy - 0.9561) <= 0.02, `accuracy ${out.metrics.testAccuracy}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
