@@ -101,7 +101,8 @@ export interface AdamOptions {
  *   (absolute error in m̂/√(v̂ + ε̃²) ≲ 32·2 ulp ≈ 10^-3, times lr in the parameter), and one ulp of
  *   v̂_s is 1/64 of the floor. Elsewhere the error is rsqrt's relative 2·10^-3 plus ≤ 2 ulp/(s·|g|)
  *   relative (measured in test/ml/modules-adam.test.ts).
- * Rounds per step (rep3, all parameters as one vector): ReLU (clip) + 1 (m̂, g²) + 1 (v̂) + 17 (rsqrt)
+ * Each parameter has its own step count t (PyTorch's per-parameter state['step']); parameters
+ * without a gradient are skipped. Rounds per step (rep3, all parameters as one vector): ReLU (clip) + 1 (m̂, g²) + 1 (v̂) + 17 (rsqrt)
  * + 1 (m̂·r) + 1 (·lr).
  */
 export class Adam<S> implements Optimizer<S> {
@@ -113,7 +114,8 @@ export class Adam<S> implements Optimizer<S> {
   /** The effective ε̃ = max(eps, 2^-5/s). */
   readonly epsEff: number;
   private t = 0;
-  private readonly state = new Map<Parameter<S>, { m: SecretTensor<S>; v: SecretTensor<S> }>();
+  /** Per parameter: the moments and its own step count (PyTorch counts steps per parameter). */
+  private readonly state = new Map<Parameter<S>, { m: SecretTensor<S>; v: SecretTensor<S>; t: number }>();
 
   constructor(
     readonly params: readonly Parameter<S>[],
@@ -142,16 +144,20 @@ export class Adam<S> implements Optimizer<S> {
     return [(1 - this.beta1) / (1 - this.beta1 ** t), (1 - this.beta2) / (1 - this.beta2 ** t)];
   }
 
-  /** Steps taken so far. */
+  /** Calls of `step` that updated at least one parameter. */
   get steps(): number {
     return this.t;
+  }
+
+  /** How many updates `p` has received (its bias-correction step t). */
+  stepsOf(p: Parameter<S>): number {
+    return this.state.get(p)?.t ?? 0;
   }
 
   async step(): Promise<void> {
     const live = this.params.filter((p) => p.grad !== null);
     if (live.length === 0) return;
     this.t++;
-    const t = this.t;
     const e = live[0]!.value.engine;
     const f = e.f;
     const one = 1n << BigInt(f);
@@ -169,13 +175,28 @@ export class Adam<S> implements Optimizer<S> {
     const prev = live.map((p) => this.state.get(p));
     const mPrev = e.concat(prev.map((st, i) => st?.m.share ?? zeros(sizes[i]!)));
     const vPrev = e.concat(prev.map((st, i) => st?.v.share ?? zeros(sizes[i]!)));
-    const [b1, b2] = this.coefficients(t).map((c) => BigInt(Math.round(c * 2 ** f)));
+    // per-element public weights b_t (each parameter at its own step t), old moment 1 − b_t
+    const ts = prev.map((st) => (st?.t ?? 0) + 1);
+    const weights = (k: 0 | 1): [BigUint64Array, BigUint64Array] => {
+      const bNew = new BigUint64Array(n);
+      const bOld = new BigUint64Array(n);
+      let o = 0;
+      ts.forEach((t, i) => {
+        const b = BigInt(Math.round(this.coefficients(t)[k] * 2 ** f));
+        bNew.fill(b, o, o + sizes[i]!);
+        bOld.fill(one - b, o, o + sizes[i]!);
+        o += sizes[i]!;
+      });
+      return [bNew, bOld];
+    };
+    const [b1, a1] = weights(0);
+    const [b2, a2] = weights(1);
     // m̂ ← (1 − b1)·m̂ + b1·g (one truncation), concurrently g²
     const [m, g2] = await Promise.all([
-      e.trunc(e.add(e.mulScalar(mPrev, one - b1!), e.mulScalar(g, b1!))),
+      e.trunc(e.add(e.mulPublic(mPrev, a1), e.mulPublic(g, b1))),
       e.mulFixed(g, g),
     ]);
-    const v = await e.trunc(e.add(e.mulScalar(vPrev, one - b2!), e.mulScalar(g2, b2!)));
+    const v = await e.trunc(e.add(e.mulPublic(vPrev, a2), e.mulPublic(g2, b2)));
     const floor = (this.epsEff * this.gradScale) ** 2;
     const a = e.addPublic(v, new BigUint64Array(n).fill(BigInt(Math.round(floor * 2 ** f))));
     const r = await rsqrt(e, a);
@@ -188,6 +209,7 @@ export class Adam<S> implements Optimizer<S> {
       this.state.set(p, {
         m: SecretTensor.fromShare(e, e.slice(m, off, off + len), sh),
         v: SecretTensor.fromShare(e, e.slice(v, off, off + len), sh),
+        t: ts[i]!,
       });
       p.value = p.value.sub(SecretTensor.fromShare(e, e.slice(upd, off, off + len), sh));
       off += len;
