@@ -15,14 +15,17 @@ import { checkAdditiveParams } from '../protocols/additive/session.js';
 import { checkShamirParams, DEFAULT_KAPPA } from '../protocols/shamir/session.js';
 import { parseArgs } from 'node:util';
 
-const HELP = `usage: sharehold bench [--scheme rep3|rep4|additive|shamir] [--parties N] [--threshold T] [--prep dealer|ot] [--compare ss|gc] [--ops mul,ltz,matmul,relu,kernels] [--size N] [--json] [--f 16] [--timeout-ms 30000]
+const HELP = `usage: sharehold bench [--suite inference] [--scheme rep3|rep4|additive|shamir] [--parties N] [--threshold T] [--prep dealer|ot] [--compare ss|gc] [--ops mul,ltz,matmul,relu,kernels] [--size N] [--json] [--f 16] [--timeout-ms 30000]
 
 Runs each operation over TLS between separate party processes on 127.0.0.1 (plus a dealer process
 for --prep dealer) and prints time, rounds and
 bytes sent per party (the largest over parties). Each op runs once untimed (JIT
 warm-up), then --reps times; times are medians, rounds and bytes are per run. --size overrides the size of every selected op
 (for matmul it is the side of the square matrices). Ops: ${BENCH_OPS.join(', ')}, kernels.
-Default: mul 10^6, ltz 10^5, matmul 128, relu 10^5, kernels.`;
+Default: mul 10^6, ltz 10^5, matmul 128, relu 10^5, kernels.
+--suite inference: secure query inference of a 784-128-128-10 MLP (seeded weights shared by party 0,
+input by party 1, output to party 1): batch-1 latency and batch-1000 (or --size) throughput, online
+rounds and bytes, offline phase apart, outputs checked against float64.`;
 
 export interface BenchLine {
   scheme: string;
@@ -123,6 +126,7 @@ function fmtBytes(b: number): string {
 }
 
 export async function benchCommand(argv: string[]): Promise<number> {
+  if (argv[0] === 'logreg') return (await import('./bench-logreg.js')).benchLogregCommand(argv.slice(1));
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -138,12 +142,36 @@ export async function benchCommand(argv: string[]): Promise<number> {
       threshold: { type: 'string' },
       prep: { type: 'string' },
       compare: { type: 'string' },
+      suite: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     console.log(HELP);
     return 0;
+  }
+  if (values.suite !== undefined) {
+    // --suite inference: the MLP query-inference benchmark (src/cli/infer-bench.ts); --size = large batch
+    if (values.suite !== 'inference')
+      throw new ShareholdError(
+        'invalid-argument',
+        `unknown suite ${JSON.stringify(values.suite)} (inference)`,
+      );
+    const ib = await import('./infer-bench.js');
+    const s = benchSetup(
+      values.scheme,
+      values.parties !== undefined ? Number(values.parties) : undefined,
+      values.threshold !== undefined ? Number(values.threshold) : undefined,
+      values.prep,
+    );
+    const lines = await ib.runInferenceBench({
+      ...s,
+      f: Number(values.f),
+      reps: Number(values.reps),
+      batches: [1, values.size !== undefined ? Number(values.size) : 1000],
+      timeoutMs: Math.max(120_000, Number(values['timeout-ms'])),
+    });
+    return ib.printInferenceBench(lines, values.json);
   }
   const setup = benchSetup(
     values.scheme,

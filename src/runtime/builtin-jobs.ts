@@ -16,3 +16,4 @@ import './shamir-jobs.js';
 import { mlTrainJob } from './train-job.js';
 registerJob('ml.train', mlTrainJob);
 import './infer-job.js';
+import './infer-bench.js';
