@@ -19,6 +19,7 @@ import {
   Flatten,
   MaxPool2d,
   MSELoss,
+  Sequential,
   Softmax,
   Tanh,
   type Module,
@@ -306,11 +307,13 @@ void test('Dropout: public mask from the shared seed (exact for p = 1/2, ≤ 2 u
     assert.ok(err.y <= tol, `y ${err.y}`);
     assert.ok(err.dx <= tol, `dx ${err.dx}`);
   }
+  // eval mode through Sequential.eval(), which reaches every layer that has a mode
   const ev = await runLayer(
     (e) => {
-      const d = Dropout.create(e, 0.5, seed);
-      d.eval();
-      return d;
+      const seq = new Sequential(Dropout.create(e, 0.5, seed), Flatten.create(e));
+      seq.train();
+      seq.eval();
+      return seq;
     },
     x,
     [B, F],
