@@ -151,6 +151,34 @@ export function publicPermutation(seed: number, epoch: number, n: number): Int32
   return p;
 }
 
+/**
+ * The first Linear layer of a network: the same parameters and forward as `lin`, but its backward
+ * computes only dW = gᵀ·x and db = Σ g (the gradient w.r.t. the data is not needed), saving the
+ * B × in product g·W and its truncations. Returns a zero tensor of the input's shape (local).
+ */
+class InputLinear<S> implements Module<S> {
+  private input: SecretTensor<S> | null = null;
+  constructor(readonly lin: Linear<S>) {}
+
+  async forward(x: SecretTensor<S>): Promise<SecretTensor<S>> {
+    this.input = x;
+    return this.lin.forward(x);
+  }
+
+  async backward(g: SecretTensor<S>): Promise<SecretTensor<S>> {
+    const x = this.input;
+    if (x === null) throw new Error('Linear.backward called before forward');
+    const dW = await g.transpose().matmul(x);
+    this.lin.weight.accumulate(dW);
+    this.lin.bias.accumulate(g.sum(0));
+    return SecretTensor.fromShare(x.engine, x.engine.constant(new BigUint64Array(x.size)), x.shape);
+  }
+
+  parameters(): Parameter<S>[] {
+    return this.lin.parameters();
+  }
+}
+
 function activationModule<S>(a: ActivationName, method: SigmoidMethod): Module<S> | null {
   if (a === 'relu') return new ReLU<S>();
   if (a === 'sigmoid') return new Sigmoid<S>(method);
@@ -256,7 +284,9 @@ export class Model<S> {
         ...(weight ? { weight } : {}),
         ...(bias ? { bias } : {}),
       });
-      mods.push(lin);
+      // the first layer's input gradient is never used: skip its product (the largest one in a
+      // wide-input model: B × in outputs and as many truncations)
+      mods.push(k === 0 ? new InputLinear(lin) : lin);
       named.push(
         { name: wn, shape: [outF, inF], param: lin.weight },
         { name: bn, shape: [outF], param: lin.bias },
