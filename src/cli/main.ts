@@ -29,6 +29,10 @@ const commands: Record<string, { describe: string; load: () => Promise<Command> 
     describe: 'garble and evaluate a Bristol circuit between two local parties',
     load: async () => (await import('./circuit.js')).circuitCommand,
   },
+  node: {
+    describe: "a consortium member's node: init, roster, start (gateway, REST API, events)",
+    load: async () => (await import('./node.js')).nodeCommand,
+  },
 };
 
 export function usage(): string {

@@ -14,6 +14,7 @@ import {
   type NodeIdentity,
 } from '../ledger/identity.js';
 import { toBase64 } from '../ledger/hasher.js';
+import type { Member, Role } from '../consortium/roster.js';
 import {
   certFingerprint,
   generateIdentity as generateTlsIdentity,
@@ -272,4 +273,15 @@ export function loadNodeKeys(cfg: NodeConfig): NodeKeys {
     return pem;
   });
   return { signing, tlsKeyPem, tlsCertPem, tlsFingerprint: certFingerprint(tlsCertPem), apiClientCerts };
+}
+
+/** This node as a roster member entry (public data only): what founders collect to create a roster. */
+export function memberEntry(cfg: NodeConfig, keys: NodeKeys, roles: Role[]): Member {
+  return {
+    name: cfg.name,
+    roles,
+    endpoint: cfg.endpoint,
+    signingKey: toBase64(keys.signing.publicKey),
+    tls: { fingerprint: keys.tlsFingerprint, certPem: keys.tlsCertPem },
+  };
 }

@@ -1,0 +1,47 @@
+/**
+ * Typed audit events of a node: what the gateway streams over its WebSocket, logs, and stores per job.
+ * They carry names, hashes, counts and reasons only: never a key, a share, a dataset path or a row.
+ */
+import { EventEmitter } from 'node:events';
+
+export type AuditEvent =
+  | { type: 'node.started'; node: string; endpoint: string; rosterVersion: number | null }
+  | { type: 'roster.updated'; version: number; hash: string; change: string }
+  | { type: 'peer.refused'; reason: string }
+  | { type: 'dataset.registered'; name: string; owner: string; rows: number; columns: number }
+  | { type: 'job.proposed'; jobId: string; name: string; specHash: string; proposer: string }
+  | {
+      type: 'job.decision';
+      jobId: string;
+      member: string;
+      decision: 'approve' | 'refuse';
+      reasons: string[];
+    }
+  | { type: 'job.approved'; jobId: string; approvedBy: string[] }
+  | { type: 'job.refused'; jobId: string; refusedBy: string[] };
+
+export type TimedEvent = AuditEvent & { at: string };
+
+/** Patterns that must never appear in an event (checked on emit; a match is a bug, so it throws). */
+const SECRET_RE = /-----BEGIN [A-Z ]*PRIVATE KEY-----|postgres(ql)?:\/\/[^@\s]*:[^@\s]*@/;
+
+export class EventBus {
+  readonly #em = new EventEmitter();
+
+  constructor() {
+    this.#em.setMaxListeners(0);
+  }
+
+  emit(e: AuditEvent): TimedEvent {
+    const t = { ...e, at: new Date().toISOString() };
+    if (SECRET_RE.test(JSON.stringify(t)))
+      throw new Error(`refusing to emit a ${e.type} event containing a secret`);
+    this.#em.emit('event', t);
+    return t;
+  }
+
+  on(fn: (e: TimedEvent) => void): () => void {
+    this.#em.on('event', fn);
+    return () => this.#em.off('event', fn);
+  }
+}

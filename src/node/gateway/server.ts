@@ -1,0 +1,307 @@
+/**
+ * The node's gateway: one HTTPS server (fastify) with mutual TLS 1.3 for both the other members and
+ * the operator's API clients. The handshake accepts only the current roster members' certificates
+ * (not revoked) and the configured operator certificates; the trust list is replaced whenever the
+ * roster changes, and open connections of a certificate that is no longer trusted are closed.
+ *
+ * Routes (docs/platform.md): GET /health, GET /metrics, GET /api/roster, GET /api/roster/chain,
+ * POST /api/roster, GET /api/datasets, POST /api/datasets, GET /api/jobs, GET /api/jobs/:id,
+ * POST /api/jobs, POST /api/jobs/:id/decide, POST /api/jobs/:id/decisions, GET /api/events (WebSocket).
+ */
+import type { TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import websocket from '@fastify/websocket';
+import { pino, type Logger } from 'pino';
+import { ShareholdError, isShareholdError } from '../../errors.js';
+import { normalizeFingerprint } from '../../net/certs.js';
+import type { SignedApproval, SignedRoster } from '../../consortium/index.js';
+import { apiRequest } from '../client.js';
+import type { Broadcast, Caller, ShareholdNode } from '../node.js';
+import { NodeMetrics } from './metrics.js';
+
+export interface GatewayOptions {
+  /** Structured logger (default: pino at info on stdout). Never receives a key or a dataset value. */
+  logger?: Logger;
+  /** Listen address (default the config's). Port 0 picks a free port. */
+  host?: string;
+  port?: number;
+}
+
+export interface Gateway {
+  metrics: NodeMetrics;
+  /** The bound address, e.g. https://127.0.0.1:40123. */
+  url: string;
+  /** Wait until every pending push to other members has finished (tests, shutdown). */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const callers = new WeakMap<object, Caller>();
+function callerOf(req: FastifyRequest): Caller {
+  const c = callers.get(req.raw);
+  if (!c) throw new HttpError(403, 'client certificate not trusted');
+  return c;
+}
+
+function peerFingerprint(socket: Socket | TLSSocket): string | undefined {
+  const s = socket as TLSSocket;
+  if (typeof s.getPeerCertificate !== 'function') return undefined;
+  const c = s.getPeerCertificate();
+  return c?.fingerprint256 ? normalizeFingerprint(c.fingerprint256) : undefined;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function statusOf(e: ShareholdError): number {
+  if (e.details.notFound === true) return 404;
+  switch (e.code) {
+    case 'policy-refused':
+      return 409;
+    case 'signature-invalid':
+    case 'quorum-missing':
+      return 422;
+    default:
+      return 400;
+  }
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Build and start the gateway of `node`. */
+export async function startGateway(node: ShareholdNode, opts: GatewayOptions = {}): Promise<Gateway> {
+  const logger = opts.logger ?? pino({ name: `sharehold-node:${node.name}` });
+  const metrics = new NodeMetrics(node.name);
+  const tlsOptions = () => ({
+    key: node.keys.tlsKeyPem,
+    cert: node.keys.tlsCertPem,
+    ca: node.trustedClientCerts(),
+  });
+  const app = Fastify({
+    loggerInstance: logger,
+    https: {
+      ...tlsOptions(),
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.3',
+    },
+    bodyLimit: 4 * 1024 * 1024,
+  });
+  const server = app.server as unknown as import('node:tls').Server;
+  const sockets = new Set<TLSSocket>();
+  server.on('secureConnection', (s: TLSSocket) => {
+    const fp = peerFingerprint(s);
+    // The CA list already limits the handshake; this is the identity check by fingerprint.
+    if (!fp || !node.callerOf(fp)) {
+      metrics.handshakeRefusals.inc({ reason: 'not-a-member' });
+      node.bus.emit({ type: 'peer.refused', reason: 'certificate not in the roster or revoked' });
+      s.destroy();
+      return;
+    }
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('tlsClientError', (err: Error) => {
+    const code = 'code' in err && typeof err.code === 'string' ? err.code : 'tls-error';
+    metrics.handshakeRefusals.inc({ reason: code });
+    logger.warn({ event: 'peer.refused', code }, 'TLS handshake refused');
+    node.bus.emit({ type: 'peer.refused', reason: code });
+  });
+  node.onRosterChange(() => {
+    server.setSecureContext(tlsOptions());
+    metrics.rosterVersion.set(node.roster?.current.version ?? 0);
+    for (const s of sockets) {
+      const fp = peerFingerprint(s);
+      if (!fp || !node.callerOf(fp)) s.destroy();
+    }
+  });
+  metrics.rosterVersion.set(node.roster?.current.version ?? 0);
+  node.bus.on((e) => {
+    logger.info({ event: e }, e.type);
+    metrics.events.inc({ type: e.type });
+  });
+
+  // Pushes to the other members (best effort; failures are logged and counted).
+  const pending = new Set<Promise<void>>();
+  const push = (path: string, body: unknown): void => {
+    const roster = node.roster?.current;
+    if (!roster) return;
+    for (const m of roster.members) {
+      if (m.name === node.name || !m.tls) continue;
+      const p = apiRequest(
+        m.endpoint,
+        'POST',
+        path,
+        {
+          key: node.keys.tlsKeyPem,
+          cert: node.keys.tlsCertPem,
+          ca: m.tls.certPem,
+          fingerprint: m.tls.fingerprint,
+        },
+        body,
+      )
+        .then((r) => {
+          metrics.pushes.inc({ outcome: r.status < 300 ? 'ok' : 'refused' });
+          if (r.status >= 300)
+            logger.warn({ peer: m.name, path, status: r.status, body: r.body }, 'peer refused a push');
+        })
+        .catch((e: unknown) => {
+          metrics.pushes.inc({ outcome: 'failed' });
+          logger.warn(
+            { peer: m.name, path, code: isShareholdError(e) ? e.code : 'error' },
+            'push to peer failed',
+          );
+        })
+        .finally(() => pending.delete(p));
+      pending.add(p);
+    }
+  };
+  node.onBroadcast = (b: Broadcast) => {
+    if (b.kind === 'proposal') push('/api/jobs', { id: b.jobId, specText: b.specText });
+    else if (b.kind === 'decision')
+      push(`/api/jobs/${encodeURIComponent(b.signed.body.jobId)}/decisions`, b.signed);
+    else push('/api/roster', b.chain);
+  };
+
+  app.addHook('onRequest', async (req) => {
+    const fp = peerFingerprint(req.raw.socket);
+    const caller = fp ? node.callerOf(fp) : undefined;
+    if (!caller) throw new HttpError(403, 'client certificate not trusted');
+    callers.set(req.raw, caller);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.requests.inc({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+  });
+  app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    if (err instanceof HttpError) return reply.code(err.status).send({ code: 'http', message: err.message });
+    if (isShareholdError(err)) {
+      const status = statusOf(err);
+      req.log.info({ code: err.code, status }, 'request refused');
+      return reply.code(status).send({
+        code: err.code,
+        message: err.message,
+        ...(typeof err.details.reason === 'string' ? { reason: err.details.reason } : {}),
+        ...(Array.isArray(err.details.problems) ? { problems: err.details.problems } : {}),
+        ...(Array.isArray(err.details.issues) ? { issues: err.details.issues } : {}),
+      });
+    }
+    const e = err as { statusCode?: number; code?: string };
+    if (typeof e.statusCode === 'number' && e.statusCode < 500)
+      return reply.code(e.statusCode).send({ code: e.code ?? 'http', message: (err as Error).message });
+    req.log.error({ err: { name: (err as Error).name, code: e.code } }, 'internal error');
+    return reply.code(500).send({ code: 'internal', message: 'internal error' });
+  });
+  const operatorOnly = (req: FastifyRequest): void => {
+    if (callerOf(req).kind !== 'operator') throw new HttpError(403, 'operator client certificate required');
+  };
+
+  await app.register(websocket);
+
+  app.get('/health', async () => ({
+    status: 'ok',
+    node: node.name,
+    rosterVersion: node.roster?.current.version ?? null,
+    store: node.store.kind,
+  }));
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  app.get('/api/roster', async () => {
+    const r = node.roster;
+    return r ? { version: r.current.version, hash: r.hash, roster: r.current } : { version: null };
+  });
+  app.get('/api/roster/chain', async () => node.rosterChain);
+  app.post('/api/roster', async (req) => {
+    if (!Array.isArray(req.body))
+      throw new HttpError(400, 'body must be the roster chain (array of signed versions)');
+    const before = node.roster?.current.version ?? 0;
+    const v = await node.acceptRoster(req.body as SignedRoster[]);
+    if (callerOf(req).kind === 'operator' && v.current.version > before)
+      node.onBroadcast({ kind: 'roster', chain: node.rosterChain });
+    return { version: v.current.version, hash: v.hash };
+  });
+  app.get('/api/datasets', async () => node.datasets());
+  app.post('/api/datasets', async (req) => {
+    operatorOnly(req);
+    const b = req.body;
+    if (!isObj(b) || typeof b.name !== 'string' || typeof b.file !== 'string' || !isObj(b.schema))
+      throw new HttpError(400, 'body must be {name, file, schema: {columns, integerColumns}}');
+    return node.registerDataset(b.name, b.file, b.schema as { columns: string[]; integerColumns?: string[] });
+  });
+  app.get('/api/jobs', async () =>
+    (await node.jobs()).map((j) => ({
+      id: j.id,
+      name: j.name,
+      state: j.state,
+      proposer: j.proposer,
+      specHash: j.specHash,
+      rosterVersion: j.rosterVersion,
+      createdAt: j.createdAt,
+      updatedAt: j.updatedAt,
+    })),
+  );
+  app.get<{ Params: { id: string } }>('/api/jobs/:id', async (req) => node.job(req.params.id));
+  app.post('/api/jobs', async (req, reply) => {
+    const b = req.body;
+    if (!isObj(b) || typeof b.specText !== 'string' || (b.id !== undefined && typeof b.id !== 'string'))
+      throw new HttpError(400, 'body must be {specText, id?}');
+    // The operator proposes as this node; a member's gateway forwards its own proposal.
+    const proposer = callerOf(req).kind === 'operator' ? node.name : callerOf(req).name;
+    const r = await node.propose(b.specText, proposer, b.id);
+    return reply.code(201).send(r);
+  });
+  app.post<{ Params: { id: string } }>('/api/jobs/:id/decide', async (req) => {
+    operatorOnly(req);
+    return node.decide(req.params.id);
+  });
+  app.post<{ Params: { id: string } }>('/api/jobs/:id/decisions', async (req) => {
+    const signed = req.body as SignedApproval;
+    if (!isObj(signed) || !isObj(signed.body) || signed.body.jobId !== req.params.id)
+      throw new HttpError(400, 'body must be a signed decision on this job');
+    if (callerOf(req).kind === 'member' && signed.body.member !== callerOf(req).name)
+      throw new HttpError(403, `${callerOf(req).name} may only forward its own decisions`);
+    return node.submitDecision(signed);
+  });
+  app.get('/api/events', { websocket: true }, (socket) => {
+    const off = node.bus.on((e) => {
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(e));
+    });
+    socket.on('close', off);
+    socket.send(
+      JSON.stringify({ type: 'hello', node: node.name, rosterVersion: node.roster?.current.version ?? null }),
+    );
+  });
+
+  const url = await app.listen({
+    host: opts.host ?? node.cfg.listen.host,
+    port: opts.port ?? node.cfg.listen.port,
+  });
+  node.bus.emit({
+    type: 'node.started',
+    node: node.name,
+    endpoint: url,
+    rosterVersion: node.roster?.current.version ?? null,
+  });
+  const settle = async (): Promise<void> => {
+    while (pending.size > 0) await Promise.allSettled([...pending]);
+  };
+  return {
+    metrics,
+    url,
+    settle,
+    close: async () => {
+      await settle();
+      for (const s of sockets) s.destroy();
+      await app.close();
+    },
+  };
+}
