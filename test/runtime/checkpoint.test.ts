@@ -7,7 +7,15 @@ import { randomBytes } from 'node:crypto';
 import { CheckpointStore, commonEpoch } from '../../src/runtime/checkpoint.js';
 import { isShareholdError } from '../../src/errors.js';
 import { SecretTensor } from '../../src/tensor/tensor.js';
-import { Linear, Sequential, ReLU, BCEWithLogitsLoss, SGD } from '../../src/ml/modules/index.js';
+import {
+  Adam,
+  Linear,
+  Sequential,
+  ReLU,
+  BCEWithLogitsLoss,
+  SGD,
+  type Optimizer,
+} from '../../src/ml/modules/index.js';
 import { Rep3Session } from '../../src/protocols/rep3/session.js';
 import { Rep4Session } from '../../src/protocols/rep4/session.js';
 import { ShamirSession } from '../../src/protocols/shamir/session.js';
@@ -129,75 +137,99 @@ void test('checkpoint: commonEpoch picks the newest epoch every party has', () =
 });
 
 /**
- * Resume: train 2 "epochs" (steps) of a small MLP, checkpoint after the first, then in a NEW session
- * (fresh engines, as after a restart) load epoch 1's shares and run the
- * second epoch (plain SGD: the parameters are the whole state). The result must match the uninterrupted run within fixed-point tolerance (the two
- * runs use different truncation randomness, so they agree to a few ulps, not bit for bit).
+ * Resume: train a small MLP for 2 steps, checkpoint (parameters AND optimizer state: momentum, or
+ * Adam's moments and step counts), train 2 more; then in NEW sessions (fresh engines, as after a
+ * restart) load the checkpoint and run the last 2 steps. The result must match the uninterrupted run
+ * within fixed-point tolerance (the runs use different truncation randomness: a few ulps apart, not
+ * bit for bit).
  */
-void test('checkpoint: a run resumed from epoch 1 in fresh sessions matches the uninterrupted run', async () => {
-  await withDir(async (dir) => {
-    const key = randomBytes(32);
-    const rep3 = factories[0]!;
-    const Bn = 16;
-    const IN = 6;
-    const x = vals(Bn * IN, 11).map((v) => v * 2);
-    const y = vals(Bn, 12).map((v) => (v > 0 ? 1 : 0));
-    const W1 = vals(8 * IN, 13).map((v) => v * 0.5);
-    const W2 = vals(8, 14).map((v) => v * 0.5);
-    const build = (e: Parameters<typeof SecretTensor.fromPublic>[0]): Sequential<unknown> =>
-      new Sequential(
-        Linear.create(e, IN, 8, { weight: W1 }),
-        new ReLU(),
-        Linear.create(e, 8, 1, { weight: W2 }),
-      );
-    const epoch = async (
-      model: Sequential<unknown>,
-      opt: SGD<unknown>,
-      xs: SecretTensor<unknown>,
-      ys: SecretTensor<unknown>,
-    ): Promise<void> => {
-      opt.zeroGrad();
-      const z = await model.forward(xs);
-      await model.backward(await new BCEWithLogitsLoss<unknown>().grad(z, ys));
-      await opt.step();
-    };
-    const inputs = async (e: Parameters<typeof SecretTensor.fromPublic>[0], me: number) => ({
-      xs: await SecretTensor.fromOwner(e, 0, me === 0 ? x : null, [Bn, IN]),
-      ys: await SecretTensor.fromOwner(e, 1, me === 1 ? y : null, [Bn, 1]),
-    });
-    const reveal = async (model: Sequential<unknown>): Promise<number[]> =>
-      (await Promise.all(model.parameters().map((p) => p.value.reveal()))).flatMap((a) => [...a!]);
-
-    const straight = await runAll(rep3, async (e, me) => {
-      const { xs, ys } = await inputs(e, me);
-      const model = build(e);
-      const opt = new SGD(model.parameters(), { lr: 0.5 });
-      await epoch(model, opt, xs, ys);
-      const store = new CheckpointStore(join(dir, `p${me}`), key, me);
-      const shares: Record<string, unknown> = {};
-      model.parameters().forEach((p, i) => (shares[`param${i}`] = p.value.share));
-      await store.save('resume', { epoch: 1, meta: { steps: 1 }, shares });
-      await epoch(model, opt, xs, ys);
-      return reveal(model);
-    });
-    const resumed = await runAll(rep3, async (e, me) => {
-      const { xs, ys } = await inputs(e, me);
-      const model = build(e);
-      const opt = new SGD(model.parameters(), { lr: 0.5 });
-      const store = new CheckpointStore(join(dir, `p${me}`), key, me);
-      const ck = await store.latest('resume');
-      assert.equal(ck?.epoch, 1);
-      model.parameters().forEach((p, i) => {
-        p.value = SecretTensor.fromShare(e, ck.shares[`param${i}`], p.value.shape);
+for (const kind of ['momentum', 'adam'] as const) {
+  void test(`checkpoint: ${kind} training resumed in fresh sessions matches the uninterrupted run`, async () => {
+    await withDir(async (dir) => {
+      const key = randomBytes(32);
+      const rep3 = factories[0]!;
+      const Bn = 16;
+      const IN = 6;
+      const x = vals(Bn * IN, 11).map((v) => v * 2);
+      const y = vals(Bn, 12).map((v) => (v > 0 ? 1 : 0));
+      const W1 = vals(8 * IN, 13).map((v) => v * 0.5);
+      const W2 = vals(8, 14).map((v) => v * 0.5);
+      type E = Parameters<typeof SecretTensor.fromPublic>[0];
+      const build = (e: E) => {
+        const model = new Sequential(
+          Linear.create(e, IN, 8, { weight: W1 }),
+          new ReLU(),
+          Linear.create(e, 8, 1, { weight: W2 }),
+        );
+        const opt: Optimizer<unknown> =
+          kind === 'adam'
+            ? new Adam(model.parameters(), { lr: 0.05 })
+            : new SGD(model.parameters(), { lr: 0.5, momentum: 0.9 });
+        return { model, opt };
+      };
+      const step = async (
+        m: ReturnType<typeof build>,
+        xs: SecretTensor<unknown>,
+        ys: SecretTensor<unknown>,
+      ) => {
+        m.opt.zeroGrad();
+        const z = await m.model.forward(xs);
+        await m.model.backward(await new BCEWithLogitsLoss<unknown>().grad(z, ys));
+        await m.opt.step();
+      };
+      const inputs = async (e: E, me: number) => ({
+        xs: await SecretTensor.fromOwner(e, 0, me === 0 ? x : null, [Bn, IN]),
+        ys: await SecretTensor.fromOwner(e, 1, me === 1 ? y : null, [Bn, 1]),
       });
-      await epoch(model, opt, xs, ys);
-      return reveal(model);
+      const reveal = async (m: ReturnType<typeof build>): Promise<number[]> =>
+        (await Promise.all(m.model.parameters().map((p) => p.value.reveal()))).flatMap((a) => [...a!]);
+
+      const straight = await runAll(rep3, async (e, me) => {
+        const { xs, ys } = await inputs(e, me);
+        const m = build(e);
+        for (let k = 0; k < 2; k++) await step(m, xs, ys);
+        const store = new CheckpointStore(join(dir, `p${me}`), key, me);
+        const shares: Record<string, unknown> = {};
+        const shapes: Record<string, number[]> = {};
+        m.model.parameters().forEach((p, i) => (shares[`param.${i}`] = p.value.share));
+        const st = m.opt.saveState();
+        for (const [k, t] of Object.entries(st.tensors)) {
+          shares[`opt.${k}`] = t.share;
+          shapes[k] = [...t.shape];
+        }
+        await store.save('resume', { epoch: 1, meta: { counters: st.counters, shapes }, shares });
+        for (let k = 0; k < 2; k++) await step(m, xs, ys);
+        return reveal(m);
+      });
+      const resumed = await runAll(rep3, async (e, me) => {
+        const { xs, ys } = await inputs(e, me);
+        const m = build(e);
+        const store = new CheckpointStore(join(dir, `p${me}`), key, me);
+        const ck = await store.latest('resume');
+        assert.equal(ck?.epoch, 1);
+        m.model.parameters().forEach((p, i) => {
+          p.value = SecretTensor.fromShare(e, ck.shares[`param.${i}`], p.value.shape);
+        });
+        const meta = ck.meta as { counters: Record<string, number>; shapes: Record<string, number[]> };
+        const tensors: Record<string, SecretTensor<unknown>> = {};
+        for (const [k, shape] of Object.entries(meta.shapes))
+          tensors[k] = SecretTensor.fromShare(e, ck.shares[`opt.${k}`], shape);
+        assert.ok(Object.keys(tensors).length > 0, 'optimizer state was saved');
+        m.opt.loadState({ tensors, counters: meta.counters });
+        for (let k = 0; k < 2; k++) await step(m, xs, ys);
+        return reveal(m);
+      });
+      const a = straight[0]!;
+      const b = resumed[0]!;
+      let maxErr = 0;
+      let moved = 0;
+      for (let i = 0; i < a.length; i++) maxErr = Math.max(maxErr, Math.abs(a[i]! - b[i]!));
+      for (let i = 0; i < W1.length; i++) moved = Math.max(moved, Math.abs(a[i]! - W1[i]!));
+      console.log(
+        `resume (${kind}): max parameter difference vs uninterrupted ${maxErr.toExponential(2)}, largest move ${moved.toFixed(3)}`,
+      );
+      assert.ok(moved > 0.05, 'training moved the parameters');
+      assert.ok(maxErr <= 2e-3, `max difference ${maxErr}`);
     });
-    const a = straight[0]!;
-    const b = resumed[0]!;
-    let maxErr = 0;
-    for (let i = 0; i < a.length; i++) maxErr = Math.max(maxErr, Math.abs(a[i]! - b[i]!));
-    console.log(`resume: max parameter difference vs uninterrupted ${maxErr.toExponential(2)}`);
-    assert.ok(maxErr <= 2e-3, `max difference ${maxErr}`);
   });
-});
+}

@@ -17,6 +17,18 @@ export interface Optimizer<S> {
   /** Apply one update from the accumulated gradients. */
   step(): Promise<void>;
   zeroGrad(): void;
+  /**
+   * The optimizer's state for a checkpoint: secret tensors (moments; this party's shares go to its
+   * own store) and public counters, keyed by parameter position. `loadState` restores it.
+   */
+  saveState(): OptimizerState<S>;
+  loadState(state: OptimizerState<S>): void;
+}
+
+/** Optimizer state: secret tensors by name and public counters. */
+export interface OptimizerState<S> {
+  readonly tensors: Readonly<Record<string, SecretTensor<S>>>;
+  readonly counters: Readonly<Record<string, number>>;
 }
 
 export interface SGDOptions {
@@ -56,6 +68,23 @@ export class SGD<S> implements Optimizer<S> {
 
   zeroGrad(): void {
     for (const p of this.params) p.grad = null;
+  }
+
+  saveState(): OptimizerState<S> {
+    const tensors: Record<string, SecretTensor<S>> = {};
+    this.params.forEach((p, i) => {
+      const v = this.velocity.get(p);
+      if (v !== undefined) tensors[`velocity.${i}`] = v;
+    });
+    return { tensors, counters: {} };
+  }
+
+  loadState(state: OptimizerState<S>): void {
+    this.velocity.clear();
+    this.params.forEach((p, i) => {
+      const v = state.tensors[`velocity.${i}`];
+      if (v !== undefined) this.velocity.set(p, v);
+    });
   }
 }
 
@@ -218,5 +247,29 @@ export class Adam<S> implements Optimizer<S> {
 
   zeroGrad(): void {
     for (const p of this.params) p.grad = null;
+  }
+
+  saveState(): OptimizerState<S> {
+    const tensors: Record<string, SecretTensor<S>> = {};
+    const counters: Record<string, number> = { t: this.t };
+    this.params.forEach((p, i) => {
+      const st = this.state.get(p);
+      if (st === undefined) return;
+      tensors[`m.${i}`] = st.m;
+      tensors[`v.${i}`] = st.v;
+      counters[`t.${i}`] = st.t;
+    });
+    return { tensors, counters };
+  }
+
+  loadState(state: OptimizerState<S>): void {
+    this.state.clear();
+    this.t = state.counters.t ?? 0;
+    this.params.forEach((p, i) => {
+      const m = state.tensors[`m.${i}`];
+      const v = state.tensors[`v.${i}`];
+      const t = state.counters[`t.${i}`];
+      if (m !== undefined && v !== undefined && t !== undefined) this.state.set(p, { m, v, t });
+    });
   }
 }
