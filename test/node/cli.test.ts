@@ -1,0 +1,129 @@
+/**
+ * `sharehold node` end to end as separate processes: init two organizations, collect member entries,
+ * create a roster, sign it by both founders, change it with the policy's quorum, and `node start`
+ * serving /health over mutual TLS with the operator certificate, stopped by SIGTERM.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { apiRequest } from '../../src/node/client.js';
+import { defaultPolicy } from '../consortium/helpers.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/sharehold.js', import.meta.url));
+
+function cli(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, 'node', ...args], { encoding: 'utf8' });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+function ok(...args: string[]): string {
+  const r = cli(...args);
+  assert.equal(r.code, 0, `sharehold node ${args.join(' ')}\n${r.out}\n${r.err}`);
+  return r.out;
+}
+
+void test('CLI: init, member, roster create/sign/change/verify, start and /health', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sh-node-cli-'));
+  try {
+    const d = (n: string): string => join(dir, n);
+    for (const [n, port] of [
+      ['org1', '0'],
+      ['org2', '7602'],
+    ] as const) {
+      const out = JSON.parse(ok('init', '--name', n, '--dir', d(n), '--port', port)) as {
+        config: string;
+        signingKey: string;
+      };
+      assert.equal(out.config, join(d(n), 'node.json'));
+      assert.match(out.signingKey, /^[A-Za-z0-9+/]{43}=$/);
+    }
+    assert.equal(cli('init', '--name', 'org1', '--dir', d('org1')).code, 1, 'init must not overwrite');
+    assert.equal(cli('member', '--config', join(d('org1'), 'node.json'), '--roles', 'wizard').code, 2);
+    for (const n of ['org1', 'org2'])
+      writeFileSync(
+        d(`${n}.member.json`),
+        ok('member', '--config', join(d(n), 'node.json'), '--roles', 'data-owner,compute'),
+      );
+    const policy = defaultPolicy();
+    writeFileSync(d('policy.json'), JSON.stringify(policy));
+    const chain = d('roster.json');
+    ok(
+      'roster',
+      'create',
+      '--consortium',
+      'cli-test',
+      '--policy',
+      d('policy.json'),
+      '--out',
+      chain,
+      d('org1.member.json'),
+      d('org2.member.json'),
+    );
+    const unsigned = cli('roster', 'verify', '--chain', chain);
+    assert.equal(unsigned.code, 1);
+    assert.match(unsigned.err, /signed by every founding member/);
+    ok('roster', 'sign', '--config', join(d('org1'), 'node.json'), '--chain', chain);
+    assert.equal(cli('roster', 'verify', '--chain', chain).code, 1);
+    ok('roster', 'sign', '--config', join(d('org2'), 'node.json'), '--chain', chain);
+    assert.equal((JSON.parse(ok('roster', 'verify', '--chain', chain)) as { version: number }).version, 1);
+
+    writeFileSync(
+      d('change.json'),
+      JSON.stringify({
+        type: 'set-policy',
+        policy: { ...policy, minThreshold: 1, fixedPoint: { minF: 14, maxF: 20 } },
+      }),
+    );
+    ok('roster', 'change', '--chain', chain, '--change', d('change.json'));
+    ok('roster', 'sign', '--config', join(d('org1'), 'node.json'), '--chain', chain);
+    const noQuorum = cli('roster', 'verify', '--chain', chain);
+    assert.equal(noQuorum.code, 1);
+    assert.match(noQuorum.err, /quorum-missing.*1 valid signatures.*needs 2/);
+    ok('roster', 'sign', '--config', join(d('org2'), 'node.json'), '--chain', chain);
+    const v = JSON.parse(ok('roster', 'verify', '--chain', chain)) as { version: number; members: string[] };
+    assert.deepEqual(v, { ...v, version: 2, members: ['org1', 'org2'] });
+
+    // Point org1's config at the chain and start it (port 0: any free port).
+    const cfgFile = join(d('org1'), 'node.json');
+    const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(cfgFile, JSON.stringify({ ...cfg, roster: chain }), { mode: 0o600 });
+    const child = spawn(process.execPath, [BIN, 'node', 'start', '--config', cfgFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SHAREHOLD_LOG_LEVEL: 'warn' },
+    });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`node start did not listen: ${err}`)), 20_000);
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        const line = out.split('\n').find((l) => l.includes('"listening"'));
+        if (line) {
+          clearTimeout(t);
+          resolve((JSON.parse(line) as { listening: string }).listening);
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`node start exited ${code}: ${err}`)));
+    });
+    const tls = {
+      key: readFileSync(join(d('org1'), 'keys', 'api-client.key'), 'utf8'),
+      cert: readFileSync(join(d('org1'), 'keys', 'api-client.crt'), 'utf8'),
+      ca: readFileSync(join(d('org1'), 'keys', 'tls.crt'), 'utf8'),
+    };
+    const h = await apiRequest(url, 'GET', '/health', tls);
+    assert.deepEqual(h, {
+      status: 200,
+      body: { status: 'ok', node: 'org1', rosterVersion: 2, store: 'sqlite' },
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, err);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
