@@ -8,6 +8,7 @@ export interface Reference {
   metrics: { test_accuracy: number; test_correct: number; n_test: number };
   loss_history: { values: number[] };
   parameters: Record<string, unknown>;
+  initial_parameters: Record<string, unknown>;
 }
 
 export function reference(name: string): Reference {
