@@ -388,6 +388,10 @@ export function checkSignatures(
   const valid: string[] = [];
   const rejected: { member: string; reason: string }[] = [];
   for (const s of sigs) {
+    if (typeof s !== 'object' || s === null) {
+      rejected.push({ member: '?', reason: 'not a {member, signature} object' });
+      continue;
+    }
     const m = signers.find((x) => x.name === s.member);
     if (!m) rejected.push({ member: String(s.member), reason: 'not a member of the signing roster' });
     else if (valid.includes(m.name)) rejected.push({ member: m.name, reason: 'signed twice' });
@@ -421,16 +425,19 @@ export interface VerifiedRoster {
  *   `signature-invalid` (a genesis signature missing or bad), `quorum-missing` (a change without quorum).
  */
 export function verifyRosterChain(chain: readonly SignedRoster[]): VerifiedRoster {
-  if (chain.length === 0) throw invalidArgument('empty roster chain');
+  if (!Array.isArray(chain) || chain.length === 0)
+    throw invalidArgument('a roster chain is a non-empty array');
   const hashes: string[] = [];
   let prev: RosterBody | undefined;
   for (let i = 0; i < chain.length; i++) {
     const s = chain[i]!;
-    const body = validateRosterBody(s?.body);
+    if (typeof s !== 'object' || s === null || !Array.isArray(s.signatures))
+      throw invalidArgument(`roster chain: entry ${i} must be {body, signatures: [...]}`);
+    const body = validateRosterBody(s.body);
     if (body.version !== i + 1) throw invalidArgument(`roster chain: entry ${i} has version ${body.version}`);
     const h = rosterHash(body);
     if (!prev) {
-      const { valid, rejected } = checkSignatures(body, s.signatures ?? [], body.members);
+      const { valid, rejected } = checkSignatures(body, s.signatures, body.members);
       const missing = body.members.map((m) => m.name).filter((n) => !valid.includes(n));
       if (missing.length > 0)
         throw new ShareholdError(
@@ -446,7 +453,7 @@ export function verifyRosterChain(chain: readonly SignedRoster[]): VerifiedRoste
         throw invalidArgument(
           `roster version ${body.version} is not version ${prev.version} with its stated ${body.change.type} change`,
         );
-      const { valid, rejected } = checkSignatures(body, s.signatures ?? [], prev.members);
+      const { valid, rejected } = checkSignatures(body, s.signatures, prev.members);
       const need = prev.policy.rosterChanges.quorum;
       if (valid.length < need)
         throw new ShareholdError(

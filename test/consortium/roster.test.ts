@@ -205,3 +205,28 @@ void test('validation: every problem reported at once', async () => {
   assert.throws(() => applyChange(body, { type: 'remove', member: 'nobody' }), /not a member/);
   assert.throws(() => applyChange(body, { type: 'add', member: body.members[0]! }), /already a member/);
 });
+
+void test('untrusted input: malformed chains and signature lists are refused, never crash', async () => {
+  const { genesis } = await makeConsortium();
+  for (const bad of [
+    [],
+    'x',
+    [null],
+    [{ body: genesis.body }],
+    [{ body: genesis.body, signatures: 'abc' }],
+    [{ body: 7, signatures: [] }],
+  ])
+    assert.throws(
+      () => verifyRosterChain(bad as never),
+      (e) => isShareholdError(e, 'invalid-argument'),
+      JSON.stringify(bad).slice(0, 40),
+    );
+  const junkSigs = {
+    body: genesis.body,
+    signatures: [null, 5, { member: 'org1', signature: 12 }, ...genesis.signatures.slice(1)],
+  };
+  assert.throws(
+    () => verifyRosterChain([junkSigs as never]),
+    (e) => isShareholdError(e, 'signature-invalid') && (e.details.missing as string[]).join() === 'org1',
+  );
+});
