@@ -410,6 +410,9 @@ function safeB64(s: unknown): Uint8Array {
   }
 }
 
+/** Array check without narrowing to any[] (inputs here come from the network). */
+const isList = (v: unknown): boolean => Array.isArray(v);
+
 /** A verified roster chain: the current version, and every version's hash. */
 export interface VerifiedRoster {
   current: RosterBody;
@@ -425,13 +428,12 @@ export interface VerifiedRoster {
  *   `signature-invalid` (a genesis signature missing or bad), `quorum-missing` (a change without quorum).
  */
 export function verifyRosterChain(chain: readonly SignedRoster[]): VerifiedRoster {
-  if (!Array.isArray(chain) || chain.length === 0)
-    throw invalidArgument('a roster chain is a non-empty array');
+  if (!isList(chain) || chain.length === 0) throw invalidArgument('a roster chain is a non-empty array');
   const hashes: string[] = [];
   let prev: RosterBody | undefined;
   for (let i = 0; i < chain.length; i++) {
-    const s = chain[i]!;
-    if (typeof s !== 'object' || s === null || !Array.isArray(s.signatures))
+    const s: SignedRoster = chain[i]!;
+    if (typeof s !== 'object' || s === null || !isList(s.signatures))
       throw invalidArgument(`roster chain: entry ${i} must be {body, signatures: [...]}`);
     const body = validateRosterBody(s.body);
     if (body.version !== i + 1) throw invalidArgument(`roster chain: entry ${i} has version ${body.version}`);
