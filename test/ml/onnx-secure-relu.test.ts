@@ -76,3 +76,52 @@ void test('relu without daBits (injection by multiplication) still gives exact r
     assert.equal(out[2]!.d![i], xi >= 0n ? 1n : 0n);
   }
 });
+
+void test('owner-sparse input: one zero component, the owner sends n elements to one party, products exact', async () => {
+  const { matmul: ringMatmul } = await import('../../src/math/kernels.js');
+  const m = 5;
+  const k = 7;
+  const n = 3;
+  const X = randomRing(m * k, 20, true);
+  const Y = randomRing(k * n, 20, true);
+  const want = ringMatmul(X, Y, m, k, n);
+  for (const ox of [0, 1, 2])
+    for (const oy of [0, 1, 2]) {
+      const { out } = await run3(async (s, me) => {
+        const st = s.ctx.ch.stats;
+        const b0 = st.bytesSent;
+        const x = await s.inputSparse(ox, me === ox ? X : null, m * k);
+        const sent = st.bytesSent - b0;
+        const y = await s.inputSparse(oy, me === oy ? Y : null, k * n);
+        const dense = await s.input(oy, me === oy ? Y : null, k * n);
+        const denseX = await s.input(ox, me === ox ? X : null, m * k);
+        const zeroA = x.a.every((v) => v === 0n);
+        const zeroB = x.b.every((v) => v === 0n);
+        return {
+          sent,
+          zeroA,
+          zeroB,
+          x: await s.reveal(x),
+          xy: await s.reveal(await s.matmul(x, y, m, k, n)),
+          xd: await s.reveal(await s.matmul(x, dense, m, k, n)),
+          dy: await s.reveal(await s.matmul(denseX, y, m, k, n)),
+          relu: await s.reveal((await s.relu(x, 24)).y),
+        };
+      });
+      for (const [p, o] of out.entries()) {
+        assert.deepEqual(Array.from(o.x!), Array.from(X), `reveal (owner ${ox})`);
+        assert.deepEqual(Array.from(o.xy!), Array.from(want), `sparse·sparse owners ${ox},${oy}`);
+        assert.deepEqual(Array.from(o.xd!), Array.from(want), `sparse·dense owners ${ox},${oy}`);
+        assert.deepEqual(Array.from(o.dy!), Array.from(want), `dense·sparse owners ${ox},${oy}`);
+        for (let i = 0; i < m * k; i++) {
+          const v = BigInt.asIntN(64, X[i]!);
+          assert.equal(o.relu![i], v > 0n ? X[i] : 0n);
+        }
+        // party owner+1 holds (c, 0), party owner+2 holds (0, c'): one random component each
+        assert.equal(o.zeroB, p === (ox + 1) % 3, `party ${p}: zero second component`);
+        assert.equal(o.zeroA, p === (ox + 2) % 3, `party ${p}: zero first component`);
+        if (p === ox) assert.ok(o.sent >= 8 * m * k && o.sent < 8 * m * k + 200, `owner sent ${o.sent}`);
+        else assert.equal(o.sent, 0);
+      }
+    }
+});

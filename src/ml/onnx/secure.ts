@@ -17,6 +17,7 @@
  * the weights' magnitudes; where it holds, it also gives each ReLU the narrowest safe comparison width
  * (rep3 reads the sign from fewer bits: fewer rounds and bytes).
  */
+import { encode } from '../../math/fixed.js';
 import { conv2dGeometry } from '../../math/kernels.js';
 import { conv2dPlan } from '../../protocols/conv.js';
 import type { Engine } from '../../protocols/engine.js';
@@ -172,7 +173,7 @@ export async function shareWeights<S>(
       off += sizes[k];
     });
   }
-  const all = await SecretTensor.fromOwner(engine, owner, flat, [total]);
+  const all = await ownerInput(engine, owner, flat, [total]);
   const out = new Map<string, SecretTensor<S>>();
   let off = 0;
   slots.forEach((s, k) => {
@@ -389,7 +390,34 @@ export function shareInput<S>(
   data: ArrayLike<number> | null,
   shape: readonly number[],
 ): Promise<SecretTensor<S>> {
-  return SecretTensor.fromOwner(engine, owner, data, [...shape]);
+  return ownerInput(engine, owner, data, shape);
+}
+
+/**
+ * An owner's input. Where the engine offers an owner-sparse input (rep3 `inputSparse`: one share
+ * component is zero, no party but the owner holds two non-zero ones) it is used: the owner sends half
+ * the bytes and the matrix products with it do one local ring product instead of two at two parties.
+ */
+async function ownerInput<S>(
+  engine: Engine<S>,
+  owner: number,
+  data: ArrayLike<number> | null,
+  shape: readonly number[],
+): Promise<SecretTensor<S>> {
+  const sparse = engine as unknown as {
+    inputSparse?: (owner: number, x: BigUint64Array | null, n: number) => Promise<S>;
+  };
+  if (typeof sparse.inputSparse !== 'function')
+    return SecretTensor.fromOwner(engine, owner, data, [...shape]);
+  const n = size(shape);
+  let enc: BigUint64Array | null = null;
+  if (engine.me === owner) {
+    if (data === null) throw invalidArgument(`party ${owner} owns the input but passed no data`);
+    if (data.length !== n)
+      throw invalidArgument(`input has ${data.length} values, shape [${shape}] wants ${n}`);
+    enc = encode(data, engine.f);
+  }
+  return SecretTensor.fromShare(engine, await sparse.inputSparse.call(engine, owner, enc, n), [...shape]);
 }
 
 function toRef(p: PublicTensor): RefTensor {
@@ -404,8 +432,32 @@ function lift<S>(e: Engine<S>, v: Val<S>): SecretTensor<S> {
   return v instanceof SecretTensor ? v : SecretTensor.fromPublic(e, v);
 }
 
+/**
+ * Transposed weights, kept per tensor object: a model shared once and queried many times gathers its
+ * Gemm(transB) weights once (the gather is local, but on the hot path of every query otherwise).
+ */
+const transposed = new WeakMap<object, Val<unknown>>();
+
+/** A secret weight (e.g. a bias) broadcast to a batch shape, kept per tensor object and shape. */
+const broadcasts = new WeakMap<object, Map<string, SecretTensor<unknown>>>();
+
+function broadcastCached<S>(t: SecretTensor<S>, shape: readonly number[]): SecretTensor<S> {
+  let m = broadcasts.get(t);
+  if (m === undefined) broadcasts.set(t, (m = new Map<string, SecretTensor<unknown>>()));
+  const key = shape.join(',');
+  const hit = m.get(key) as SecretTensor<S> | undefined;
+  if (hit !== undefined) return hit;
+  const b = t.broadcastTo([...shape]);
+  m.set(key, b);
+  return b;
+}
+
 function transposeVal<S>(v: Val<S>): Val<S> {
-  return v instanceof SecretTensor ? v.transpose() : fromRef(transposeT(toRef(v), [1, 0]));
+  const hit = transposed.get(v) as Val<S> | undefined;
+  if (hit !== undefined) return hit;
+  const t = v instanceof SecretTensor ? v.transpose() : fromRef(transposeT(toRef(v), [1, 0]));
+  transposed.set(v, t);
+  return t;
 }
 
 function scalePublic(p: PublicTensor, c: number): PublicTensor {
@@ -557,7 +609,7 @@ async function runSecureNode<S>(
       const c = args[2];
       if (c !== undefined) {
         if (c instanceof PublicTensor) y = y.add(node.beta === 1 ? c : scalePublic(c, node.beta));
-        else y = y.add(node.beta === 1 ? c : await c.mulScalar(node.beta));
+        else y = y.add(broadcastCached(node.beta === 1 ? c : await c.mulScalar(node.beta), y.shape));
       }
       return y;
     }

@@ -32,8 +32,8 @@ async function carrySave(
 ): Promise<{ W: number; u: Plane[]; v: Plane[] }> {
   const n = x.a.length;
   const W = wordsPerPlane(n);
-  const pa = toPlanes(x.a);
-  const pb = toPlanes(x.b);
+  const pa = toPlanes(x.a, k);
+  const pb = toPlanes(x.b, k);
   // local 3-out-of-3 term of v on planes 0..k−2: x_me ∧ x_{me+1}
   const t = new Uint32Array((k - 1) * W);
   for (let i = 0; i < t.length; i++) t[i] = pa[i]! & pb[i]!;

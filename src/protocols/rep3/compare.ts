@@ -27,7 +27,7 @@ import { bitInject, bitInjectDa, type DaBits } from './b2a.js';
 import { mulA, mulLocal } from './mul.js';
 import { zeroA } from './context.js';
 import { wordsPerPlane } from '../../math/bits.js';
-import { asBytes, fromBytes } from '../../math/ring.js';
+import { add as ringAdd, asBytes, fromBytes } from '../../math/ring.js';
 import { exchange } from '../channel.js';
 import { ShareholdError, invalidArgument } from '../../errors.js';
 
@@ -114,7 +114,7 @@ export async function relu(
   }
   const z = mulLocal(x, r.arith);
   const alpha = zeroA(ctx, scope.child('w').id, n);
-  for (let i = 0; i < n; i++) z[i] = z[i]! + alpha[i]!;
+  ringAdd(z, alpha, z);
   const [fromPrev, fromNext] = await exchange(
     ctx.ch,
     scope.child('fused').id,
@@ -132,29 +132,46 @@ export async function relu(
   const g = fromPrev!;
   const m = new Uint32Array(g.buffer.slice(g.byteOffset, g.byteOffset + g.byteLength));
   const wb = fromBytes(fromNext!);
-  // c = 0 (sign = r): y = x − w, d = 1 − r;  c = 1 (sign = 1 − r): y = w, d = r
+  return fusedSelect(ctx.me, n, masked, maskedB, m, x.a, x.b, z, wb, r.arith.a, r.arith.b);
+}
+
+/**
+ * The local end of the fused ReLU, in a parameter-only function so that V8 keeps the BigInt element
+ * arithmetic native: c = 0 (sign = r): y = x − w, d = 1 − r; c = 1 (sign = 1 − r): y = w, d = r.
+ */
+function fusedSelect(
+  me: number,
+  n: number,
+  ma: Uint32Array,
+  mb: Uint32Array,
+  mc: Uint32Array,
+  xa: BigUint64Array,
+  xb: BigUint64Array,
+  wa: BigUint64Array,
+  wb: BigUint64Array,
+  ra: BigUint64Array,
+  rb: BigUint64Array,
+): { y: Rep3A; d: Rep3A } {
   const ya = new BigUint64Array(n);
   const yb = new BigUint64Array(n);
-  const da_ = new BigUint64Array(n);
+  const da = new BigUint64Array(n);
   const db = new BigUint64Array(n);
-  const ra = r.arith.a;
-  const rb = r.arith.b;
-  const one0 = ctx.me === 0;
-  const one2 = ctx.me === 2;
+  // the public 1 of 1 − r sits on component 0: party 0's a, party 2's b
+  const oneA = me === 0 ? 1n : 0n;
+  const oneB = me === 2 ? 1n : 0n;
   for (let i = 0; i < n; i++) {
-    const c = ((masked[i >>> 5]! ^ maskedB[i >>> 5]! ^ m[i >>> 5]!) >>> (i & 31)) & 1;
-    if (c) {
-      ya[i] = z[i]!;
+    const c = ((ma[i >>> 5]! ^ mb[i >>> 5]! ^ mc[i >>> 5]!) >>> (i & 31)) & 1;
+    if (c === 1) {
+      ya[i] = wa[i]!;
       yb[i] = wb[i]!;
-      da_[i] = ra[i]!;
+      da[i] = ra[i]!;
       db[i] = rb[i]!;
     } else {
-      ya[i] = x.a[i]! - z[i]!;
-      yb[i] = x.b[i]! - wb[i]!;
-      // 1 − r: the public 1 sits on component 0 (party 0's a, party 2's b)
-      da_[i] = (one0 ? 1n : 0n) - ra[i]!;
-      db[i] = (one2 ? 1n : 0n) - rb[i]!;
+      ya[i] = xa[i]! - wa[i]!;
+      yb[i] = xb[i]! - wb[i]!;
+      da[i] = oneA - ra[i]!;
+      db[i] = oneB - rb[i]!;
     }
   }
-  return { y: { a: ya, b: yb }, d: { a: da_, b: db } };
+  return { y: { a: ya, b: yb }, d: { a: da, b: db } };
 }

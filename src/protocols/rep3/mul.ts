@@ -8,7 +8,7 @@
  * Matrix products use the same identity on matrices, so communication is proportional to the
  * output (m·n), not to the inner dimension [ABY3 §5.1].
  */
-import { asBytes, fromBytes } from '../../math/ring.js';
+import { add as ringAdd, asBytes, fromBytes } from '../../math/ring.js';
 import { matmul as ringMatmul } from '../../math/kernels.js';
 import { exchange, type OpScope } from '../channel.js';
 import { ShareholdError, invalidArgument } from '../../errors.js';
@@ -28,14 +28,30 @@ export function mulLocal(x: Rep3A, y: Rep3A): BigUint64Array {
   return z;
 }
 
-/** Local step for C = X·Y (X m×k, Y k×n, row-major): z_me = X_i·(Y_i + Y_{i+1}) + X_{i+1}·Y_i. */
+/** True when every element is 0 (a 32-bit scan: exits at the first non-zero word). */
+function allZero(v: BigUint64Array): boolean {
+  const w = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
+  for (let i = 0; i < w.length; i++) if (w[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Local step for C = X·Y (X m×k, Y k×n, row-major): z_me = X_i·(Y_i + Y_{i+1}) + X_{i+1}·Y_i.
+ * A component that is identically zero (an owner-sparse input, `inputSparseA`, or a public constant)
+ * drops a term, so those parties do one ring product instead of two; the result is the same sum.
+ */
 export function matmulLocal(x: Rep3A, y: Rep3A, m: number, k: number, n: number): BigUint64Array {
   if (x.a.length !== m * k || y.a.length !== k * n)
     throw invalidArgument(
       `matmul shapes: X has ${x.a.length} elements (want ${m}x${k}), Y has ${y.a.length} (want ${k}x${n})`,
     );
-  const ySum = new BigUint64Array(k * n);
-  for (let i = 0; i < ySum.length; i++) ySum[i] = y.a[i]! + y.b[i]!;
+  if (allZero(x.a)) return allZero(y.a) ? new BigUint64Array(m * n) : ringMatmul(x.b, y.a, m, k, n);
+  if (allZero(y.a)) return ringMatmul(x.a, y.b, m, k, n);
+  if (allZero(y.b)) {
+    return ringMatmul(ringAdd(x.a, x.b), y.a, m, k, n);
+  }
+  const ySum = ringAdd(y.a, y.b);
+  if (allZero(x.b)) return ringMatmul(x.a, ySum, m, k, n);
   const z = ringMatmul(x.a, ySum, m, k, n);
   const t = ringMatmul(x.b, y.a, m, k, n);
   for (let i = 0; i < z.length; i++) z[i] = z[i]! + t[i]!;

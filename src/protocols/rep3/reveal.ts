@@ -57,6 +57,38 @@ export async function inputA(
   return ctx.me === last ? { a: c2, b: c0! } : { a: c1!, b: c2 };
 }
 
+/**
+ * Owner-sparse input: x = c_owner + c_{owner+1} with c_{owner+2} = 0. c_owner comes from the PRSS key
+ * the owner shares with party owner−1; the owner sends c_{owner+1} = x − c_owner to party owner+1
+ * only (n elements instead of 2n). Each other party holds one uniformly random component and a zero
+ * (party owner+1: (x − c_owner, 0); party owner+2: (0, c_owner)), so its view is independent of x, as
+ * for `inputA`; the owner already knows x. Later products drop the zero terms (matmulLocal).
+ * Rounds: 1 (the owner and party owner+1; party owner+2 receives nothing).
+ */
+export async function inputSparseA(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  owner: number,
+  x: BigUint64Array | null,
+  n: number,
+): Promise<Rep3A> {
+  const id = scope.id;
+  const c0 = componentA(ctx, id, owner, n, 'sp0');
+  const recv = (owner + 1) % 3;
+  if (ctx.me === owner) {
+    if (!x || x.length !== n) throw new ShareholdError('invalid-argument', `input length must be ${n}`);
+    const c1 = R.sub(x, c0!);
+    await exchange(ctx.ch, id, [[recv, asBytes(c1)]], []);
+    return { a: c0!, b: c1 };
+  }
+  if (ctx.me === recv) {
+    const [got] = await exchange(ctx.ch, id, [], [owner]);
+    checkLen(got!, n * 8, owner);
+    return { a: fromBytes(got!), b: new BigUint64Array(n) };
+  }
+  return { a: new BigUint64Array(n), b: c0! };
+}
+
 /** Open to the parties in `to` (default: all). Others get null. */
 export async function revealA(
   ctx: Rep3Ctx,
