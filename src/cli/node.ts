@@ -4,7 +4,10 @@
  */
 import { parseArgs } from 'node:util';
 import { isShareholdError } from '../errors.js';
+import { apiRequest, type ClientTls } from '../node/client.js';
+import { configPath } from '../node/identity.js';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { initNode, loadNodeConfig, loadNodeKeys, memberEntry } from '../node/identity.js';
 import {
   ROLES,
@@ -26,6 +29,121 @@ function readJson<T>(file: string): T {
 
 function writeChain(file: string, chain: SignedRoster[]): void {
   writeFileSync(file, JSON.stringify(chain, null, 2) + '\n');
+}
+
+const CLIENT_OPTIONS = {
+  config: { type: 'string' },
+  url: { type: 'string' },
+  'client-key': { type: 'string' },
+  'client-cert': { type: 'string' },
+} as const;
+
+interface ClientArgs {
+  config?: string;
+  url?: string;
+  'client-key'?: string;
+  'client-cert'?: string;
+}
+
+/** Send one request as the node's operator; print the answer; exit 0 on 2xx, 1 otherwise. */
+async function operatorCall(
+  v: ClientArgs,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<number> {
+  if (!v.config) {
+    console.error('needs --config\n\n' + USAGE);
+    return 2;
+  }
+  const cfg = loadNodeConfig(v.config);
+  const keys = loadNodeKeys(cfg);
+  const tls: ClientTls = {
+    key: readFileSync(v['client-key'] ?? configPath(cfg, 'keys/api-client.key'), 'utf8'),
+    cert: readFileSync(v['client-cert'] ?? configPath(cfg, 'keys/api-client.crt'), 'utf8'),
+    ca: keys.tlsCertPem,
+    fingerprint: keys.tlsFingerprint,
+  };
+  const r = await apiRequest(v.url ?? cfg.endpoint, method, path, tls, body);
+  console.log(typeof r.body === 'string' ? r.body : JSON.stringify(r.body, null, 2));
+  return r.status >= 200 && r.status < 300 ? 0 : 1;
+}
+
+async function call(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { ...CLIENT_OPTIONS, data: { type: 'string' } },
+  });
+  const [method, path] = positionals;
+  if ((method !== 'GET' && method !== 'POST') || !path?.startsWith('/')) {
+    console.error('node call needs METHOD (GET or POST) and PATH\n\n' + USAGE);
+    return 2;
+  }
+  const d = values.data;
+  const body =
+    d === undefined
+      ? undefined
+      : (JSON.parse(d.startsWith('@') ? readFileSync(d.slice(1), 'utf8') : d) as unknown);
+  return operatorCall(values, method, path, body);
+}
+
+async function dataset(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      ...CLIENT_OPTIONS,
+      name: { type: 'string' },
+      file: { type: 'string' },
+      columns: { type: 'string' },
+      integer: { type: 'string' },
+    },
+  });
+  if (sub !== 'add' || !values.name || !values.file) {
+    console.error('usage: node dataset add --config FILE --name N --file CSV [--columns …] [--integer …]');
+    return 2;
+  }
+  const file = resolve(values.file);
+  const header = readFileSync(file, 'utf8').split('\n', 1)[0]!.replace(/\r$/, '');
+  const columns = (values.columns ?? header).split(',').map((c) => c.trim());
+  const integerColumns = values.integer ? values.integer.split(',').map((c) => c.trim()) : [];
+  return operatorCall(values, 'POST', '/api/datasets', {
+    name: values.name,
+    file,
+    schema: { columns, integerColumns },
+  });
+}
+
+async function propose(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...CLIENT_OPTIONS, spec: { type: 'string' }, id: { type: 'string' } },
+  });
+  if (!values.spec) {
+    console.error('node propose needs --spec\n\n' + USAGE);
+    return 2;
+  }
+  const specText = readFileSync(values.spec, 'utf8');
+  return operatorCall(values, 'POST', '/api/jobs', { specText, ...(values.id ? { id: values.id } : {}) });
+}
+
+async function decide(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { ...CLIENT_OPTIONS, job: { type: 'string' } } });
+  if (!values.job) {
+    console.error('node decide needs --job\n\n' + USAGE);
+    return 2;
+  }
+  return operatorCall(values, 'POST', `/api/jobs/${encodeURIComponent(values.job)}/decide`);
+}
+
+async function jobs(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { ...CLIENT_OPTIONS, job: { type: 'string' } } });
+  return operatorCall(
+    values,
+    'GET',
+    values.job ? `/api/jobs/${encodeURIComponent(values.job)}` : '/api/jobs',
+  );
 }
 
 async function member(argv: string[]): Promise<number> {
@@ -158,7 +276,16 @@ const USAGE = `usage: sharehold node <subcommand> [options]
   roster verify --chain CHAIN.json
         check the chain (founders' signatures, hash links, change quorums); exit 1 if invalid
   start --config FILE [--port P]
-        run the node: HTTPS gateway with mutual TLS (REST API + WebSocket events), local store`;
+        run the node: HTTPS gateway with mutual TLS (REST API + WebSocket events), local store
+
+Operator commands (call the node's API with the operator client certificate, keys/api-client.*;
+--url overrides the config's endpoint, --client-key/--client-cert another operator certificate):
+  call --config FILE METHOD PATH [--data JSON|@FILE]     any API route, prints the JSON answer
+  dataset add --config FILE --name N --file CSV [--columns a,b,…] [--integer c,…]
+        register a local CSV (columns default to the file's header)
+  propose --config FILE --spec SPEC.yaml [--id JOB_ID]    propose a job to the consortium
+  decide --config FILE --job JOB_ID                       check the spec, sign approve/refuse
+  jobs --config FILE [--job JOB_ID]                       list jobs, or one job with its decisions`;
 
 async function init(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -207,6 +334,16 @@ export async function nodeCommand(argv: string[]): Promise<number> {
         return await init(rest);
       case 'member':
         return await member(rest);
+      case 'call':
+        return await call(rest);
+      case 'dataset':
+        return await dataset(rest);
+      case 'propose':
+        return await propose(rest);
+      case 'decide':
+        return await decide(rest);
+      case 'jobs':
+        return await jobs(rest);
       case 'roster':
         return await roster(rest);
       case 'start': {

@@ -1,7 +1,7 @@
 /**
  * `sharehold node` end to end as separate processes: init two organizations, collect member entries,
- * create a roster, sign it by both founders, change it with the policy's quorum, and `node start`
- * serving /health over mutual TLS with the operator certificate, stopped by SIGTERM.
+ * create a roster, sign it by both founders, change it with the policy's quorum, `node start` over
+ * mutual TLS, the operator commands (call, dataset add, propose, decide, jobs), stopped by SIGTERM.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +14,7 @@ import { apiRequest } from '../../src/node/client.js';
 import { defaultPolicy } from '../consortium/helpers.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/sharehold.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 function cli(...args: string[]): { code: number; out: string; err: string } {
   const r = spawnSync(process.execPath, [BIN, 'node', ...args], { encoding: 'utf8' });
@@ -26,7 +27,7 @@ function ok(...args: string[]): string {
   return r.out;
 }
 
-void test('CLI: init, member, roster create/sign/change/verify, start and /health', async () => {
+void test('CLI: init, member, roster create/sign/change/verify, start, operator commands', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sh-node-cli-'));
   try {
     const d = (n: string): string => join(dir, n);
@@ -120,6 +121,45 @@ void test('CLI: init, member, roster create/sign/change/verify, start and /healt
       status: 200,
       body: { status: 'ok', node: 'org1', rosterVersion: 2, store: 'sqlite' },
     });
+    // Operator commands against the running node.
+    const as = ['--config', cfgFile, '--url', url];
+    assert.equal(
+      (JSON.parse(ok('call', ...as, 'GET', '/health')) as { rosterVersion: number }).rosterVersion,
+      2,
+    );
+    const csv = join(ROOT, 'data/splits/breast_cancer/horizontal/org1.csv');
+    const ds = JSON.parse(
+      ok('dataset', 'add', ...as, '--name', 'bc', '--file', csv, '--integer', 'label'),
+    ) as { rows: number; owner: string };
+    assert.equal(ds.rows, readFileSync(csv, 'utf8').trim().split('\n').length - 1);
+    assert.equal(ds.owner, 'org1');
+    const dup = cli('dataset', 'add', ...as, '--name', 'bc', '--file', csv);
+    assert.equal(dup.code, 1);
+    assert.match(dup.out, /already registered/);
+    // The example spec names org3, which is not in this two-member roster: the proposal is recorded,
+    // org1's own check lists why it would refuse, and its decision is a signed refusal with those reasons.
+    const p = JSON.parse(
+      ok('propose', ...as, '--spec', join(ROOT, 'examples/breast-cancer-logreg.yaml'), '--id', 'j1'),
+    ) as {
+      localReasons: string[];
+    };
+    assert.ok(
+      p.localReasons.includes('compute party org3 is not a consortium member'),
+      p.localReasons.join('; '),
+    );
+    const dec = JSON.parse(ok('decide', ...as, '--job', 'j1')) as {
+      signed: { body: { decision: string; reasons: string[] } };
+    };
+    assert.equal(dec.signed.body.decision, 'refuse');
+    assert.deepEqual(dec.signed.body.reasons, p.localReasons);
+    const j = JSON.parse(ok('jobs', ...as, '--job', 'j1')) as {
+      job: { state: string };
+      decisions: unknown[];
+    };
+    assert.equal(j.job.state, 'refused');
+    assert.equal(j.decisions.length, 1);
+    assert.equal(cli('decide', ...as, '--job', 'j1').code, 1, 'a second decision is a replay');
+
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     assert.equal(await exited, 0, err);
