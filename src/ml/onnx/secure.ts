@@ -740,18 +740,18 @@ export async function runSecure<S>(
 }
 
 /**
- * Preprocessed material the graph's matrix products, truncations and ReLUs consume (for the offline
- * phase before a query): truncation pairs per truncated output, comparison material per ReLU element
- * (rounded up to 32 per call: bit-sliced daBits are taken in whole words). Non-linear functions
- * (sigmoid, softmax, …) and max pooling are not counted: their material is generated on demand.
+ * Preprocessed material a query consumes (for the offline phase before it): truncation pairs per
+ * truncated output and comparison material (daBits) per compared element. Matrix products, ReLU and
+ * pooling are counted exactly; the non-linear functions by per-element factors measured on rep3 at
+ * f = 16 (sigmoid/tanh: 19 truncations and 3 comparisons per element; softmax/log-softmax: at most 16
+ * and 2.5), plus a margin (10% and 2048) for the word alignment of bit-sliced material. Material that
+ * is still missing is generated on demand inside the online phase (correct, but counted there).
  */
 export function estimatePreprocessing(
   arch: Architecture,
   inputShapes: Record<string, readonly number[]>,
 ): { trunc: number; compare: number } {
   const sym = symbolTable(arch, inputShapes);
-  const shapes = new Map<string, number[]>();
-  for (const i of arch.inputs) shapes.set(i.name, [...inputShapes[i.name]!]);
   let trunc = 0;
   let compare = 0;
   for (const node of arch.nodes) {
@@ -769,9 +769,23 @@ export function estimatePreprocessing(
       case 'relu':
         compare += Math.ceil(out / 32) * 32;
         break;
+      case 'sigmoid':
+      case 'tanh':
+        trunc += 19 * out;
+        compare += 3 * out;
+        break;
+      case 'softmax':
+      case 'logSoftmax':
+        trunc += 16 * out;
+        compare += Math.ceil(2.5 * out);
+        break;
+      case 'maxPool2d':
+        compare += (node.kernel[0] * node.kernel[1] - 1) * out;
+        break;
       default:
         break;
     }
   }
-  return { trunc, compare };
+  const margin = (v: number): number => (v === 0 ? 0 : Math.ceil(v * 1.1) + 2048);
+  return { trunc: margin(trunc), compare: margin(compare) };
 }
