@@ -46,8 +46,18 @@ export interface LogregBenchLine {
   plainTestAccuracy: number;
   /** max |w − w_plain| between the MPC model and the float64 run with the same sigmoid. */
   maxWeightDiff: number;
+  /** Measured latency of one empty round among the 3 processes (net.ping), ms. */
+  roundLatencyMs: number;
+  /** trainRounds × roundLatencyMs: the part of the training time that is pure round trips. */
+  latencySeconds: number;
   load1: number;
   cpus: number;
+}
+
+/** Latency of one round (every party sends a small message to every other and waits), in ms. */
+async function roundLatency(rounds = 2000): Promise<number> {
+  const res = await launchLocal({ n: 3, job: 'net.ping', params: { rounds, bytes: 64 }, timeoutMs: 60_000 });
+  return (res.seconds / rounds) * 1000;
 }
 
 /** Seeded synthetic data: rows × (features + label), row-major, and the planted weights. */
@@ -232,6 +242,8 @@ export async function benchLogregCommand(argv: string[]): Promise<number> {
       console.log(
         `logistic regression, ${rows} × ${features} (planted model, seed ${seed}), batch ${batch}, ${epochs} epochs, rep3, 3 processes over TLS 1.3 on 127.0.0.1`,
       );
+    const latencyMs = await roundLatency();
+    if (!values.json) console.log(`  one empty round between the 3 processes: ${latencyMs.toFixed(3)} ms`);
     for (const sigmoid of methods) {
       const res = await launchLocal({
         n: 3,
@@ -263,6 +275,8 @@ export async function benchLogregCommand(argv: string[]): Promise<number> {
         testAccuracy: outs[0]!.metrics.testAccuracy,
         plainTestAccuracy: accuracy(test, testRows, features, plain),
         maxWeightDiff: Math.max(...Array.from(w, (v, i) => Math.abs(v - plain[i]!))),
+        roundLatencyMs: latencyMs,
+        latencySeconds: (Math.max(...tr.map((t) => t.rounds)) * latencyMs) / 1000,
         load1: loadavg()[0]!,
         cpus: cpus().length,
       };
@@ -270,7 +284,7 @@ export async function benchLogregCommand(argv: string[]): Promise<number> {
       if (values.json) console.log(JSON.stringify(line));
       else
         console.log(
-          `  ${sigmoid.padEnd(10)} train ${line.trainSeconds.toFixed(2)} s (waiting for peers ${line.trainWaitSeconds.toFixed(2)} s), ${line.trainRounds} rounds, ${(line.trainBytesSentPerParty / 1e6).toFixed(1)} MB sent per party; test accuracy ${line.testAccuracy.toFixed(4)} (float64 same algorithm ${line.plainTestAccuracy.toFixed(4)}), max |w − w_float64| ${line.maxWeightDiff.toExponential(2)}; job ${line.jobSeconds.toFixed(2)} s`,
+          `  ${sigmoid.padEnd(10)} train ${line.trainSeconds.toFixed(2)} s (waiting for peers ${line.trainWaitSeconds.toFixed(2)} s; rounds × latency ${line.latencySeconds.toFixed(2)} s), ${line.trainRounds} rounds, ${(line.trainBytesSentPerParty / 1e6).toFixed(1)} MB sent per party; test accuracy ${line.testAccuracy.toFixed(4)} (float64 same algorithm ${line.plainTestAccuracy.toFixed(4)}), max |w − w_float64| ${line.maxWeightDiff.toExponential(2)}; job ${line.jobSeconds.toFixed(2)} s`,
         );
     }
   } finally {
