@@ -323,6 +323,9 @@ void test('three nodes: mutual TLS, datasets, negotiation to quorum, refusals, r
       /sharehold_http_requests_total\{[^}]*route="\/api\/jobs\/:id\/decisions"[^}]*status="409"[^}]*\} 2/,
     );
     assert.match(m, /sharehold_roster_version\{[^}]*\} 2/);
+    // org1 pushed the genesis roster before org2 and org3 trusted it: refused, retried, delivered.
+    assert.match(m, /sharehold_peer_pushes_total\{outcome="retried"[^}]*\} [1-9]/);
+    assert.doesNotMatch(m, /sharehold_peer_pushes_total\{outcome="failed"/);
 
     // WebSocket events seen by org1's operator, in order for the second job.
     ws.close();

@@ -15,7 +15,7 @@ import websocket from '@fastify/websocket';
 import { pino, type Logger } from 'pino';
 import { ShareholdError, isShareholdError } from '../../errors.js';
 import { normalizeFingerprint } from '../../net/certs.js';
-import type { SignedApproval, SignedRoster } from '../../consortium/index.js';
+import type { Member, MemberTls, SignedApproval, SignedRoster } from '../../consortium/index.js';
 import { apiRequest } from '../client.js';
 import type { Broadcast, Caller, ShareholdNode } from '../node.js';
 import { NodeMetrics } from './metrics.js';
@@ -26,6 +26,9 @@ export interface GatewayOptions {
   /** Listen address (default the config's). Port 0 picks a free port. */
   host?: string;
   port?: number;
+  /** Retries of a failed push to a member (default 4) and the first backoff in ms (default 250, doubling). */
+  pushRetries?: number;
+  pushBackoffMs?: number;
 }
 
 export interface Gateway {
@@ -129,38 +132,64 @@ export async function startGateway(node: ShareholdNode, opts: GatewayOptions = {
     metrics.events.inc({ type: e.type });
   });
 
-  // Pushes to the other members (best effort; failures are logged and counted).
+  // Pushes to the other members. A connection failure, a 404 (the peer has not seen the job yet)
+  // or a 5xx is retried with exponential backoff (opts.pushRetries times, from opts.pushBackoffMs);
+  // other refusals are final. Everything is logged and counted.
   const pending = new Set<Promise<void>>();
+  const retries = opts.pushRetries ?? 4;
+  const backoff = opts.pushBackoffMs ?? 250;
+  let closing = false;
+  const stopRetries = new AbortController();
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const onAbort = (): void => {
+        clearTimeout(t);
+        resolve();
+      };
+      const t = setTimeout(() => {
+        stopRetries.signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      stopRetries.signal.addEventListener('abort', onAbort, { once: true });
+    });
+  const pushOne = async (m: Member & { tls: MemberTls }, path: string, body: unknown): Promise<void> => {
+    const tls = {
+      key: node.keys.tlsKeyPem,
+      cert: node.keys.tlsCertPem,
+      ca: m.tls.certPem,
+      fingerprint: m.tls.fingerprint,
+    };
+    for (let attempt = 0; ; attempt++) {
+      let retryable: boolean;
+      try {
+        const r = await apiRequest(m.endpoint, 'POST', path, tls, body);
+        if (r.status < 300) {
+          metrics.pushes.inc({ outcome: 'ok' });
+          return;
+        }
+        retryable = r.status === 404 || r.status >= 500;
+        logger.warn({ peer: m.name, path, status: r.status, body: r.body, attempt }, 'peer refused a push');
+      } catch (e) {
+        retryable = true;
+        logger.warn(
+          { peer: m.name, path, code: isShareholdError(e) ? e.code : 'error', attempt },
+          'push to peer failed',
+        );
+      }
+      if (!retryable || attempt >= retries || closing) {
+        metrics.pushes.inc({ outcome: retryable ? 'failed' : 'refused' });
+        return;
+      }
+      metrics.pushes.inc({ outcome: 'retried' });
+      await sleep(backoff * 2 ** attempt);
+    }
+  };
   const push = (path: string, body: unknown): void => {
     const roster = node.roster?.current;
     if (!roster) return;
     for (const m of roster.members) {
       if (m.name === node.name || !m.tls) continue;
-      const p = apiRequest(
-        m.endpoint,
-        'POST',
-        path,
-        {
-          key: node.keys.tlsKeyPem,
-          cert: node.keys.tlsCertPem,
-          ca: m.tls.certPem,
-          fingerprint: m.tls.fingerprint,
-        },
-        body,
-      )
-        .then((r) => {
-          metrics.pushes.inc({ outcome: r.status < 300 ? 'ok' : 'refused' });
-          if (r.status >= 300)
-            logger.warn({ peer: m.name, path, status: r.status, body: r.body }, 'peer refused a push');
-        })
-        .catch((e: unknown) => {
-          metrics.pushes.inc({ outcome: 'failed' });
-          logger.warn(
-            { peer: m.name, path, code: isShareholdError(e) ? e.code : 'error' },
-            'push to peer failed',
-          );
-        })
-        .finally(() => pending.delete(p));
+      const p = pushOne({ ...m, tls: m.tls }, path, body).finally(() => pending.delete(p));
       pending.add(p);
     }
   };
@@ -299,6 +328,8 @@ export async function startGateway(node: ShareholdNode, opts: GatewayOptions = {
     url,
     settle,
     close: async () => {
+      closing = true;
+      stopRetries.abort();
       await settle();
       for (const s of sockets) s.destroy();
       await app.close();
