@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { ShareholdError, invalidArgument } from '../errors.js';
 import { readCsvChunks } from '../data/csv.js';
 import { validateSpecText, formatIssues } from '../spec/validate.js';
@@ -232,7 +232,8 @@ export class ShareholdNode {
   }
 
   #parseSpec(jobId: string, text: string): { spec?: JobSpec; issues: string[] } {
-    const r = validateSpecText(text, join(this.cfg.dataDir, 'jobs', `${jobId}.yaml`));
+    // A bare file name: issues sent to other members must not reveal this node's paths.
+    const r = validateSpecText(text, `${jobId}.yaml`);
     return r.ok ? { spec: r.spec, issues: [] } : { issues: formatIssues(r.issues).split('\n') };
   }
 

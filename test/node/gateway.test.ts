@@ -203,6 +203,20 @@ void test('three nodes: mutual TLS, datasets, negotiation to quorum, refusals, r
     );
     assert.ok(!JSON.stringify(seen.body).includes(CSV), 'the file path must not be visible');
 
+    // An invalid spec is refused with every issue, located in the spec, without this node's paths.
+    const invalid = await call(n1, 'POST', '/api/jobs', n1.operator, {
+      id: 'bad-1',
+      specText: SPEC_TEXT.replace('lr: 0.1', 'lr: -1').replace('epochs: 10', 'epochs: zero'),
+    });
+    assert.equal(invalid.status, 400);
+    const issues = (invalid.body as { code: string; issues: string[] }).issues;
+    assert.equal((invalid.body as { code: string }).code, 'input-invalid');
+    assert.equal(issues.length, 2, issues.join('\n'));
+    assert.ok(
+      issues.every((i) => /^bad-1\.yaml:\d+:\d+: training\./.test(i) && !i.includes(dir)),
+      issues.join('\n'),
+    );
+
     // Negotiation: org1 proposes; the proposal reaches org2 and org3.
     const prop = await call(n1, 'POST', '/api/jobs', n1.operator, { id: 'bc-logreg-1', specText: SPEC_TEXT });
     assert.equal(prop.status, 201, JSON.stringify(prop.body));
