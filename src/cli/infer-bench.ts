@@ -27,6 +27,9 @@ export interface InferBenchLine {
   offlineSeconds: number;
   offlineRounds: number;
   offlineBytesSentPerParty: number;
+  /** Online CPU seconds: the busiest party, and the sum over the parties (load-independent). */
+  cpuSecondsMax: number;
+  cpuSecondsTotal: number;
   reluWidths: Record<string, number>;
   transport: string;
   correct: boolean;
@@ -107,6 +110,8 @@ export async function runInferenceBench(o: InferBenchOptions = {}): Promise<Infe
       offlineSeconds: Math.max(...rows.map((r) => r.offlineSeconds)),
       offlineRounds: Math.max(...rows.map((r) => r.offlineRounds)),
       offlineBytesSentPerParty: Math.max(...rows.map((r) => r.offlineBytesSent)),
+      cpuSecondsMax: Math.max(...rows.map((r) => r.cpuSeconds)),
+      cpuSecondsTotal: rows.reduce((a, r) => a + r.cpuSeconds, 0),
       reluWidths: per[0]!.reluWidths,
       transport: 'tls1.3-loopback',
       correct: onlyOne && maxError <= TOLERANCE,
@@ -146,6 +151,7 @@ export function printInferenceBench(lines: InferBenchLine[], json: boolean): num
       'samples/s',
       'rounds',
       'bytes/party',
+      'cpu s max/sum',
       'offline s',
       'off rounds',
       'off bytes/party',
@@ -157,6 +163,7 @@ export function printInferenceBench(lines: InferBenchLine[], json: boolean): num
       l.samplesPerSecond.toFixed(0),
       String(l.rounds),
       fmtBytes(l.bytesSentPerParty),
+      `${l.cpuSecondsMax.toFixed(3)}/${l.cpuSecondsTotal.toFixed(3)}`,
       l.offlineSeconds.toFixed(3),
       String(l.offlineRounds),
       fmtBytes(l.offlineBytesSentPerParty),

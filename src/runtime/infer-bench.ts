@@ -97,6 +97,8 @@ export interface InferBenchRow {
   offlineSeconds: number;
   offlineRounds: number;
   offlineBytesSent: number;
+  /** Median CPU seconds of this party's process in the online phase. */
+  cpuSeconds: number;
   /** Querier only: the last run's outputs (row-major), for the launcher's plaintext check. */
   outputs: number[] | null;
 }
@@ -148,6 +150,7 @@ export async function inferBenchJob(ctx: PartyContext): Promise<Json> {
     const data = ctx.me === QUERIER ? benchInputs(seed, batch) : null;
     const online: number[] = [];
     const offline: number[] = [];
+    const cpu: number[] = [];
     let last: Awaited<ReturnType<typeof runQuery>> | null = null;
     for (let rep = 0; rep <= reps; rep++) {
       const r = await runQuery(
@@ -162,6 +165,7 @@ export async function inferBenchJob(ctx: PartyContext): Promise<Json> {
       if (rep > 0) {
         online.push(r.online.seconds);
         offline.push(r.offline.seconds);
+        cpu.push(r.online.cpuSeconds);
       }
       last = r;
     }
@@ -174,6 +178,7 @@ export async function inferBenchJob(ctx: PartyContext): Promise<Json> {
       offlineSeconds: median(offline),
       offlineRounds: last!.offline.rounds,
       offlineBytesSent: last!.offline.bytesSent,
+      cpuSeconds: median(cpu),
       outputs: last!.output ? Array.from(last!.output) : null,
     });
     ctx.log(`batch ${batch}: ${median(online).toFixed(4)} s online`);

@@ -46,10 +46,19 @@ export interface PhaseStats {
   rounds: number;
   bytesSent: number;
   seconds: number;
+  /** CPU time of this party's process (user + system) in the phase: independent of other load. */
+  cpuSeconds: number;
 }
 
-function delta(a: ChannelStats, b: ChannelStats, seconds: number): PhaseStats {
-  return { rounds: b.rounds - a.rounds, bytesSent: b.bytesSent - a.bytesSent, seconds };
+function delta(a: ChannelStats, b: ChannelStats, seconds: number, cpu?: NodeJS.CpuUsage): PhaseStats {
+  const c =
+    cpu === undefined
+      ? 0
+      : (() => {
+          const d = process.cpuUsage(cpu);
+          return (d.user + d.system) / 1e6;
+        })();
+  return { rounds: b.rounds - a.rounds, bytesSent: b.bytesSent - a.bytesSent, seconds, cpuSeconds: c };
 }
 
 /** One message from `from` to the other compute parties (JSON); everyone returns it. */
@@ -116,12 +125,14 @@ export async function runQuery<S>(
   const prep = estimatePreprocessing(arch, { [name]: input.shape });
   const o0 = { ...ctx.ch.stats };
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   if (prep.trunc > 0) await e.preprocess('trunc', prep.trunc);
   if (prep.compare > 0) await e.preprocess('compare', prep.compare);
-  const offline = delta(o0, { ...ctx.ch.stats }, (performance.now() - t0) / 1000);
+  const offline = delta(o0, { ...ctx.ch.stats }, (performance.now() - t0) / 1000, c0);
   await barrier(ctx, e.n, `${label}/go`);
   const s0 = { ...ctx.ch.stats };
   const t1 = performance.now();
+  const c1 = process.cpuUsage();
   const x = await shareInput(e, QUERIER, ctx.me === QUERIER ? input.data : null, input.shape);
   const outs = await runSecure(e, arch, {
     weights: { kind: 'secret', tensors: weights },
@@ -130,7 +141,7 @@ export async function runQuery<S>(
   });
   const y = outs[arch.outputs[0]!.name]!;
   const output = await y.reveal([QUERIER]);
-  const online = delta(s0, { ...ctx.ch.stats }, (performance.now() - t1) / 1000);
+  const online = delta(s0, { ...ctx.ch.stats }, (performance.now() - t1) / 1000, c1);
   return { output, outputShape: [...y.shape], offline, online };
 }
 
