@@ -208,3 +208,53 @@ void test('policy check: acceptable spec passes; each violation gives its reason
   assert.ok(r2.includes('dataset owner audit does not have the role data-owner'), r2);
   assert.ok(r2.includes('output recipient audit (auditor) may not receive the model'), r2);
 });
+
+void test('property: quorum status matches an independent count over random policies and decisions', async () => {
+  const { members, body } = await makeConsortium();
+  const names = members.map((m) => m.member.name); // org1, org2, org3 (owners + compute), audit (auditor)
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 4 }),
+      fc.subarray(names),
+      fc.subarray(names),
+      fc.array(fc.constantFrom('none', 'approve', 'refuse'), { minLength: 4, maxLength: 4 }),
+      (quorum, required, owners, choices) => {
+        const policy = {
+          ...defaultPolicy(),
+          approvals: { quorum, roles: ['data-owner' as const], required, dataOwners: true },
+        };
+        const roster = { ...body, policy };
+        const ctx: DecisionContext = {
+          roster,
+          rosterHash: rosterHash(roster),
+          jobId: 'p',
+          specHash: 'cd'.repeat(32),
+        };
+        const book = new ApprovalBook(ctx, owners);
+        const mustApprove = new Set([...required, ...owners]);
+        const approved: string[] = [];
+        const refused: string[] = [];
+        choices.forEach((c, i) => {
+          if (c === 'none') return;
+          const name = names[i]!;
+          const a = signDecision(members[i]!.id, ctx, c, c === 'refuse' ? ['no'] : []);
+          const eligible = name !== 'audit' || mustApprove.has(name);
+          if (c === 'approve' && !eligible) {
+            assert.throws(() => book.add(a), refusedWith('wrong-role'));
+            return;
+          }
+          book.add(a);
+          (c === 'approve' ? approved : refused).push(name);
+        });
+        const s = book.status();
+        const blocked = refused.some((r) => mustApprove.has(r));
+        const waiting = [...mustApprove].filter((r) => !approved.includes(r));
+        assert.deepEqual([...s.approvedBy].sort(), [...approved].sort());
+        assert.equal(s.blocked, blocked);
+        assert.deepEqual([...s.waitingFor].sort(), waiting.sort());
+        assert.equal(s.met, !blocked && waiting.length === 0 && approved.length >= quorum);
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
