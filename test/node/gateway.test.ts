@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -23,6 +24,7 @@ import {
   type NodeConfig,
 } from '../../src/node/identity.js';
 import { ShareholdNode } from '../../src/node/node.js';
+import { PostgresNodeStore } from '../../src/node/store/postgres.js';
 import { startGateway, type Gateway } from '../../src/node/gateway/server.js';
 import { apiRequest, type ClientTls } from '../../src/node/client.js';
 import { generateIdentity as tlsIdentity } from '../../src/net/certs.js';
@@ -42,6 +44,8 @@ import { defaultPolicy } from '../consortium/helpers.js';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SPEC_TEXT = readFileSync(join(ROOT, 'examples/breast-cancer-logreg.yaml'), 'utf8');
 const CSV = join(ROOT, 'data/splits/breast_cancer/horizontal/org1.csv');
+const PG_URL = process.env.SHAREHOLD_TEST_PG_URL;
+const PG_SCHEMA = `sh_gw_${randomBytes(6).toString('hex')}`;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -101,7 +105,11 @@ void test('three nodes: mutual TLS, datasets, negotiation to quorum, refusals, r
 
     for (let i = 0; i < 3; i++) {
       const cfg = cfgs[i]!;
-      const node = await ShareholdNode.open(cfg);
+      // With SHAREHOLD_TEST_PG_URL, org2 keeps its state in PostgreSQL (a fresh schema), the others in SQLite.
+      const node =
+        i === 1 && PG_URL
+          ? await ShareholdNode.open(cfg, await PostgresNodeStore.open({ url: PG_URL, schema: PG_SCHEMA }))
+          : await ShareholdNode.open(cfg);
       const gw = await startGateway(node, { logger: pino({ level: 'info' }, sink) });
       const k = keys[i]!;
       const operator: ClientTls = {
@@ -146,6 +154,8 @@ void test('three nodes: mutual TLS, datasets, negotiation to quorum, refusals, r
       const res = await call(r, 'POST', '/api/roster', r.operator, [genesis]);
       assert.equal(res.status, 200, JSON.stringify(res.body));
     }
+    const h2 = (await call(n2, 'GET', '/health', n2.operator)).body as { store: string };
+    assert.equal(h2.store, PG_URL ? 'postgres' : 'sqlite');
     // A member's certificate is now accepted; an unknown one is refused at the handshake.
     assert.equal((await call(n1, 'GET', '/health', n2.asMember(n1))).status, 200);
     const stranger = await tlsIdentity('mallory');
@@ -385,5 +395,7 @@ void test('three nodes: mutual TLS, datasets, negotiation to quorum, refusals, r
     }
     assert.ok(!logs.includes(CSV), 'dataset path in the logs');
     rmSync(dir, { recursive: true, force: true });
+    if (PG_URL)
+      await (await PostgresNodeStore.open({ url: PG_URL, schema: PG_SCHEMA })).dropSchemaAndClose(PG_SCHEMA);
   }
 });
