@@ -26,6 +26,7 @@ import { ShareholdError, invalidArgument } from '../errors.js';
 import { Prg } from '../math/prg.js';
 import { toInts } from '../math/fixed.js';
 import { SecretTensor } from '../tensor/tensor.js';
+import { PublicTensor } from '../tensor/public.js';
 import type { SigmoidMethod } from '../tensor/nonlinear/sigmoid.js';
 import { softmax } from '../tensor/nonlinear/softmax.js';
 import {
@@ -42,6 +43,7 @@ import {
   type Loss,
   type Module,
   type Optimizer,
+  type OptimizerState,
   type Parameter,
 } from './modules/index.js';
 import { fit as fitLoop } from './train.js';
@@ -158,6 +160,11 @@ export function publicPermutation(seed: number, epoch: number, n: number): Int32
  */
 class InputLinear<S> implements Module<S> {
   private input: SecretTensor<S> | null = null;
+  /**
+   * With plain SGD: lr·[x, 1] for the current batch (computed once for the whole training set before
+   * training). The layer's gradients are then already multiplied by lr (`PrescaledSGD`).
+   */
+  scaledInput: SecretTensor<S> | null = null;
   constructor(readonly lin: Linear<S>) {}
 
   async forward(x: SecretTensor<S>): Promise<SecretTensor<S>> {
@@ -168,15 +175,57 @@ class InputLinear<S> implements Module<S> {
   async backward(g: SecretTensor<S>): Promise<SecretTensor<S>> {
     const x = this.input;
     if (x === null) throw new Error('Linear.backward called before forward');
-    const dW = await g.transpose().matmul(x);
-    this.lin.weight.accumulate(dW);
-    this.lin.bias.accumulate(g.sum(0));
+    const xs = this.scaledInput;
+    if (xs !== null) {
+      // gᵀ·(lr·[x, 1]) = lr·[dW | db] in one product: the update itself, no lr truncation later
+      const P = await g.transpose().matmul(xs);
+      const inF = this.lin.inFeatures;
+      this.lin.weight.accumulate(P.slice(1, 0, inF));
+      this.lin.bias.accumulate(P.slice(1, inF, inF + 1).reshape([this.lin.outFeatures]));
+    } else {
+      const dW = await g.transpose().matmul(x);
+      this.lin.weight.accumulate(dW);
+      this.lin.bias.accumulate(g.sum(0));
+    }
     return SecretTensor.fromShare(x.engine, x.engine.constant(new BigUint64Array(x.size)), x.shape);
   }
 
   parameters(): Parameter<S>[] {
     return this.lin.parameters();
   }
+}
+
+/**
+ * Plain SGD where some parameters' gradients arrive already multiplied by lr (the first layer's,
+ * from lr·[x, 1]): their update is a local subtraction; the others get one truncated product by lr.
+ * Saves the update's truncation round for logistic regression (every parameter is in the first layer).
+ */
+class PrescaledSGD<S> implements Optimizer<S> {
+  constructor(
+    readonly params: readonly Parameter<S>[],
+    readonly lr: number,
+    readonly prescaled: ReadonlySet<Parameter<S>>,
+  ) {}
+
+  async step(): Promise<void> {
+    await Promise.all(
+      this.params.map(async (p) => {
+        if (p.grad === null) return;
+        p.value = p.value.sub(this.prescaled.has(p) ? p.grad : await p.grad.mulScalar(this.lr));
+      }),
+    );
+  }
+
+  zeroGrad(): void {
+    for (const p of this.params) p.grad = null;
+  }
+
+  /** Plain SGD has no state. */
+  saveState(): OptimizerState<S> {
+    return { tensors: {}, counters: {} };
+  }
+
+  loadState(): void {}
 }
 
 function activationModule<S>(a: ActivationName, method: SigmoidMethod): Module<S> | null {
@@ -358,8 +407,19 @@ export class Model<S> {
     this.trainNet = this.netFor(lossName);
     const loss = this.lossFn(lossName);
     let opt: Optimizer<S>;
+    let aux: SecretTensor<S> | undefined;
+    const first = this.net.layers[0];
     if (typeof opts.optimizer === 'object') opt = opts.optimizer;
-    else {
+    else if ((opts.optimizer ?? 'sgd') === 'sgd' && opts.lr !== undefined && first instanceof InputLinear) {
+      // lr·[x, 1] once for the whole set (one round), so the first layer's update needs no truncation
+      const N = x.shape[0]!;
+      const ones = SecretTensor.fromPublic(
+        this.engine,
+        new PublicTensor(new Float64Array(N).fill(1), [N, 1]),
+      );
+      aux = await SecretTensor.concat([x, ones], 1).mulScalar(opts.lr);
+      opt = new PrescaledSGD(this.parameters(), opts.lr, new Set(first.parameters()));
+    } else {
       const name = opts.optimizer ?? 'sgd';
       if (opts.lr === undefined) throw invalidArgument('fit: lr is required with a named optimizer');
       opt =
@@ -384,6 +444,9 @@ export class Model<S> {
         ? { order: (epoch: number) => publicPermutation(opts.shuffleSeed!, epoch, x.shape[0]!) }
         : {}),
       onEpochStart: (epoch) => prep.epochStart(epoch),
+      ...(aux && first instanceof InputLinear
+        ? { aux, onBatch: (a: SecretTensor<S>) => (first.scaledInput = a) }
+        : {}),
       afterStep: (epoch, k) => prep.afterStep(epoch, k),
       onEpochEnd: async (epoch) => {
         let l: number | undefined;

@@ -9,7 +9,7 @@ import type { Module } from './modules/module.js';
 import type { Loss } from './modules/loss.js';
 import type { Optimizer } from './modules/optim.js';
 
-export interface FitOptions {
+export interface FitOptions<S = unknown> {
   readonly batchSize: number;
   readonly epochs: number;
   /** Called after every step (e.g. progress). */
@@ -25,6 +25,12 @@ export interface FitOptions {
    * is local (a public permutation of the shares).
    */
   readonly order?: (epoch: number) => Int32Array;
+  /**
+   * A tensor with the same rows as x, batched (and ordered) like it; each batch goes to `onBatch`
+   * before its step (e.g. a pre-scaled copy of the input for the first layer's gradient).
+   */
+  readonly aux?: SecretTensor<S>;
+  readonly onBatch?: (auxBatch: SecretTensor<S>) => void;
 }
 
 export async function fit<S>(
@@ -33,7 +39,7 @@ export async function fit<S>(
   optimizer: Optimizer<S>,
   x: SecretTensor<S>,
   y: SecretTensor<S>,
-  opts: FitOptions,
+  opts: FitOptions<S>,
 ): Promise<void> {
   const n = x.shape[0]!;
   if (y.shape[0] !== n) throw new Error(`fit: ${n} input rows but ${y.shape[0]} target rows`);
@@ -44,10 +50,13 @@ export async function fit<S>(
     const perm = opts.order?.(epoch);
     const xe = perm ? gatherRows(x, perm) : x;
     const ye = perm ? gatherRows(y, perm) : y;
+    const aux = opts.aux;
+    const ae = aux && perm ? gatherRows(aux, perm) : aux;
     for (let k = 0; k < batches; k++) {
       const end = Math.min(n, (k + 1) * B);
       const xb = xe.slice(0, k * B, end);
       const yb = ye.slice(0, k * B, end);
+      if (ae) opts.onBatch?.(ae.slice(0, k * B, end));
       optimizer.zeroGrad();
       const out = await model.forward(xb);
       await model.backward(await loss.grad(out, yb));
