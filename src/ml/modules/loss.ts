@@ -15,7 +15,7 @@ import { sigmoid, type SigmoidMethod } from '../../tensor/nonlinear/sigmoid.js';
 import { exp } from '../../tensor/nonlinear/exp.js';
 import { log } from '../../tensor/nonlinear/log.js';
 import { logSoftmax, softmax } from '../../tensor/nonlinear/softmax.js';
-import { invalidArgument } from '../../errors.js';
+import { ShareholdError, invalidArgument } from '../../errors.js';
 
 export interface Loss<S> {
   /** dL/d(pred) of the batch-mean loss; pred and target have the same shape, batch on axis 0. */
@@ -71,6 +71,46 @@ export class BCEWithLogitsLoss<S> implements Loss<S> {
     const sp = await ez.addScalar(1).mapElementwise((e, s) => log(e, s, { lo: 0, hi: 2 }));
     const zy = await zyP;
     return meanOf(rz.add(sp).sub(zy).sum(), z.size);
+  }
+}
+
+/**
+ * Binary cross-entropy on logits with a per-row weight: the target is [B, 2] = (label y, weight w).
+ * grad: w·(σ(z) − y)/B; loss: mean(w·(softplus(z) − z·y)). With w = 1 + (pw − 1)·y this is PyTorch's
+ * `BCEWithLogitsLoss(pos_weight = pw)` (since y² = y); a data owner chooses the weights of its own
+ * rows (e.g. for class imbalance) and shares them with the rows, so no one else learns them.
+ * Cost over BCEWithLogitsLoss: one secret product (one round, ≤ 1 ulp + |w|·ulp).
+ */
+export class WeightedBCEWithLogitsLoss<S> implements Loss<S> {
+  constructor(readonly method: SigmoidMethod = 'exact') {}
+
+  #split(name: string, z: SecretTensor<S>, t: SecretTensor<S>): { y: SecretTensor<S>; w: SecretTensor<S> } {
+    const B = z.shape[0]!;
+    if (z.ndim !== 2 || z.shape[1] !== 1 || t.ndim !== 2 || t.shape[0] !== B || t.shape[1] !== 2)
+      throw new ShareholdError(
+        'shape-mismatch',
+        `${name}: logits [B, 1] and target [B, 2] (label, weight) expected, got [${z.shape}] and [${t.shape}]`,
+      );
+    return { y: t.slice(1, 0, 1), w: t.slice(1, 1, 2) };
+  }
+
+  async grad(z: SecretTensor<S>, t: SecretTensor<S>): Promise<SecretTensor<S>> {
+    const { y, w } = this.#split('WeightedBCEWithLogitsLoss', z, t);
+    const p = await z.mapElementwise((e, s) => sigmoid(e, s, this.method));
+    return (await p.sub(y).mul(w)).mulScalar(1 / z.size);
+  }
+
+  async loss(z: SecretTensor<S>, t: SecretTensor<S>): Promise<SecretTensor<S>> {
+    const { y, w } = this.#split('WeightedBCEWithLogitsLoss', z, t);
+    // the per-row terms: softplus(z) − z·y = BCE's summand; recompute it row-wise and weight it
+    const zyP = z.mul(y);
+    const { y: rz } = await z.reluWithGrad();
+    const absz = (await rz.mulScalar(2)).sub(z);
+    const tt = (await absz.rsub(16).relu()).addScalar(-16);
+    const ez = await tt.mapElementwise(exp);
+    const sp = await ez.addScalar(1).mapElementwise((e, s) => log(e, s, { lo: 0, hi: 2 }));
+    const row = rz.add(sp).sub(await zyP);
+    return meanOf((await row.mul(w)).sum(), z.size);
   }
 }
 
