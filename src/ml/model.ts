@@ -90,6 +90,11 @@ export interface ModelFitOptions<S> {
   readonly lossEachEpoch?: boolean;
   /** Public seed for a per-epoch public permutation of the rows (default: file order). */
   readonly shuffleSeed?: number;
+  /**
+   * lr·x, when the data owners input it alongside x (no round, no truncation: each owner scales its
+   * own rows in float64). Used with plain SGD only; computed from x (one round) when absent.
+   */
+  readonly scaledInput?: SecretTensor<S>;
   /** After every epoch (loss present when `lossEachEpoch`). */
   readonly onEpoch?: (epoch: number, loss: number | undefined) => void;
   readonly onStep?: (epoch: number, batch: number) => void;
@@ -411,13 +416,17 @@ export class Model<S> {
     const first = this.net.layers[0];
     if (typeof opts.optimizer === 'object') opt = opts.optimizer;
     else if ((opts.optimizer ?? 'sgd') === 'sgd' && opts.lr !== undefined && first instanceof InputLinear) {
-      // lr·[x, 1] once for the whole set (one round), so the first layer's update needs no truncation
+      // lr·[x, 1] once for the whole set (given by the data owners, or one round), so the first
+      // layer's update needs no truncation
       const N = x.shape[0]!;
-      const ones = SecretTensor.fromPublic(
+      const lrCol = SecretTensor.fromPublic(
         this.engine,
-        new PublicTensor(new Float64Array(N).fill(1), [N, 1]),
+        new PublicTensor(new Float64Array(N).fill(opts.lr), [N, 1]),
       );
-      aux = await SecretTensor.concat([x, ones], 1).mulScalar(opts.lr);
+      const xs = opts.scaledInput ?? (await x.mulScalar(opts.lr));
+      if (xs.ndim !== 2 || xs.shape[0] !== N || xs.shape[1] !== x.shape[1])
+        throw invalidArgument(`fit: scaledInput has shape [${xs.shape}], x has [${x.shape}]`);
+      aux = SecretTensor.concat([xs, lrCol], 1);
       opt = new PrescaledSGD(this.parameters(), opts.lr, new Set(first.parameters()));
     } else {
       const name = opts.optimizer ?? 'sgd';

@@ -60,6 +60,8 @@ export function processesFor(spec: JobSpec): number {
 
 interface Encoded {
   readonly x: SecretTensor<unknown>;
+  /** scale·x when asked (each owner scales its own rows in float64 before inputting them). */
+  readonly xs: SecretTensor<unknown> | null;
   /** Labels [N, 1] (class ids in fixed point). */
   readonly y: SecretTensor<unknown>;
   /** Training targets: [N, 1] or one-hot [N, C]. */
@@ -153,6 +155,7 @@ async function shareSet(
   label: string,
   mine: Table | null,
   classes: number | null,
+  scale?: number,
 ): Promise<Encoded> {
   const me = e.me;
   const featCount = (o: OwnerPart): number => o.columns.filter((c) => c !== label).length;
@@ -163,22 +166,31 @@ async function shareSet(
     const F = featCount(o);
     const feats = local ? features(local, label).data : null;
     const lab = local && holdsLabel(o) ? labelsOf(local, label, classes) : null;
-    const [x, y, t] = await Promise.all([
+    const [x, xs, y, t] = await Promise.all([
       F > 0 ? SecretTensor.fromOwner(e, o.party, feats, [o.rows, F]) : null,
+      F > 0 && scale !== undefined
+        ? SecretTensor.fromOwner(e, o.party, feats ? feats.map((v) => v * scale) : null, [o.rows, F])
+        : null,
       holdsLabel(o) ? SecretTensor.fromOwner(e, o.party, lab ? lab.y : null, [o.rows, 1]) : null,
       holdsLabel(o) && classes !== null
         ? SecretTensor.fromOwner(e, o.party, lab ? lab.onehot : null, [o.rows, C])
         : null,
     ]);
-    return { x, y, t };
+    return { x, xs, y, t };
   });
   const parts = await Promise.all(jobs);
   const axis = p.kind === 'horizontal' ? 0 : 1;
   const xs = parts.flatMap((q) => (q.x ? [q.x] : []));
+  const xss = parts.flatMap((q) => (q.xs ? [q.xs] : []));
   const ys = parts.flatMap((q) => (q.y ? [q.y] : []));
   const ts = parts.flatMap((q) => (q.t ? [q.t] : []));
   const y = SecretTensor.concat(ys, 0);
-  return { x: SecretTensor.concat(xs, axis), y, target: classes === null ? y : SecretTensor.concat(ts, 0) };
+  return {
+    x: SecretTensor.concat(xs, axis),
+    xs: xss.length > 0 ? SecretTensor.concat(xss, axis) : null,
+    y,
+    target: classes === null ? y : SecretTensor.concat(ts, 0),
+  };
 }
 
 /**
@@ -388,7 +400,8 @@ export async function runTrainSpec(
 
   // 4. inputs
   const [train, test] = await Promise.all([
-    shareSet(e, trainP, data.label, myTrain, classes),
+    // plain SGD: the owners also input lr·x (the first layer's update then needs no truncation)
+    shareSet(e, trainP, data.label, myTrain, classes, training.optimizer === 'sgd' ? training.lr : undefined),
     testP ? shareSet(e, testP, data.label, myTest, classes) : null,
   ]);
   phase('input');
@@ -417,6 +430,7 @@ export async function runTrainSpec(
     ...(training.eps !== undefined ? { eps: training.eps } : {}),
     ...(training.shuffle ? { shuffleSeed: 0 } : {}),
     lossEachEpoch: lossEach,
+    ...(train.xs ? { scaledInput: train.xs } : {}),
     onEpoch: (ep, l) =>
       ctx.log(
         `[ml.train] epoch ${ep + 1}/${training.epochs}${l !== undefined ? ` loss ${l.toFixed(6)}` : ''} ${((performance.now() - t0) / 1000).toFixed(1)} s`,
