@@ -310,6 +310,7 @@ export async function startGateway(node: ShareholdNode, opts: GatewayOptions = {
     );
   });
 
+  await (await import('./dashboard.js')).registerDashboard(app, node); // web dashboard (docs/dashboard.md)
   const url = await app.listen({
     host: opts.host ?? node.cfg.listen.host,
     port: opts.port ?? node.cfg.listen.port,

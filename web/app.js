@@ -1,0 +1,547 @@
+/* global document, window, fetch, WebSocket, location, setTimeout, clearTimeout, Node, CSS, uPlot */
+/**
+ * The node's dashboard (docs/dashboard.md): plain ES module, no build step. Everything it shows comes
+ * from the node's own API on the same origin (the browser presents the operator's client certificate
+ * at the TLS handshake) and from its WebSocket of audit events. Text from the network is only ever
+ * set with textContent (never parsed as HTML): other members' job names and reasons are untrusted.
+ */
+
+/** @type {{ node: string, operator: boolean, caller: { kind: string, name: string } } | null} */
+let me = null;
+/** Training curves by job id: epochs, loss, metrics by name (aligned with epochs). */
+const curves = new Map();
+/** Refusal reasons being typed, by job id (kept when the job list is redrawn on events). */
+const typedReasons = new Map();
+/** Last epoch summary (rounds, bytes) by job id, from job.epoch. */
+const epochs = new Map();
+
+/**
+ * Create an element: el('td', { class: 'ok' }, 'text', childNode).
+ * @param {string} tag
+ * @param {Record<string, string | boolean | ((e: Event) => void)>} [attrs]
+ * @param {...(Node | string | number | null | undefined)} children
+ */
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (typeof v === 'function') e.addEventListener(k.replace(/^on/, ''), v);
+    else if (v === true) e.setAttribute(k, '');
+    else if (v !== false) e.setAttribute(k, String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
+  return e;
+}
+
+/**
+ * Call the node's API; resolves with the parsed body or throws an Error with the server's message.
+ * @param {string} path
+ * @param {'GET' | 'POST'} [method]
+ * @param {unknown} [body]
+ */
+async function api(path, method = 'GET', body) {
+  const r = await fetch(path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!r.ok) throw new Error(data && data.message ? `${data.message}` : `HTTP ${r.status}`);
+  return data;
+}
+
+const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString() : '');
+const short = (hex) => (typeof hex === 'string' && hex.length > 16 ? `${hex.slice(0, 16)}…` : hex);
+const fmtBytes = (n) =>
+  n >= 1e9
+    ? `${(n / 1e9).toFixed(2)} GB`
+    : n >= 1e6
+      ? `${(n / 1e6).toFixed(2)} MB`
+      : `${(n / 1e3).toFixed(1)} kB`;
+
+/** Replace the rows of a table body; an empty list shows `empty` in one row. */
+function fillTable(id, rows, columns, empty) {
+  const body = document.getElementById(id);
+  body.replaceChildren(
+    ...(rows.length > 0
+      ? rows
+      : [el('tr', {}, el('td', { colspan: String(columns), class: 'hint' }, empty))]),
+  );
+}
+
+async function loadWhoami() {
+  me = await api('/api/whoami');
+  document.getElementById('node-name').textContent = me.node;
+  document.title = `Sharehold node ${me.node}`;
+  document.getElementById('whoami').textContent = me.operator
+    ? `Signed in as ${me.caller.name}, this node's operator: you may decide on jobs.`
+    : `Signed in as member ${me.caller.name}: read-only.`;
+}
+
+async function loadMembers() {
+  const { members } = await api('/api/members/health');
+  fillTable(
+    'members-body',
+    members.map((m) =>
+      el(
+        'tr',
+        { 'data-member': m.name },
+        el('th', { scope: 'row' }, m.name, m.self ? ' (this node)' : ''),
+        el('td', {}, m.roles.join(', ')),
+        el('td', { class: 'mono' }, m.endpoint),
+        el('td', { class: m.certificate === 'ok' ? 'ok' : 'bad' }, m.certificate),
+        el(
+          'td',
+          { class: m.reachable ? 'ok' : 'bad', 'data-health': m.reachable ? 'up' : 'down' },
+          m.reachable ? m.health.status : `unreachable (${m.error})`,
+        ),
+        el('td', {}, m.health ? String(m.health.rosterVersion) : '—'),
+        el('td', {}, m.latencyMs !== undefined ? `${m.latencyMs} ms` : '—'),
+      ),
+    ),
+    7,
+    'No roster yet.',
+  );
+}
+
+async function loadDatasets() {
+  const list = await api('/api/datasets');
+  fillTable(
+    'datasets-body',
+    list.map((d) =>
+      el(
+        'tr',
+        { 'data-dataset': d.name },
+        el('th', { scope: 'row' }, d.name),
+        el('td', {}, d.owner),
+        el('td', {}, d.schema.columns.join(', ')),
+        el('td', {}, d.schema.integerColumns.join(', ') || '—'),
+        el('td', {}, String(d.rows)),
+        el('td', {}, fmtTime(d.registeredAt)),
+      ),
+    ),
+    6,
+    'No dataset registered on this node.',
+  );
+}
+
+function setJobsMessage(text, ok) {
+  const m = document.getElementById('jobs-message');
+  m.textContent = text;
+  m.className = ok ? 'ok' : 'bad';
+}
+
+async function approve(jobId) {
+  try {
+    const r = await api(`/api/jobs/${encodeURIComponent(jobId)}/decide`, 'POST');
+    const b = r.signed.body;
+    setJobsMessage(
+      b.decision === 'approve'
+        ? `${jobId}: approved and signed by ${b.member}.`
+        : `${jobId}: the policy check failed, refusal signed: ${b.reasons.join('; ')}`,
+      b.decision === 'approve',
+    );
+  } catch (e) {
+    setJobsMessage(`${jobId}: ${e.message}`, false);
+  }
+  await loadJobs();
+}
+
+async function refuse(jobId, input) {
+  const reason = input.value.trim();
+  if (!reason) {
+    setJobsMessage(`${jobId}: give a reason to refuse.`, false);
+    input.focus();
+    return;
+  }
+  try {
+    await api(`/api/jobs/${encodeURIComponent(jobId)}/refuse`, 'POST', { reason });
+    typedReasons.delete(jobId);
+    setJobsMessage(`${jobId}: refusal signed.`, true);
+  } catch (e) {
+    setJobsMessage(`${jobId}: ${e.message}`, false);
+  }
+  await loadJobs();
+}
+
+function jobCard(view) {
+  const { job, decisions, quorum } = view;
+  const mine = decisions.find((d) => d.body.member === me?.node);
+  const canAct = Boolean(me?.operator) && job.state === 'proposed' && !mine;
+  const reasonId = `refuse-reason-${job.id}`;
+  const reasonInput = el('input', {
+    id: reasonId,
+    type: 'text',
+    maxlength: '200',
+    disabled: !canAct,
+    oninput: (e) => typedReasons.set(job.id, e.target.value),
+  });
+  reasonInput.value = typedReasons.get(job.id) ?? '';
+  const ep = epochs.get(job.id);
+  return el(
+    'article',
+    { class: 'job', 'data-job': job.id, 'aria-labelledby': `job-h-${job.id}` },
+    el(
+      'h3',
+      { id: `job-h-${job.id}` },
+      `${job.name} `,
+      el('span', { class: 'state', 'data-state': job.state }, job.state),
+    ),
+    el(
+      'p',
+      {},
+      'Job ',
+      el('code', {}, job.id),
+      ` proposed by ${job.proposer} under roster version ${job.rosterVersion}, ${fmtTime(job.createdAt)}. Spec hash `,
+      el('code', { title: job.specHash }, short(job.specHash)),
+      '.',
+    ),
+    quorum
+      ? el(
+          'p',
+          { 'data-quorum': quorum.met ? 'met' : 'open' },
+          `Quorum ${quorum.met ? 'met' : 'not met'}: approved by ${quorum.approvedBy.join(', ') || 'nobody yet'}`,
+          quorum.refusedBy.length ? `; refused by ${quorum.refusedBy.map((r) => r.member).join(', ')}` : '',
+          '.',
+        )
+      : null,
+    ep ? el('p', { 'data-epoch': String(ep.epoch) }, ep.text) : null,
+    el(
+      'table',
+      {},
+      el('caption', {}, 'Signed decisions'),
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', { scope: 'col' }, 'Member'),
+          el('th', { scope: 'col' }, 'Decision'),
+          el('th', { scope: 'col' }, 'Reasons'),
+          el('th', { scope: 'col' }, 'Signed at'),
+        ),
+      ),
+      el(
+        'tbody',
+        {},
+        ...(decisions.length
+          ? decisions.map((d) =>
+              el(
+                'tr',
+                { 'data-decision': d.body.member },
+                el('th', { scope: 'row' }, d.body.member),
+                el('td', { class: d.body.decision === 'approve' ? 'ok' : 'bad' }, d.body.decision),
+                el('td', {}, d.body.reasons.join('; ') || '—'),
+                el('td', {}, fmtTime(d.body.signedAt)),
+              ),
+            )
+          : [el('tr', {}, el('td', { colspan: '4', class: 'hint' }, 'No decision yet.'))]),
+      ),
+    ),
+    el(
+      'div',
+      { role: 'group', 'aria-label': `Decide on ${job.id}` },
+      el(
+        'button',
+        {
+          type: 'button',
+          'data-action': 'approve',
+          disabled: !canAct,
+          onclick: () => void approve(job.id),
+        },
+        'Approve',
+      ),
+      el('label', { for: reasonId }, 'Reason to refuse: '),
+      reasonInput,
+      el(
+        'button',
+        {
+          type: 'button',
+          'data-action': 'refuse',
+          disabled: !canAct,
+          onclick: () => void refuse(job.id, reasonInput),
+        },
+        'Refuse',
+      ),
+      !me?.operator ? el('span', { class: 'hint' }, ' Only the operator may decide.') : null,
+      mine ? el('span', { class: 'hint' }, ` This node has decided: ${mine.body.decision}.`) : null,
+    ),
+  );
+}
+
+let jobsLoading = null;
+async function loadJobs() {
+  const list = await api('/api/jobs');
+  const views = await Promise.all(list.map((j) => api(`/api/jobs/${encodeURIComponent(j.id)}`)));
+  views.sort((a, b) => (a.job.createdAt < b.job.createdAt ? 1 : -1));
+  const box = document.getElementById('jobs-list');
+  const focused = document.activeElement?.id;
+  box.replaceChildren(...(views.length ? views.map(jobCard) : [el('p', { class: 'empty' }, 'No job yet.')]));
+  if (focused) document.getElementById(focused)?.focus();
+  // History of training curves from the stored events (a page opened mid-training).
+  await Promise.all(
+    views.map(async (v) => {
+      if (curves.has(v.job.id)) return;
+      const events = await api(`/api/jobs/${encodeURIComponent(v.job.id)}/events`);
+      for (const e of events) if (e.type === 'job.progress') addProgress({ jobId: v.job.id, ...e.data });
+    }),
+  );
+}
+/** Reload the jobs once, however many events arrive while loading. */
+function refreshJobs() {
+  if (jobsLoading) return;
+  jobsLoading = setTimeout(() => {
+    jobsLoading = null;
+    loadJobs().catch((e) => setJobsMessage(e.message, false));
+  }, 150);
+}
+
+const COLORS = ['#1f5fbf', '#c2410c', '#15803d', '#7e22ce', '#b91c1c'];
+
+/** Add one job.progress event ({jobId, epoch, loss, metrics}) to its curve and redraw. */
+function addProgress(e) {
+  if (typeof e.epoch !== 'number' || typeof e.loss !== 'number') return;
+  let c = curves.get(e.jobId);
+  if (!c) {
+    c = { epochs: [], loss: [], metrics: new Map(), plot: null, keys: '' };
+    curves.set(e.jobId, c);
+  }
+  const at = c.epochs.indexOf(e.epoch);
+  const i = at >= 0 ? at : c.epochs.length;
+  c.epochs[i] = e.epoch;
+  c.loss[i] = e.loss;
+  for (const [k, v] of Object.entries(e.metrics ?? {})) {
+    if (typeof v !== 'number') continue;
+    if (!c.metrics.has(k)) c.metrics.set(k, []);
+    c.metrics.get(k)[i] = v;
+  }
+  drawCurve(e.jobId, c);
+}
+
+function drawCurve(jobId, c) {
+  const list = document.getElementById('curves-list');
+  list.querySelector('.empty')?.remove();
+  let box = list.querySelector(`[data-curve="${CSS.escape(jobId)}"]`);
+  if (!box) {
+    box = el('figure', { class: 'curve', 'data-curve': jobId }, el('figcaption', {}, `Job ${jobId}`));
+    list.append(box);
+  }
+  const order = c.epochs.map((_, i) => i).sort((a, b) => c.epochs[a] - c.epochs[b]);
+  const names = [...c.metrics.keys()];
+  const data = [
+    order.map((i) => c.epochs[i]),
+    order.map((i) => c.loss[i]),
+    ...names.map((k) => order.map((i) => c.metrics.get(k)[i] ?? null)),
+  ];
+  box.setAttribute('data-points', String(data[0].length));
+  const last = data[0].length - 1;
+  box.setAttribute(
+    'aria-label',
+    `Training curve of ${jobId}: ${data[0].length} epochs, last loss ${data[1][last].toPrecision(4)}`,
+  );
+  const keys = names.join(',');
+  if (c.plot && c.keys === keys) {
+    c.plot.setData(data);
+    return;
+  }
+  c.plot?.destroy();
+  c.keys = keys;
+  if (typeof uPlot !== 'function') {
+    box.append(el('p', { class: 'bad' }, 'The chart library did not load.'));
+    return;
+  }
+  c.plot = new uPlot(
+    {
+      width: Math.min(880, Math.max(320, list.clientWidth - 24)),
+      height: 280,
+      scales: { x: { time: false }, metric: { range: [0, 1] } },
+      axes: [
+        { label: 'epoch' },
+        { label: 'loss', scale: 'y' },
+        ...(names.length
+          ? [{ label: names.join(', '), scale: 'metric', side: 1, grid: { show: false } }]
+          : []),
+      ],
+      series: [
+        { label: 'epoch' },
+        { label: 'loss', stroke: COLORS[0], width: 2, points: { show: true } },
+        ...names.map((k, j) => ({
+          label: k,
+          scale: 'metric',
+          stroke: COLORS[(j + 1) % COLORS.length],
+          width: 2,
+        })),
+      ],
+    },
+    data,
+    box,
+  );
+}
+
+function onEvent(e) {
+  switch (e.type) {
+    case 'job.progress':
+      addProgress(e);
+      break;
+    case 'job.epoch':
+      epochs.set(e.jobId, {
+        epoch: e.epoch,
+        text: `Epoch ${e.epoch ?? '?'}: ${e.rounds ?? '?'} rounds, ${typeof e.bytes === 'number' ? fmtBytes(e.bytes) : '?'}.`,
+      });
+      refreshJobs();
+      break;
+    case 'dataset.registered':
+      void loadDatasets();
+      break;
+    case 'roster.updated':
+      void loadMembers();
+      break;
+    default:
+      if (typeof e.type === 'string' && (e.type.startsWith('job.') || e.type.startsWith('output.')))
+        refreshJobs();
+      if (typeof e.type === 'string' && e.type.startsWith('ledger.')) void loadLedger();
+  }
+}
+
+let wsRetry = 500;
+let wsTimer = null;
+function connectEvents() {
+  const status = document.getElementById('ws-status');
+  const ws = new WebSocket(`wss://${location.host}/api/events`);
+  ws.addEventListener('open', () => {
+    wsRetry = 500;
+    status.textContent = 'connected';
+    status.dataset.state = 'open';
+  });
+  ws.addEventListener('message', (m) => {
+    try {
+      onEvent(JSON.parse(m.data));
+    } catch {
+      /* not an event */
+    }
+  });
+  ws.addEventListener('close', () => {
+    status.textContent = `disconnected, retrying in ${wsRetry / 1000} s`;
+    status.dataset.state = 'closed';
+    clearTimeout(wsTimer);
+    wsTimer = setTimeout(connectEvents, wsRetry);
+    wsRetry = Math.min(wsRetry * 2, 10_000);
+  });
+}
+
+function describe(event) {
+  const skip = new Set(['type', 'time']);
+  return Object.entries(event)
+    .filter(([k]) => !skip.has(k))
+    .map(([k, v]) => `${k}: ${typeof v === 'string' ? short(v) : JSON.stringify(v)}`)
+    .join(', ');
+}
+
+async function loadLedger() {
+  const l = await api('/api/ledger');
+  const summary = document.getElementById('ledger-summary');
+  const button = document.getElementById('verify-ledger');
+  if (!l.available) {
+    summary.textContent = 'This node keeps no ledger yet.';
+    button.disabled = true;
+    fillTable('checkpoints-body', [], 4, 'None.');
+    fillTable('entries-body', [], 4, 'None.');
+    return;
+  }
+  button.disabled = false;
+  summary.textContent = `Log ${l.origin}, written by ${l.log}; ${l.size} entries; a checkpoint counts with ${l.quorum} of ${l.members.length} co-signatures (${l.members.join(', ')}).`;
+  fillTable(
+    'checkpoints-body',
+    [...l.checkpoints]
+      .reverse()
+      .map((c) =>
+        el(
+          'tr',
+          { 'data-checkpoint': String(c.size) },
+          el('th', { scope: 'row' }, String(c.size)),
+          el('td', { class: 'mono' }, c.root),
+          el('td', {}, c.cosigners.join(', ') || '—'),
+          el(
+            'td',
+            { class: c.quorumMet ? 'ok' : 'bad' },
+            c.error ? c.error : `${c.cosigners.length} of ${c.quorum}${c.quorumMet ? ' (met)' : ''}`,
+          ),
+        ),
+      ),
+    4,
+    'No checkpoint.',
+  );
+  fillTable(
+    'entries-body',
+    [...l.entries]
+      .reverse()
+      .map((e) =>
+        el(
+          'tr',
+          { 'data-entry': String(e.index) },
+          el('th', { scope: 'row' }, String(e.index)),
+          el('td', {}, e.event.type ?? '?'),
+          el('td', {}, describe(e.event)),
+          el('td', { class: 'mono', title: e.leafHash }, short(e.leafHash)),
+        ),
+      ),
+    4,
+    'No entry.',
+  );
+}
+
+async function verifyLedger() {
+  const out = document.getElementById('verify-result');
+  const button = document.getElementById('verify-ledger');
+  button.disabled = true;
+  out.textContent = 'Verifying…';
+  out.removeAttribute('data-ok');
+  try {
+    const r = await api('/api/ledger/verify', 'POST');
+    if (r.available === false) {
+      out.textContent = 'This node keeps no ledger yet.';
+      return;
+    }
+    out.dataset.ok = String(r.ok);
+    out.className = r.ok ? 'ok' : 'bad';
+    const cp = r.checkpoint
+      ? ` Latest co-signed checkpoint: size ${r.checkpoint.size}, co-signed by ${r.checkpoint.cosigners.join(', ')} (quorum ${r.checkpoint.quorum}).`
+      : '';
+    out.replaceChildren(
+      el(
+        'p',
+        {},
+        r.ok
+          ? `Verified: ${r.entriesVerified} entries.${cp}`
+          : `Verification FAILED after ${r.entriesVerified} entries.${cp}`,
+      ),
+      ...(r.firstBadIndex !== undefined ? [el('p', {}, `First bad entry: ${r.firstBadIndex}.`)] : []),
+      ...r.errors.map((e) => el('p', { class: 'bad' }, `${e.code}: ${e.message}`)),
+      ...r.warnings.map((w) => el('p', { class: 'hint' }, w)),
+      el('p', { class: 'hint' }, `Checked in ${r.ms} ms.`),
+    );
+  } catch (e) {
+    out.className = 'bad';
+    out.dataset.ok = 'false';
+    out.textContent = `Verification could not run: ${e.message}`;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function main() {
+  await loadWhoami();
+  document.getElementById('refresh-members').addEventListener('click', () => void loadMembers());
+  document.getElementById('verify-ledger').addEventListener('click', () => void verifyLedger());
+  connectEvents();
+  const results = await Promise.allSettled([loadMembers(), loadDatasets(), loadJobs(), loadLedger()]);
+  for (const r of results) if (r.status === 'rejected') setJobsMessage(r.reason.message, false);
+  document.body.dataset.ready = 'true';
+}
+
+window.addEventListener('DOMContentLoaded', () => {
+  main().catch((e) => {
+    document.getElementById('whoami').textContent = `Cannot reach the node's API: ${e.message}`;
+  });
+});
