@@ -18,7 +18,47 @@ export type AuditEvent =
       reasons: string[];
     }
   | { type: 'job.approved'; jobId: string; approvedBy: string[] }
-  | { type: 'job.refused'; jobId: string; refusedBy: string[] };
+  | { type: 'job.refused'; jobId: string; refusedBy: string[] }
+  | { type: 'job.queued'; jobId: string; party: number; reason: string }
+  | {
+      type: 'job.started';
+      jobId: string;
+      party: number;
+      parties: string[];
+      meshGeneration: number;
+      resumeFrom: number | null;
+    }
+  | { type: 'job.progress'; jobId: string; epoch: number; epochs: number; loss: number | null }
+  | {
+      type: 'job.epoch';
+      jobId: string;
+      epoch: number;
+      rounds: number;
+      bytesSent: number;
+      bytesReceived: number;
+      /** Per peer: SHA-256 over the hashes of the messages sent to / received from it this epoch. */
+      pairs: {
+        peer: string;
+        sent: { messages: number; digest: string };
+        received: { messages: number; digest: string };
+      }[];
+    }
+  | { type: 'job.checkpoint'; jobId: string; epoch: number; digest: string; bytes: number }
+  | { type: 'job.paused'; jobId: string; reason: string; lastCheckpoint: number | null }
+  | { type: 'job.resumed'; jobId: string; fromEpoch: number; meshGeneration: number }
+  | { type: 'job.failed'; jobId: string; code: string; message: string }
+  | {
+      type: 'job.done';
+      jobId: string;
+      seconds: number;
+      rounds: number;
+      bytesSent: number;
+      metrics: Record<string, unknown>;
+    }
+  | { type: 'output.delivered'; jobId: string; recipient: string; digest: string }
+  | { type: 'output.refused'; jobId: string; requester: string; reason: string }
+  | { type: 'mesh.up'; generation: number; parties: string[] }
+  | { type: 'mesh.down'; generation: number; reason: string };
 
 export type TimedEvent = AuditEvent & { at: string };
 

@@ -6,6 +6,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { ShareholdError, invalidArgument } from '../errors.js';
 import {
   generateIdentity as generateSigningIdentity,
@@ -111,6 +112,8 @@ export async function initNode(opts: InitOptions): Promise<InitResult> {
   writeFileSync(join(dir, 'keys', 'tls.crt'), tlsId.certPem);
   writeSecret(join(dir, 'keys', 'api-client.key'), api.keyPem);
   writeFileSync(join(dir, 'keys', 'api-client.crt'), api.certPem);
+  // the key of this node's encrypted checkpoints (src/node/orchestrator.ts)
+  writeSecret(join(dir, 'keys', 'checkpoint.key'), randomBytes(32).toString('hex') + '\n');
   const config: NodeConfig = {
     version: 1,
     name: opts.name,

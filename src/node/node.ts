@@ -28,6 +28,7 @@ import {
 } from '../consortium/index.js';
 import { configPath, loadNodeKeys, type NodeConfig, type NodeKeys } from './identity.js';
 import { EventBus } from './events.js';
+import { orchestrationReasons, resolveDatasets } from './orchestrator.js';
 import {
   openNodeStore,
   type DatasetMeta,
@@ -268,7 +269,15 @@ export class ShareholdNode {
     const e = this.bus.emit({ type: 'job.proposed', jobId: id, name: spec.name, specHash: hash, proposer });
     await this.store.appendEvent(id, e.type, { proposer, specHash: hash }, e.at);
     if (proposer === this.name) this.onBroadcast({ kind: 'proposal', jobId: id, specText, proposer });
-    return { job, localReasons: checkSpec(spec, roster.current, this.cfg.limits) };
+    return { job, localReasons: await this.#localReasons(spec, roster.current) };
+  }
+
+  /** The policy check, plus what this node can run: its datasets (registered, same schema) and the task. */
+  async #localReasons(spec: JobSpec, roster: VerifiedRoster['current']): Promise<string[]> {
+    const reasons = checkSpec(spec, roster, this.cfg.limits);
+    if (spec.members.some((m) => m.name === this.name)) reasons.push(...orchestrationReasons(spec, this));
+    reasons.push(...(await resolveDatasets(this, spec)).reasons);
+    return reasons;
   }
 
   async #getJob(jobId: string): Promise<JobRecord> {
@@ -299,7 +308,7 @@ export class ShareholdNode {
     if (specHash(job.specText) !== job.specHash) reasons = ['stored spec does not match its hash'];
     else {
       const { spec, issues } = this.#parseSpec(job.id, job.specText);
-      reasons = spec ? checkSpec(spec, ctx.roster, this.cfg.limits) : issues;
+      reasons = spec ? await this.#localReasons(spec, ctx.roster) : issues;
     }
     const signed = signDecision(this.keys.signing, ctx, reasons.length === 0 ? 'approve' : 'refuse', reasons);
     const quorum = await this.submitDecision(signed);

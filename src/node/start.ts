@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { loadNodeConfig } from './identity.js';
 import { ShareholdNode } from './node.js';
 import { startGateway } from './gateway/server.js';
+import { Orchestrator } from './orchestrator.js';
 
 export async function startCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -23,16 +24,25 @@ export async function startCommand(argv: string[]): Promise<number> {
     level: process.env.SHAREHOLD_LOG_LEVEL ?? 'info',
   });
   const node = await ShareholdNode.open(cfg);
+  const orchestrator = new Orchestrator(node, {
+    log: (msg, data) => logger.info(data, msg),
+    ...(process.env.SHAREHOLD_PEER_TIMEOUT_MS
+      ? { timeoutMs: Number(process.env.SHAREHOLD_PEER_TIMEOUT_MS) }
+      : {}),
+  });
   const gw = await startGateway(node, {
     logger,
+    orchestrator,
     ...(values.port !== undefined ? { port: Number(values.port) } : {}),
   });
+  await orchestrator.start();
   process.stdout.write(JSON.stringify({ listening: gw.url, node: cfg.name, store: node.store.kind }) + '\n');
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  await orchestrator.close();
   await gw.close();
   await node.close();
   return 0;

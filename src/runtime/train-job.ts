@@ -37,6 +37,7 @@ import { RangeTracker, type Bounded } from '../tensor/range.js';
 import { fx } from '../tensor/nonlinear/util.js';
 import type { SigmoidMethod } from '../tensor/nonlinear/sigmoid.js';
 import { mlp, type InitOption, type Model } from '../ml/model.js';
+import { Adam, SGD, type Optimizer } from '../ml/modules/optim.js';
 import { memoryNetwork } from '../net/memory.js';
 import { createEngine } from './engines.js';
 import type { Json, PartyContext } from './jobs.js';
@@ -50,6 +51,33 @@ export interface TrainJobOptions {
   readonly trainAccuracy?: boolean;
   /** Parameter bound assumed by the range check (default 4; the reference models stay below 2). */
   readonly paramBound?: number;
+  /** Checkpoint/resume (the node orchestrator): save this party's state after every epoch. */
+  readonly checkpoint?: TrainCheckpointHook;
+}
+
+/**
+ * This party's secret-shared training state after an epoch: parameter shares (`param.<i>`),
+ * optimizer state shares (`opt.<name>`) and public metadata (optimizer counters and state shapes,
+ * losses so far). Nothing in it is opened.
+ */
+export interface TrainState {
+  readonly shares: Record<string, unknown>;
+  readonly meta: {
+    counters: Record<string, number>;
+    shapes: Record<string, number[]>;
+    lossPerEpoch: number[];
+  };
+}
+
+export interface TrainCheckpointHook {
+  /** The state to resume from (every party must pass the same epoch), or null. */
+  readonly resume: (TrainState & { readonly epoch: number }) | null;
+  /**
+   * Called synchronously at the end of every epoch (0-based, counted from the start of the run) with
+   * this party's state; a returned promise (e.g. writing the checkpoint) is awaited before the job
+   * returns.
+   */
+  epochEnd(epoch: number, loss: number | undefined, state: TrainState): void | Promise<void>;
 }
 
 /** Processes a spec needs: its members, plus a dealer for additive with dealer preprocessing. */
@@ -418,8 +446,55 @@ export async function runTrainSpec(
   });
   const lossEach = opts.lossEachEpoch ?? true;
   const t0 = performance.now();
-  const { lossPerEpoch } = await net.fit(train.x, train.target, {
-    epochs: training.epochs,
+  // checkpoint/resume: an explicit optimizer whose state can be saved and loaded
+  const hook = opts.checkpoint;
+  let optimizer: Optimizer<unknown> | undefined;
+  let startEpoch = 0;
+  let earlierLoss: number[] = [];
+  const saves: Promise<void>[] = [];
+  if (hook) {
+    const ps = net.parameters();
+    optimizer =
+      training.optimizer === 'adam'
+        ? new Adam(ps, {
+            lr: training.lr,
+            betas: [training.beta1 ?? 0.9, training.beta2 ?? 0.999],
+            ...(training.eps !== undefined ? { eps: training.eps } : {}),
+          })
+        : new SGD(ps, {
+            lr: training.lr,
+            ...(training.optimizer === 'momentum' ? { momentum: training.momentum ?? 0.9 } : {}),
+          });
+    const r = hook.resume;
+    if (r) {
+      ps.forEach((p, i) => {
+        if (!(`param.${i}` in r.shares)) throw bad(`checkpoint of epoch ${r.epoch} lacks parameter ${i}`);
+        p.value = SecretTensor.fromShare(e, r.shares[`param.${i}`], p.value.shape);
+      });
+      const tensors: Record<string, SecretTensor<unknown>> = {};
+      for (const [k, shape] of Object.entries(r.meta.shapes))
+        tensors[k] = SecretTensor.fromShare(e, r.shares[`opt.${k}`], shape);
+      optimizer.loadState({ tensors, counters: r.meta.counters });
+      startEpoch = r.epoch + 1;
+      earlierLoss = [...r.meta.lossPerEpoch];
+      ctx.log(`[ml.train] resuming after epoch ${startEpoch}/${training.epochs}`);
+    }
+  }
+  const snapshot = (lossSoFar: number[]): TrainState => {
+    const shares: Record<string, unknown> = {};
+    const shapes: Record<string, number[]> = {};
+    net.parameters().forEach((p, i) => (shares[`param.${i}`] = p.value.share));
+    const st = optimizer!.saveState();
+    for (const [k, t] of Object.entries(st.tensors)) {
+      shares[`opt.${k}`] = t.share;
+      shapes[k] = [...t.shape];
+    }
+    return { shares, meta: { counters: { ...st.counters }, shapes, lossPerEpoch: lossSoFar } };
+  };
+  const resumedLoss: number[] = [];
+  const { lossPerEpoch: lossRun } = await net.fit(train.x, train.target, {
+    epochs: training.epochs - startEpoch,
+    ...(optimizer ? { optimizer } : {}),
     batchSize: training.batchSize,
     loss: training.loss,
     optimizer: training.optimizer,
@@ -431,11 +506,23 @@ export async function runTrainSpec(
     ...(training.shuffle ? { shuffleSeed: 0 } : {}),
     lossEachEpoch: lossEach,
     ...(train.xs ? { scaledInput: train.xs } : {}),
-    onEpoch: (ep, l) =>
+    onEpoch: (rel, l) => {
+      const ep = startEpoch + rel;
       ctx.log(
         `[ml.train] epoch ${ep + 1}/${training.epochs}${l !== undefined ? ` loss ${l.toFixed(6)}` : ''} ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-      ),
+      );
+      if (hook) {
+        if (l !== undefined) resumedLoss.push(l);
+        const p = hook.epochEnd(ep, l, snapshot([...earlierLoss, ...resumedLoss]));
+        if (p) {
+          p.catch(() => {}); // reported by the Promise.all below, not as an unhandled rejection
+          saves.push(p);
+        }
+      }
+    },
   });
+  await Promise.all(saves);
+  const lossPerEpoch = [...earlierLoss, ...lossRun];
   phase('train');
 
   // 6. metrics (aggregates only)

@@ -18,6 +18,7 @@ import { normalizeFingerprint } from '../../net/certs.js';
 import type { Member, MemberTls, SignedApproval, SignedRoster } from '../../consortium/index.js';
 import { apiRequest } from '../client.js';
 import type { Broadcast, Caller, ShareholdNode } from '../node.js';
+import type { Orchestrator } from '../orchestrator.js';
 import { NodeMetrics } from './metrics.js';
 
 export interface GatewayOptions {
@@ -29,6 +30,8 @@ export interface GatewayOptions {
   /** Retries of a failed push to a member (default 4) and the first backoff in ms (default 250, doubling). */
   pushRetries?: number;
   pushBackoffMs?: number;
+  /** The node's orchestrator: job outputs and run status (routes answer 404 without one). */
+  orchestrator?: Orchestrator;
 }
 
 export interface Gateway {
@@ -299,6 +302,20 @@ export async function startGateway(node: ShareholdNode, opts: GatewayOptions = {
     if (callerOf(req).kind === 'member' && signed.body.member !== callerOf(req).name)
       throw new HttpError(403, `${callerOf(req).name} may only forward its own decisions`);
     return node.submitDecision(signed);
+  });
+  app.get<{ Params: { id: string } }>('/api/jobs/:id/output', async (req, reply) => {
+    if (!opts.orchestrator) throw new HttpError(404, 'this node runs no orchestrator');
+    try {
+      return await opts.orchestrator.output(req.params.id, callerOf(req));
+    } catch (e) {
+      if (isShareholdError(e) && e.details.reason === 'not-a-recipient')
+        return reply.code(403).send({ code: e.code, message: e.message, reason: 'not-a-recipient' });
+      throw e;
+    }
+  });
+  app.get('/api/orchestrator', async () => {
+    if (!opts.orchestrator) throw new HttpError(404, 'this node runs no orchestrator');
+    return opts.orchestrator.status();
   });
   app.get('/api/events', { websocket: true }, (socket) => {
     const off = node.bus.on((e) => {

@@ -29,12 +29,13 @@ export interface DatasetRecord {
   file: string;
 }
 
-export type JobState = 'proposed' | 'approved' | 'refused' | 'running' | 'done' | 'failed';
+export type JobState = 'proposed' | 'approved' | 'refused' | 'running' | 'paused' | 'done' | 'failed';
 export const JOB_STATES: readonly JobState[] = [
   'proposed',
   'approved',
   'refused',
   'running',
+  'paused',
   'done',
   'failed',
 ];

@@ -1,0 +1,339 @@
+/**
+ * The compute parties' peer mesh of a node (docs/platform.md, "Orchestration").
+ *
+ * Every member with the `compute` role (and a current TLS certificate) has a party port: its
+ * gateway endpoint's port + 1, on the same host. A node that is a compute member keeps ONE mesh of
+ * mutually authenticated TLS 1.3 connections (src/net/tls.ts `connectMesh`, certificates pinned by
+ * the roster) with the other compute members, in roster order. Jobs run over it through `JobLink`
+ * views (several jobs at once, op ids prefixed per job, per-job statistics and message digests).
+ *
+ * Heartbeats: every `heartbeatMs` each node sends a 1-byte frame to every peer on the reserved op ids
+ * `hb/<k>` and waits for the peer's; a pending receive fails with `peer-disconnected` as soon as a
+ * socket closes (a killed process) and with `peer-timeout` once a peer has been silent for `timeoutMs`
+ * (a hung process or a cut link) — even when no job is waiting on that peer. Any failure tears the
+ * whole mesh down (which the other nodes see as a disconnection, so the failure spreads to everybody
+ * at once), and the node rebuilds it, retrying with backoff, once every compute member is reachable
+ * again: a new mesh **generation**. Messages never cross generations (each is a new channel).
+ */
+import { createHash } from 'node:crypto';
+import { ShareholdError } from '../errors.js';
+import type { Channel, ChannelStats } from '../protocols/channel.js';
+import { connectMesh, type RosterEntry, type TlsChannel } from '../net/tls.js';
+import { JobChannel } from '../net/mux.js';
+import type { Member, RosterBody } from '../consortium/roster.js';
+
+/** Compute members of a roster that can take part (role compute, a current certificate), in roster order. */
+export function computeMembers(roster: RosterBody): (Member & { tls: NonNullable<Member['tls']> })[] {
+  return roster.members.flatMap((m) =>
+    m.roles.includes('compute') && m.tls && !roster.revoked.includes(m.tls.fingerprint)
+      ? [{ ...m, tls: m.tls }]
+      : [],
+  );
+}
+
+/** A member's party address: the host of its gateway endpoint and the endpoint's port + 1. */
+export function partyAddress(endpoint: string): { host: string; port: number } {
+  const u = new URL(endpoint);
+  const port = Number(u.port || 443);
+  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: port + 1 };
+}
+
+export interface NodeMeshOptions {
+  /** This node's index in `parties`. */
+  me: number;
+  /** Compute members in roster order. */
+  names: readonly string[];
+  parties: readonly RosterEntry[];
+  key: string;
+  cert: string;
+  /** Heartbeat period (ms, default 500). */
+  heartbeatMs?: number;
+  /** Peer silence after which the peer counts as lost (ms, default 3000). */
+  timeoutMs?: number;
+  /** One connection attempt's limit (ms, default 30000); attempts repeat until close(). */
+  connectTimeoutMs?: number;
+  /** Diagnostics (codes and party names only). */
+  log?: (msg: string, data: Record<string, unknown>) => void;
+}
+
+const HB = new Uint8Array([1]);
+
+export class NodeMesh {
+  readonly names: readonly string[];
+  readonly me: number;
+  #ch: TlsChannel | null = null;
+  #gen = 0;
+  #stopped = false;
+  #stopHeartbeat: (() => void) | null = null;
+  #wake: (() => void) | null = null;
+  #loop: Promise<void> | null = null;
+  readonly #up: ((ch: TlsChannel, gen: number) => void)[] = [];
+  readonly #down: ((gen: number, reason: string) => void)[] = [];
+
+  constructor(private readonly opts: NodeMeshOptions) {
+    this.names = opts.names;
+    this.me = opts.me;
+  }
+
+  /** The current mesh, or null while it is (re)built. */
+  get channel(): TlsChannel | null {
+    return this.#ch;
+  }
+
+  get generation(): number {
+    return this.#gen;
+  }
+
+  onUp(fn: (ch: TlsChannel, gen: number) => void): void {
+    this.#up.push(fn);
+  }
+
+  onDown(fn: (gen: number, reason: string) => void): void {
+    this.#down.push(fn);
+  }
+
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.#wake = null;
+        resolve();
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(t);
+        this.#wake = null;
+        resolve();
+      };
+    });
+  }
+
+  async #run(): Promise<void> {
+    const log = this.opts.log ?? (() => {});
+    let attempt = 0;
+    while (!this.#stopped) {
+      let ch: TlsChannel;
+      try {
+        ch = await connectMesh({
+          me: this.opts.me,
+          parties: this.opts.parties,
+          key: this.opts.key,
+          cert: this.opts.cert,
+          timeoutMs: this.opts.timeoutMs ?? 3000,
+          connectTimeoutMs: this.opts.connectTimeoutMs ?? 30_000,
+          closeGraceMs: 500,
+        });
+      } catch (e) {
+        const code = e instanceof ShareholdError ? e.code : 'error';
+        log('mesh attempt failed', { code, attempt });
+        await this.#sleep(Math.min(2000, 100 * 2 ** Math.min(attempt, 5)));
+        attempt++;
+        continue;
+      }
+      if (this.#stopped) {
+        await ch.close();
+        break;
+      }
+      attempt = 0;
+      this.#gen++;
+      this.#ch = ch;
+      log('mesh up', { generation: this.#gen });
+      for (const fn of this.#up) fn(ch, this.#gen);
+      const reason = await this.#heartbeat(ch);
+      this.#ch = null;
+      log('mesh down', { generation: this.#gen, reason });
+      for (const fn of this.#down) fn(this.#gen, reason);
+      await ch.close();
+      if (!this.#stopped) await this.#sleep(100);
+    }
+  }
+
+  /** Resolves with the reason when a peer is lost (or the mesh is closed). */
+  #heartbeat(ch: TlsChannel): Promise<string> {
+    const hbMs = this.opts.heartbeatMs ?? 500;
+    const peers = this.opts.parties.map((_, j) => j).filter((j) => j !== this.opts.me);
+    return new Promise((resolve) => {
+      let done = false;
+      let k = 0;
+      const finish = (why: string): void => {
+        if (done) return;
+        done = true;
+        clearInterval(timer);
+        this.#stopHeartbeat = null;
+        resolve(why);
+      };
+      this.#stopHeartbeat = () => finish('closed');
+      const beat = (): void => {
+        try {
+          for (const j of peers) ch.send(j, `hb/${k}`, HB);
+          k++;
+        } catch (e) {
+          finish(e instanceof ShareholdError ? e.code : 'error');
+        }
+      };
+      const timer = setInterval(beat, hbMs);
+      beat();
+      for (const j of peers)
+        void (async () => {
+          for (let i = 0; !done; i++) {
+            try {
+              await ch.recv(j, `hb/${i}`);
+            } catch (e) {
+              const code = e instanceof ShareholdError ? e.code : 'error';
+              finish(`${this.names[j]}: ${code}`);
+              return;
+            }
+          }
+        })();
+    });
+  }
+
+  /** Tear the current mesh down now (as when a peer is lost); it is rebuilt. */
+  reset(): void {
+    this.#stopHeartbeat?.();
+  }
+
+  async close(): Promise<void> {
+    this.#stopped = true;
+    this.#stopHeartbeat?.();
+    this.#wake?.();
+    await this.#loop;
+  }
+}
+
+/** Digests of the messages one pair exchanged (a SHA-256 per message, over op id and payload). */
+export interface PairDigest {
+  peer: string;
+  sent: { messages: number; digest: string };
+  received: { messages: number; digest: string };
+}
+
+function combine(hashes: Buffer[]): string {
+  const h = createHash('sha256').update('sharehold-pair-v1\n');
+  for (const x of [...hashes].sort((a, b) => Buffer.compare(a, b))) h.update(x);
+  return h.digest('hex');
+}
+
+function messageHash(op: string, payload: Uint8Array): Buffer {
+  return createHash('sha256').update(op).update('\0').update(payload).digest();
+}
+
+/**
+ * One job's view of the mesh: party indices are the job's (its spec's `members` order), mapped to
+ * mesh indices; op ids are prefixed per job (`JobChannel`); every message is hashed per pair so that
+ * each epoch's audit summary can name, for each pair, a digest over what was exchanged (order
+ * independent, so party i's digest of what it sent to j equals j's digest of what it received from
+ * i). `abort` fails every pending and later receive.
+ */
+export class JobLink implements Channel {
+  readonly me: number;
+  readonly n: number;
+  readonly #inner: JobChannel;
+  readonly #map: readonly number[];
+  #aborted: ShareholdError | null = null;
+  readonly #rejects = new Set<(e: ShareholdError) => void>();
+  #sent: Buffer[][];
+  #recv: Buffer[][];
+
+  /**
+   * @param base the mesh channel
+   * @param job the job id (op id prefix)
+   * @param map mesh index of each job party
+   * @param me this node's job party index
+   */
+  constructor(
+    base: Channel,
+    job: string,
+    map: readonly number[],
+    me: number,
+    readonly partyNames: readonly string[],
+  ) {
+    this.#inner = new JobChannel(base, job);
+    this.#map = map;
+    this.me = me;
+    this.n = map.length;
+    this.#sent = map.map(() => []);
+    this.#recv = map.map(() => []);
+  }
+
+  get stats(): ChannelStats {
+    return this.#inner.stats;
+  }
+
+  #mesh(p: number): number {
+    const m = this.#map[p];
+    if (m === undefined || p === this.me)
+      throw new ShareholdError('peer-unknown', `party ${p} is not a peer of party ${this.me} in this job`);
+    return m;
+  }
+
+  send(to: number, opId: string, payload: Uint8Array): void {
+    if (this.#aborted) throw this.#aborted;
+    this.#inner.send(this.#mesh(to), opId, payload);
+    this.#sent[to]!.push(messageHash(opId, payload));
+  }
+
+  recv(from: number, opId: string): Promise<Uint8Array> {
+    if (this.#aborted) return Promise.reject(this.#aborted);
+    const m = this.#mesh(from);
+    return new Promise((resolve, reject) => {
+      const rej = (e: ShareholdError): void => reject(e);
+      this.#rejects.add(rej);
+      this.#inner.recv(m, opId).then(
+        (p) => {
+          this.#rejects.delete(rej);
+          if (this.#aborted) return reject(this.#aborted);
+          this.#recv[from]!.push(messageHash(opId, p));
+          resolve(p);
+        },
+        (e: unknown) => {
+          this.#rejects.delete(rej);
+          reject(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
+    });
+  }
+
+  countRound(): void {
+    this.#inner.countRound();
+  }
+
+  /** Control messages outside the job's own protocol (done / abort notices), not hashed. */
+  sendControl(to: number, opId: string, payload: Uint8Array): void {
+    this.#inner.send(this.#mesh(to), `ctl/${opId}`, payload);
+  }
+
+  recvControl(from: number, opId: string): Promise<Uint8Array> {
+    return this.#inner.recv(this.#mesh(from), `ctl/${opId}`);
+  }
+
+  /** Fail every pending and later receive and send with `err`. */
+  abort(err: ShareholdError): void {
+    if (this.#aborted) return;
+    this.#aborted = err;
+    for (const r of this.#rejects) r(err);
+    this.#rejects.clear();
+  }
+
+  /** Per-pair digests of the messages exchanged since the last call (then reset). */
+  takeDigests(): PairDigest[] {
+    const out: PairDigest[] = [];
+    for (let p = 0; p < this.n; p++) {
+      if (p === this.me) continue;
+      out.push({
+        peer: this.partyNames[p]!,
+        sent: { messages: this.#sent[p]!.length, digest: combine(this.#sent[p]!) },
+        received: { messages: this.#recv[p]!.length, digest: combine(this.#recv[p]!) },
+      });
+    }
+    this.#sent = this.#map.map(() => []);
+    this.#recv = this.#map.map(() => []);
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.#inner.close();
+  }
+}

@@ -1,0 +1,495 @@
+/**
+ * The orchestrator of a node (docs/platform.md, "Orchestration"): it runs the approved jobs this
+ * node is a compute party of, over the compute members' peer mesh (src/node/mesh.ts).
+ *
+ * There is no central coordinator: every node sees the same signed decisions, so each compute node
+ * decides by itself when a job is approved, queues it, and starts it once the mesh is up (party index
+ * = its position in the spec's `members`). The job function is the runtime's training job
+ * (`runTrainSpec`, the body of `ml.train`) run in-process on a `JobLink`; each data owner reads only
+ * its own registered dataset and secret-shares it straight to the compute parties over the mesh, so
+ * nothing secret passes through any gateway, store or event.
+ *
+ * Failures: a lost peer (heartbeats, src/node/mesh.ts) fails the job's receives with
+ * peer-disconnected / peer-timeout / channel-closed; the job is then `paused` and, once the mesh is
+ * rebuilt, resumed from the newest epoch for which EVERY party holds a checkpoint (the parties
+ * exchange their lists of checkpoint epochs, public). Checkpoints are each party's own shares,
+ * AES-256-GCM encrypted in its data directory (src/runtime/checkpoint.ts) with the node's 32-byte
+ * checkpoint key. Any other error fails the job at this party, which tells its peers (an abort
+ * notice carrying only the error code) so that they fail it too instead of waiting.
+ *
+ * A restarted node reloads its `approved`, `running` and `paused` jobs from the store and queues them.
+ * Outputs: the revealed model is written only at the recipients the approved spec names
+ * (`outputs/<job>.json`, mode 0600) and served only to their own operator (`output`).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { ShareholdError, isShareholdError } from '../errors.js';
+import { exchange } from '../protocols/channel.js';
+import { validateSpecText } from '../spec/validate.js';
+import type { DatasetRef, JobSpec } from '../spec/types.js';
+import { CheckpointStore, commonEpoch } from '../runtime/checkpoint.js';
+import { runTrainSpec, type TrainState } from '../runtime/train-job.js';
+import type { Json } from '../runtime/jobs.js';
+import type { TlsChannel } from '../net/tls.js';
+import { configPath } from './identity.js';
+import type { AuditEvent } from './events.js';
+import type { Caller, ShareholdNode } from './node.js';
+import type { JobRecord } from './store/types.js';
+import { JobLink, NodeMesh, computeMembers, partyAddress } from './mesh.js';
+
+/** Errors that mean "a peer or the mesh is gone": the job pauses and resumes. */
+const NETWORK_CODES = new Set(['peer-disconnected', 'peer-timeout', 'channel-closed']);
+
+export interface OrchestratorOptions {
+  /** Jobs run at once over the mesh (default 4). */
+  maxConcurrent?: number;
+  heartbeatMs?: number;
+  /** Peer silence before it counts as lost (default 3000 ms). */
+  timeoutMs?: number;
+  log?: (msg: string, data: Record<string, unknown>) => void;
+}
+
+/** The node's checkpoint key: `keys/checkpoint.key` (64 hex digits, mode 0600), created if missing. */
+export function checkpointKey(cfg: ShareholdNode['cfg']): Buffer {
+  const file = configPath(cfg, 'keys/checkpoint.key');
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+    chmodSync(file, 0o600);
+  }
+  if ((statSync(file).mode & 0o077) !== 0)
+    throw new ShareholdError('invalid-argument', `${file} is readable by others: chmod 600 it`);
+  const hex = readFileSync(file, 'utf8').trim();
+  if (!/^[0-9a-f]{64}$/.test(hex))
+    throw new ShareholdError('invalid-argument', `${file} must hold 32 bytes as 64 hex digits`);
+  return Buffer.from(hex, 'hex');
+}
+
+/**
+ * The datasets of this node that a spec reads, by the names it registered: in a spec run by nodes,
+ * a data entry's `file` is the owner's registered dataset name. Returns every problem (unknown
+ * dataset, schema mismatch) as a reason for a refusal, and the local files when there is none.
+ */
+export async function resolveDatasets(
+  node: ShareholdNode,
+  spec: JobSpec,
+  opts: { forRun?: boolean } = {},
+): Promise<{ reasons: string[]; files: Map<DatasetRef, string> }> {
+  const reasons: string[] = [];
+  const files = new Map<DatasetRef, string>();
+  if (!spec.data) return { reasons, files };
+  for (const ref of [...spec.data.train, ...spec.data.test]) {
+    if (ref.member !== node.name) continue;
+    const name = basename(ref.file);
+    if (resolve(dirname(spec.file), name) !== ref.file) {
+      // a path (a spec written for local runs): not checked at decide time, refused when run
+      if (opts.forRun)
+        reasons.push(`data entry of ${node.name}: file must be a registered dataset name, not a path`);
+      continue;
+    }
+    const d = await node.store.getDataset(name);
+    if (!d) {
+      reasons.push(`dataset '${name}' is not registered at ${node.name}`);
+      continue;
+    }
+    const have = d.meta.schema.columns;
+    const want = ref.columns;
+    if (typeof want === 'number') {
+      if (want !== have.length)
+        reasons.push(
+          `dataset '${name}': schema mismatch: the spec expects ${want} columns, ${node.name} registered ${have.length}`,
+        );
+    } else if (want.join('\u0000') !== have.join('\u0000')) {
+      const missing = want.filter((c) => !have.includes(c));
+      const extra = have.filter((c) => !want.includes(c));
+      reasons.push(
+        `dataset '${name}': schema mismatch with the registered dataset` +
+          (missing.length ? `; not registered: ${missing.join(', ')}` : '') +
+          (extra.length ? `; not in the spec: ${extra.join(', ')}` : '') +
+          (!missing.length && !extra.length ? '; column order differs' : ''),
+      );
+    }
+    const wi = [...ref.integerColumns].sort().join(',');
+    const hi = [...d.meta.schema.integerColumns].sort().join(',');
+    if (wi !== hi)
+      reasons.push(
+        `dataset '${name}': integer columns differ (spec: ${wi || 'none'}; registered: ${hi || 'none'})`,
+      );
+    files.set(ref, d.file);
+  }
+  return { reasons, files };
+}
+
+/** What this node's orchestrator can run; reasons for a refusal otherwise (used at decide time). */
+export function orchestrationReasons(spec: JobSpec, node: ShareholdNode): string[] {
+  const reasons: string[] = [];
+  if (spec.task !== 'train')
+    reasons.push('the node orchestrator runs training jobs only (inference over nodes is not done yet)');
+  if (spec.scheme.name === 'additive' && (spec.scheme.prep ?? 'dealer') === 'dealer')
+    reasons.push('additive with a dealer needs a helper process the node orchestrator does not start');
+  const roster = node.roster?.current;
+  if (roster) {
+    const compute = new Set(computeMembers(roster).map((m) => m.name));
+    for (const m of spec.members)
+      if (!compute.has(m.name)) reasons.push(`${m.name} has no current certificate for the compute mesh`);
+  }
+  return reasons;
+}
+
+interface Running {
+  link: JobLink;
+  done: Promise<void>;
+}
+
+export class Orchestrator {
+  readonly #node: ShareholdNode;
+  readonly #opts: OrchestratorOptions;
+  #mesh: NodeMesh | null = null;
+  #key: Buffer | null = null;
+  readonly #queue: string[] = [];
+  readonly #running = new Map<string, Running>();
+  #closed = false;
+  #offBus: (() => void) | null = null;
+
+  constructor(node: ShareholdNode, opts: OrchestratorOptions = {}) {
+    this.#node = node;
+    this.#opts = opts;
+  }
+
+  get mesh(): NodeMesh | null {
+    return this.#mesh;
+  }
+
+  #emit(e: AuditEvent & { jobId?: string }): void {
+    const t = this.#node.bus.emit(e);
+    if (e.jobId !== undefined) {
+      const { type, at, jobId, ...data } = t as AuditEvent & { at: string; jobId: string };
+      void this.#node.store.appendEvent(jobId, type, data, at).catch(() => {});
+    }
+  }
+
+  async #setState(jobId: string, state: JobRecord['state']): Promise<void> {
+    await this.#node.store.setJobState(jobId, state, new Date().toISOString());
+  }
+
+  /** Start the mesh (if this node is a compute member) and queue the jobs left from before. */
+  async start(): Promise<void> {
+    const node = this.#node;
+    const roster = node.roster?.current;
+    if (!roster) return;
+    const members = computeMembers(roster);
+    const me = members.findIndex((m) => m.name === node.name);
+    if (me < 0 || members.length < 2) return;
+    this.#key = checkpointKey(node.cfg);
+    const log = this.#opts.log ?? (() => {});
+    this.#mesh = new NodeMesh({
+      me,
+      names: members.map((m) => m.name),
+      parties: members.map((m) => ({ ...partyAddress(m.endpoint), certPem: m.tls.certPem })),
+      key: node.keys.tlsKeyPem,
+      cert: node.keys.tlsCertPem,
+      ...(this.#opts.heartbeatMs !== undefined ? { heartbeatMs: this.#opts.heartbeatMs } : {}),
+      ...(this.#opts.timeoutMs !== undefined ? { timeoutMs: this.#opts.timeoutMs } : {}),
+      log,
+    });
+    this.#mesh.onUp((_ch, gen) => {
+      this.#node.bus.emit({ type: 'mesh.up', generation: gen, parties: [...this.#mesh!.names] });
+      this.#pump();
+    });
+    this.#mesh.onDown((gen, reason) => {
+      this.#node.bus.emit({ type: 'mesh.down', generation: gen, reason });
+      for (const r of this.#running.values())
+        r.link.abort(new ShareholdError('channel-closed', `mesh generation ${gen} lost (${reason})`));
+    });
+    this.#offBus = node.bus.on((e) => {
+      if (e.type === 'job.approved') void this.#enqueue(e.jobId);
+    });
+    for (const j of await node.store.listJobs())
+      if (j.state === 'approved' || j.state === 'running' || j.state === 'paused') await this.#enqueue(j.id);
+    this.#mesh.start();
+  }
+
+  async #enqueue(jobId: string): Promise<void> {
+    if (this.#closed || this.#queue.includes(jobId) || this.#running.has(jobId)) return;
+    const job = await this.#node.store.getJob(jobId);
+    if (!job) return;
+    const r = validateSpecText(job.specText, `${job.id}.yaml`);
+    if (!r.ok || !r.spec.members.some((m) => m.name === this.#node.name)) return;
+    this.#queue.push(jobId);
+    this.#pump();
+  }
+
+  #pump(): void {
+    const ch = this.#mesh?.channel;
+    if (!ch || this.#closed) return;
+    const max = this.#opts.maxConcurrent ?? 4;
+    while (this.#queue.length > 0 && this.#running.size < max) {
+      const id = this.#queue.shift()!;
+      const gen = this.#mesh!.generation;
+      this.#launch(id, ch, gen);
+    }
+  }
+
+  #launch(jobId: string, ch: TlsChannel, gen: number): void {
+    let link: JobLink | undefined;
+    const entry: Running = {
+      get link(): JobLink {
+        return link!;
+      },
+      done: Promise.resolve(),
+    };
+    const ready = (l: JobLink): void => {
+      link = l;
+    };
+    entry.done = this.#run(jobId, ch, gen, ready, entry)
+      .catch(() => {})
+      .finally(() => {
+        this.#running.delete(jobId);
+        this.#pump();
+      });
+    this.#running.set(jobId, entry);
+  }
+
+  async #run(
+    jobId: string,
+    ch: TlsChannel,
+    gen: number,
+    ready: (l: JobLink) => void,
+    entry: Running,
+  ): Promise<void> {
+    const node = this.#node;
+    const job = (await node.store.getJob(jobId))!;
+    const parsed = validateSpecText(job.specText, `${job.id}.yaml`);
+    if (!parsed.ok) return;
+    const spec = parsed.spec;
+    const me = spec.members.findIndex((m) => m.name === node.name);
+    const names = spec.members.map((m) => m.name);
+    const meshNames = this.#mesh!.names;
+    const map = names.map((n) => meshNames.indexOf(n));
+    // A link exists before anything can fail, so that a mesh loss aborts it.
+    const link = new JobLink(
+      ch,
+      job.id,
+      map.map((m) => (m < 0 ? 0 : m)),
+      me,
+      names,
+    );
+    ready(link);
+    void entry;
+    const peers = names.map((_, p) => p).filter((p) => p !== me);
+    // Control notices: each party sends one `done` or `abort` to every peer per attempt.
+    for (const p of peers)
+      link.recvControl(p, 'end').then(
+        (b) => {
+          const m = JSON.parse(Buffer.from(b).toString('utf8')) as { kind: string; code?: string };
+          if (m.kind === 'abort')
+            link.abort(
+              new ShareholdError('party-failed', `${names[p]} stopped the job (${m.code ?? 'error'})`, {
+                party: p,
+              }),
+            );
+        },
+        () => {},
+      );
+    const notify = (kind: 'done' | 'abort', code?: string): void => {
+      const b = Buffer.from(JSON.stringify({ kind, ...(code ? { code } : {}) }));
+      for (const p of peers)
+        try {
+          link.sendControl(p, 'end', b);
+        } catch {
+          /* the mesh is gone: nobody to tell */
+        }
+    };
+    const t0 = performance.now();
+    const store = new CheckpointStore(join(node.cfg.dataDir, 'checkpoints'), this.#key!, me);
+    let lastCheckpoint: number | null = null;
+    try {
+      if (map.some((m) => m < 0))
+        throw new ShareholdError('invalid-argument', `a member of job ${job.id} is not in the compute mesh`);
+      const { reasons, files } = await resolveDatasets(node, spec, { forRun: true });
+      if (reasons.length > 0) throw new ShareholdError('input-invalid', reasons.join('; '));
+      const localRef = (d: DatasetRef): DatasetRef => (files.has(d) ? { ...d, file: files.get(d)! } : d);
+      const local: JobSpec = {
+        ...spec,
+        ...(spec.data
+          ? {
+              data: {
+                ...spec.data,
+                train: spec.data.train.map(localRef),
+                test: spec.data.test.map(localRef),
+              },
+            }
+          : {}),
+      };
+      // agree on the resume point: the newest epoch every party holds
+      const mine = await store.epochs(job.id);
+      const enc = Buffer.from(JSON.stringify(mine));
+      const got = await exchange(
+        link,
+        'resume/epochs',
+        peers.map((p) => [p, enc] as const),
+        peers,
+      );
+      const lists: number[][] = [];
+      peers.forEach((p, k) => (lists[p] = JSON.parse(Buffer.from(got[k]!).toString('utf8')) as number[]));
+      lists[me] = mine;
+      const common = commonEpoch(lists);
+      let resume: (TrainState & { epoch: number }) | null = null;
+      if (common !== null) {
+        const c = await store.load(job.id, common);
+        resume = { epoch: common, shares: { ...c.shares }, meta: c.meta as TrainState['meta'] };
+        lastCheckpoint = common;
+      }
+      await this.#setState(job.id, 'running');
+      this.#emit({
+        type: 'job.started',
+        jobId: job.id,
+        party: me,
+        parties: names,
+        meshGeneration: gen,
+        resumeFrom: common,
+      });
+      if (common !== null)
+        this.#emit({ type: 'job.resumed', jobId: job.id, fromEpoch: common, meshGeneration: gen });
+      const epochs = spec.training?.epochs ?? 0;
+      let mark = { rounds: link.stats.rounds, sent: link.stats.bytesSent, recv: link.stats.bytesReceived };
+      let chain: Promise<void> = Promise.resolve();
+      const result = await runTrainSpec(
+        { ch: link, me, n: spec.members.length, params: {}, log: () => {} },
+        local,
+        {
+          checkpoint: {
+            resume,
+            epochEnd: (epoch, loss, state) => {
+              const s = link.stats;
+              this.#emit({
+                type: 'job.epoch',
+                jobId: job.id,
+                epoch,
+                rounds: s.rounds - mark.rounds,
+                bytesSent: s.bytesSent - mark.sent,
+                bytesReceived: s.bytesReceived - mark.recv,
+                pairs: link.takeDigests(),
+              });
+              mark = { rounds: s.rounds, sent: s.bytesSent, recv: s.bytesReceived };
+              this.#emit({
+                type: 'job.progress',
+                jobId: job.id,
+                epoch: epoch + 1,
+                epochs,
+                loss: loss ?? null,
+              });
+              chain = chain.then(async () => {
+                const file = await store.save(job.id, { epoch, meta: state.meta, shares: state.shares });
+                const bytes = readFileSync(file);
+                const digest = createHash('sha256').update(bytes).digest('hex');
+                const at = new Date().toISOString();
+                await node.store.putCheckpoint({ jobId: job.id, step: epoch, digest, at });
+                lastCheckpoint = epoch;
+                node.bus.emit({ type: 'job.checkpoint', jobId: job.id, epoch, digest, bytes: bytes.length });
+              });
+              return chain;
+            },
+          },
+        },
+      );
+      notify('done');
+      await this.#finish(job, spec, result, performance.now() - t0, link);
+    } catch (e) {
+      const err = isShareholdError(e)
+        ? e
+        : new ShareholdError('party-failed', `internal error (${(e as Error).name})`);
+      if (NETWORK_CODES.has(err.code) && !this.#closed) {
+        await this.#setState(job.id, 'paused').catch(() => {});
+        this.#emit({ type: 'job.paused', jobId: job.id, reason: err.code, lastCheckpoint });
+        this.#queue.push(job.id); // resumed on the next mesh generation
+      } else if (!this.#closed) {
+        if (err.code !== 'party-failed' || err.details.party === undefined) notify('abort', err.code);
+        await this.#setState(job.id, 'failed').catch(() => {});
+        // no local path in an event (members may read the event stream)
+        const message = err.message.replace(/(^|[\s'"(])\/[^\s'"):]+/g, '$1<path>');
+        this.#emit({ type: 'job.failed', jobId: job.id, code: err.code, message });
+      }
+    } finally {
+      await link.close();
+    }
+  }
+
+  async #finish(job: JobRecord, spec: JobSpec, result: Json, ms: number, link: JobLink): Promise<void> {
+    const node = this.#node;
+    const r = result as { model?: Json; metrics?: Record<string, Json> };
+    const metrics = r.metrics ?? {};
+    if (
+      spec.output.model === 'reveal' &&
+      spec.output.to.includes(node.name) &&
+      r.model !== 'not-a-recipient'
+    ) {
+      const text = JSON.stringify({ jobId: job.id, specHash: job.specHash, model: r.model, metrics }) + '\n';
+      const dir = join(node.cfg.dataDir, 'outputs');
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const file = join(dir, `${job.id}.json`);
+      writeFileSync(file, text, { mode: 0o600 });
+      chmodSync(file, 0o600);
+      this.#emit({
+        type: 'output.delivered',
+        jobId: job.id,
+        recipient: node.name,
+        digest: createHash('sha256').update(text).digest('hex'),
+      });
+    }
+    await this.#setState(job.id, 'done');
+    this.#emit({
+      type: 'job.done',
+      jobId: job.id,
+      seconds: ms / 1000,
+      rounds: link.stats.rounds,
+      bytesSent: link.stats.bytesSent,
+      metrics,
+    });
+  }
+
+  /**
+   * A job's output for `caller`: only this node's own operator, and only when this node is a
+   * recipient the approved spec names. Anything else is refused and recorded (`output.refused`).
+   */
+  async output(jobId: string, caller: Caller): Promise<Json> {
+    const job = await this.#node.store.getJob(jobId);
+    if (!job) throw new ShareholdError('invalid-argument', `unknown job ${jobId}`, { notFound: true });
+    const parsed = validateSpecText(job.specText, `${job.id}.yaml`);
+    const recipients = parsed.ok && parsed.spec.output.model === 'reveal' ? parsed.spec.output.to : [];
+    let reason: string | null = null;
+    if (caller.kind !== 'operator') reason = `${caller.name} is not this node's operator`;
+    else if (!recipients.includes(this.#node.name))
+      reason = `${this.#node.name} is not a recipient of job ${job.id}`;
+    if (reason) {
+      this.#emit({ type: 'output.refused', jobId, requester: caller.name, reason });
+      throw new ShareholdError('policy-refused', `output refused: ${reason}`, { reason: 'not-a-recipient' });
+    }
+    const file = join(this.#node.cfg.dataDir, 'outputs', `${job.id}.json`);
+    if (job.state !== 'done' || !existsSync(file))
+      throw new ShareholdError('invalid-argument', `job ${job.id} has no output yet (state ${job.state})`, {
+        notFound: true,
+      });
+    return JSON.parse(readFileSync(file, 'utf8')) as Json;
+  }
+
+  /** Jobs waiting and running (ids). */
+  status(): { queued: string[]; running: string[]; meshGeneration: number; meshUp: boolean } {
+    return {
+      queued: [...this.#queue],
+      running: [...this.#running.keys()],
+      meshGeneration: this.#mesh?.generation ?? 0,
+      meshUp: !!this.#mesh?.channel,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#offBus?.();
+    for (const r of this.#running.values())
+      r.link.abort(new ShareholdError('channel-closed', 'the node is shutting down'));
+    await Promise.all([...this.#running.values()].map((r) => r.done));
+    await this.#mesh?.close();
+  }
+}
