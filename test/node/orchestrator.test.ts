@@ -29,7 +29,8 @@ import { initNode, loadNodeKeys, memberEntry, type NodeConfig } from '../../src/
 import { ShareholdNode } from '../../src/node/node.js';
 import { apiRequest, type ClientTls } from '../../src/node/client.js';
 import { generateIdentity as tlsIdentity } from '../../src/net/certs.js';
-import { createRoster, signRoster, type SignedRoster } from '../../src/consortium/index.js';
+import { applyChange, createRoster, signRoster, type SignedRoster } from '../../src/consortium/index.js';
+import WebSocket from 'ws';
 import { readCsv } from '../../src/data/csv.js';
 import { isShareholdError } from '../../src/errors.js';
 import { defaultPolicy } from '../consortium/helpers.js';
@@ -282,6 +283,20 @@ void test('orchestrator: four node processes, quorum, refusals, two jobs at once
     await propose('short', specText({ to: ['org1'] }));
     await decide('short', [n1, n2]);
 
+    // Live events over org1's WebSocket.
+    const live: { type: string; jobId?: string }[] = [];
+    const ws = new WebSocket(`${n1.url.replace('https', 'wss')}/api/events`, {
+      key: n1.operator.key,
+      cert: n1.operator.cert,
+      ca: n1.operator.ca,
+      checkServerIdentity: (() => undefined) as unknown as () => boolean,
+    });
+    ws.on('message', (m: Buffer) => live.push(JSON.parse(m.toString('utf8')) as { type: string }));
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+
     // Two jobs at once over the same mesh: A (model to org1) and B (model to org2 and org3).
     await propose('job-a', specText({ to: ['org1'], name: 'bc-a' }));
     await propose('job-b', specText({ to: ['org2', 'org3'], name: 'bc-b' }), n2);
@@ -315,6 +330,20 @@ void test('orchestrator: four node processes, quorum, refusals, two jobs at once
       `job-a and job-b at once: ${runSeconds.toFixed(1)} s; job-a at org1: ${done.rounds} rounds, ${done.bytesSent} bytes sent, test accuracy ${done.metrics.testAccuracy}`,
     );
     assert.ok(done.metrics.testAccuracy >= 0.95);
+
+    ws.close();
+    for (const type of [
+      'job.started',
+      'job.progress',
+      'job.epoch',
+      'job.checkpoint',
+      'job.done',
+      'output.delivered',
+    ])
+      assert.ok(
+        live.some((e) => e.type === type && e.jobId === 'job-a'),
+        `${type} of job-a on org1's WebSocket`,
+      );
 
     // Per-epoch audit events: EPOCHS per party and job; pair digests agree across the pair.
     const epochEvents = new Map<string, Ev[]>();
@@ -422,6 +451,34 @@ void test('orchestrator: four node processes, quorum, refusals, two jobs at once
         `done ${((Date.now() - tKill) / 1000).toFixed(1)} s after the kill; parameters vs the uninterrupted job-a: max |diff| ${resumeErr.toExponential(2)}`,
     );
     assert.ok(resumeErr < 5e-3, `resume error ${resumeErr}`);
+
+    // A hung node (SIGSTOP, its sockets stay open): the heartbeats detect it with no job running;
+    // the mesh comes back once it runs again (SIGCONT).
+    const meshUp = async (p: NodeProc): Promise<boolean> =>
+      ((await call(p, 'GET', '/api/orchestrator')).body as { meshUp: boolean }).meshUp;
+    const tStop = Date.now();
+    n2.proc.kill('SIGSTOP');
+    await waitFor('org1 to lose the hung org2', async () => !(await meshUp(n1)), 15_000);
+    const hungDetect = (Date.now() - tStop) / 1000;
+    n2.proc.kill('SIGCONT');
+    const tCont = Date.now();
+    for (const p of [n1, n2, n3b]) await waitFor(`mesh back at ${p.name}`, () => meshUp(p), 30_000);
+    console.log(
+      `SIGSTOP of org2: org1 lost it after ${hungDetect.toFixed(1)} s; mesh back ${((Date.now() - tCont) / 1000).toFixed(1)} s after SIGCONT`,
+    );
+    assert.ok(hungDetect < 6, `hung peer detected after ${hungDetect} s`);
+
+    // A revoked certificate (org4's, revoked by org1 + org2, the roster-change quorum) is refused.
+    assert.equal((await call(n1, 'GET', '/health', n4.asMember(n1))).status, 200);
+    const v2body = applyChange(genesis.body, { type: 'revoke-cert', fingerprint: keys[3]!.tlsFingerprint });
+    const v2: SignedRoster = {
+      body: v2body,
+      signatures: [signRoster(v2body, keys[0]!.signing), signRoster(v2body, keys[1]!.signing)],
+    };
+    assert.equal((await call(n1, 'POST', '/api/roster', n1.operator, [genesis, v2])).status, 200);
+    await assert.rejects(call(n1, 'GET', '/health', n4.asMember(n1)), (e) =>
+      isShareholdError(e, 'cert-refused'),
+    );
 
     // No event of any node carries a private key, a data path or a checkpoint key.
     for (const p of [n1, n2, n3b]) {
