@@ -164,7 +164,45 @@ async function refuse(jobId, input) {
   await loadJobs();
 }
 
-function jobCard(view) {
+/** One line about a job event (run events from the orchestrator, negotiation events). */
+function eventText(type, d) {
+  switch (type) {
+    case 'job.queued':
+      return `queued (party ${d.party}): ${d.reason}`;
+    case 'job.started':
+      return `started as party ${d.party} of ${(d.parties ?? []).join(', ')}${d.resumeFrom !== null && d.resumeFrom !== undefined ? `, resuming from epoch ${d.resumeFrom}` : ''}`;
+    case 'job.progress':
+      return `epoch ${d.epoch}${d.epochs ? ` of ${d.epochs}` : ''}: loss ${typeof d.loss === 'number' ? d.loss.toPrecision(4) : 'not revealed'}`;
+    case 'job.epoch':
+      return `epoch ${d.epoch}: ${d.rounds} rounds, sent ${fmtBytes(d.bytesSent ?? d.bytes ?? 0)}, received ${fmtBytes(d.bytesReceived ?? 0)}`;
+    case 'job.checkpoint':
+      return `checkpoint after epoch ${d.epoch ?? d.step} (${typeof d.bytes === 'number' ? fmtBytes(d.bytes) : 'secret-shared'}, digest ${short(d.digest)})`;
+    case 'job.paused':
+      return `paused: ${d.reason}${d.lastCheckpoint !== null && d.lastCheckpoint !== undefined ? ` (last checkpoint: epoch ${d.lastCheckpoint})` : ''}`;
+    case 'job.resumed':
+      return `resumed from epoch ${d.fromEpoch}`;
+    case 'job.failed':
+      return `failed: ${d.code}: ${d.message}`;
+    case 'job.done':
+      return `done in ${d.seconds} s, ${d.rounds} rounds, sent ${fmtBytes(d.bytesSent ?? 0)}`;
+    case 'output.delivered':
+      return `output delivered to ${d.recipient} (digest ${short(d.digest)})`;
+    case 'output.refused':
+      return `output refused to ${d.requester}: ${d.reason}`;
+    case 'job.decision':
+      return `${d.member}: ${d.decision}${d.reasons && d.reasons.length ? ` (${d.reasons.join('; ')})` : ''}`;
+    case 'job.proposed':
+      return `proposed by ${d.proposer}`;
+    case 'job.approved':
+      return `approved by ${(d.approvedBy ?? []).join(', ')}`;
+    case 'job.refused':
+      return `refused by ${(d.refusedBy ?? []).join(', ')}`;
+    default:
+      return type;
+  }
+}
+
+function jobCard(view, events) {
   const { job, decisions, quorum } = view;
   const mine = decisions.find((d) => d.body.member === me?.node);
   const canAct = Boolean(me?.operator) && job.state === 'proposed' && !mine;
@@ -206,6 +244,26 @@ function jobCard(view) {
         )
       : null,
     ep ? el('p', { 'data-epoch': String(ep.epoch) }, ep.text) : null,
+    events.length
+      ? el(
+          'details',
+          { 'data-activity': job.id },
+          el(
+            'summary',
+            {},
+            `Activity (${events.length} events; last: ${eventText(events.at(-1).type, events.at(-1).data)})`,
+          ),
+          el(
+            'ol',
+            {},
+            ...events
+              .slice(-30)
+              .map((e) =>
+                el('li', { 'data-event': e.type }, `${fmtTime(e.at)}: ${eventText(e.type, e.data)}`),
+              ),
+          ),
+        )
+      : null,
     el(
       'table',
       {},
@@ -273,20 +331,28 @@ function jobCard(view) {
 let jobsLoading = null;
 async function loadJobs() {
   const list = await api('/api/jobs');
-  const views = await Promise.all(list.map((j) => api(`/api/jobs/${encodeURIComponent(j.id)}`)));
-  views.sort((a, b) => (a.job.createdAt < b.job.createdAt ? 1 : -1));
-  const box = document.getElementById('jobs-list');
-  const focused = document.activeElement?.id;
-  box.replaceChildren(...(views.length ? views.map(jobCard) : [el('p', { class: 'empty' }, 'No job yet.')]));
-  if (focused) document.getElementById(focused)?.focus();
-  // History of training curves from the stored events (a page opened mid-training).
-  await Promise.all(
-    views.map(async (v) => {
-      if (curves.has(v.job.id)) return;
-      const events = await api(`/api/jobs/${encodeURIComponent(v.job.id)}/events`);
-      for (const e of events) if (e.type === 'job.progress') addProgress({ jobId: v.job.id, ...e.data });
+  const loaded = await Promise.all(
+    list.map(async (j) => {
+      const id = encodeURIComponent(j.id);
+      const [view, events] = await Promise.all([api(`/api/jobs/${id}`), api(`/api/jobs/${id}/events`)]);
+      return { view, events };
     }),
   );
+  loaded.sort((a, b) => (a.view.job.createdAt < b.view.job.createdAt ? 1 : -1));
+  const box = document.getElementById('jobs-list');
+  const focused = document.activeElement?.id;
+  const open = new Set([...box.querySelectorAll('details[open]')].map((d) => d.dataset.activity));
+  box.replaceChildren(
+    ...(loaded.length
+      ? loaded.map((l) => jobCard(l.view, l.events))
+      : [el('p', { class: 'empty' }, 'No job yet.')]),
+  );
+  for (const d of box.querySelectorAll('details[data-activity]'))
+    if (open.has(d.dataset.activity)) d.open = true;
+  if (focused) document.getElementById(focused)?.focus();
+  // Training curves from the stored events too (a page opened mid-training, or events missed).
+  for (const l of loaded)
+    for (const e of l.events) if (e.type === 'job.progress') addProgress({ jobId: l.view.job.id, ...e.data });
 }
 /** Reload the jobs once, however many events arrive while loading. */
 function refreshJobs() {
@@ -301,7 +367,7 @@ const COLORS = ['#1f5fbf', '#c2410c', '#15803d', '#7e22ce', '#b91c1c'];
 
 /** Add one job.progress event ({jobId, epoch, loss, metrics}) to its curve and redraw. */
 function addProgress(e) {
-  if (typeof e.epoch !== 'number' || typeof e.loss !== 'number') return;
+  if (typeof e.epoch !== 'number' || (typeof e.loss !== 'number' && e.loss !== null)) return;
   let c = curves.get(e.jobId);
   if (!c) {
     c = { epochs: [], loss: [], metrics: new Map(), plot: null, keys: '' };
@@ -335,10 +401,10 @@ function drawCurve(jobId, c) {
     ...names.map((k) => order.map((i) => c.metrics.get(k)[i] ?? null)),
   ];
   box.setAttribute('data-points', String(data[0].length));
-  const last = data[0].length - 1;
+  const lastLoss = data[1].filter((v) => typeof v === 'number').at(-1);
   box.setAttribute(
     'aria-label',
-    `Training curve of ${jobId}: ${data[0].length} epochs, last loss ${data[1][last].toPrecision(4)}`,
+    `Training curve of ${jobId}: ${data[0].length} epochs, last loss ${lastLoss === undefined ? 'not revealed' : lastLoss.toPrecision(4)}`,
   );
   const keys = names.join(',');
   if (c.plot && c.keys === keys) {
@@ -383,12 +449,10 @@ function onEvent(e) {
   switch (e.type) {
     case 'job.progress':
       addProgress(e);
+      refreshJobs();
       break;
     case 'job.epoch':
-      epochs.set(e.jobId, {
-        epoch: e.epoch,
-        text: `Epoch ${e.epoch ?? '?'}: ${e.rounds ?? '?'} rounds, ${typeof e.bytes === 'number' ? fmtBytes(e.bytes) : '?'}.`,
-      });
+      epochs.set(e.jobId, { epoch: e.epoch, text: `Last ${eventText(e.type, e)}.` });
       refreshJobs();
       break;
     case 'dataset.registered':

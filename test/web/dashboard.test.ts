@@ -255,9 +255,11 @@ void test('dashboard in Chromium: members, datasets, jobs approved and refused f
 
     // A live training curve from job.progress events on the node's bus (the orchestrator's events),
     // with the losses of a plaintext run of the job's model on org1's rows.
+    // Shape: the orchestrator's {jobId, epoch, epochs, loss} (src/node/orchestrator.ts), plus the
+    // optional `metrics` the page plots on a second axis.
     const curve = plaintextCurve(6);
     for (const c of curve) {
-      const data = { epoch: c.epoch, loss: c.loss, metrics: { accuracy: c.accuracy } };
+      const data = { epoch: c.epoch, epochs: curve.length, loss: c.loss, metrics: { accuracy: c.accuracy } };
       const e = n1.node.bus.emit({
         type: 'job.progress',
         jobId: 'dash-approve',
@@ -270,6 +272,21 @@ void test('dashboard in Chromium: members, datasets, jobs approved and refused f
     assert.ok(drawn.lossPixels > 50, `loss line drawn on the canvas (${drawn.lossPixels} pixels)`);
     assert.match(drawn.label, new RegExp(`last loss ${curve.at(-1)!.loss.toPrecision(4)}`));
     assert.ok(curve.at(-1)!.loss < curve[0]!.loss, 'the loss decreases');
+    assert.deepEqual(await page.locator(`figure[data-curve="dash-approve"] .u-legend th`).allTextContents(), [
+      'epoch',
+      'loss',
+      'accuracy',
+    ]);
+    await page.waitForFunction(
+      (n) =>
+        document.querySelectorAll('details[data-activity="dash-approve"] li[data-event="job.progress"]')
+          .length === n,
+      curve.length,
+    );
+    assert.match(
+      (await jobCard(page, 'dash-approve').locator('details[data-activity] summary').textContent()) ?? '',
+      new RegExp(`last: epoch ${curve.length} of ${curve.length}: loss ${curve.at(-1)!.loss.toPrecision(4)}`),
+    );
 
     // Ledger: entries for the two jobs, checkpoints co-signed by org1 (the log) and org2.
     const log = await LedgerNode.open(ledgerDirs[0]!);
@@ -336,13 +353,16 @@ void test('dashboard in Chromium: members, datasets, jobs approved and refused f
     const db = openDatabase(dataDirPaths(ledgerDirs[0]!).ledger);
     const row = db.prepare('SELECT entry FROM entries WHERE idx = 1').get() as { entry: Buffer };
     const bad = Buffer.from(row.entry);
-    bad[bad.indexOf('org2') + 3] = 0x33; // org2 -> org3
+    const at = bad.indexOf('"member":"org1"');
+    assert.ok(at > 0);
+    bad[at + '"member":"org'.length] = 0x33; // a forged approval: org1 -> org3, still a valid event
     db.prepare('UPDATE entries SET entry = ? WHERE idx = 1').run(bad);
     db.close();
     const v2 = await verifyFromPage(page);
     assert.equal(v2.ok, false);
     assert.match(v2.text, /Verification FAILED after 1 entries/);
     assert.match(v2.text, /First bad entry: 1\./);
+    assert.ok(!v2.text.includes(dir) && !v.text.includes(dir), 'no local path shown');
 
     // A member's certificate may read the page but not act; the node refuses its decision (403).
     const asOrg2: DashboardTarget = {
@@ -362,6 +382,10 @@ void test('dashboard in Chromium: members, datasets, jobs approved and refused f
     });
     assert.equal(forced, 403);
     await member.context.close();
+
+    // SHAREHOLD_WEB_SCREENSHOT=FILE.png keeps a full-page screenshot (to look at the page).
+    if (process.env.SHAREHOLD_WEB_SCREENSHOT)
+      await page.screenshot({ path: process.env.SHAREHOLD_WEB_SCREENSHOT, fullPage: true });
 
     // org3 goes down: the health check from the page shows it unreachable.
     await n3.gw.close();

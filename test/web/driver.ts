@@ -58,7 +58,11 @@ export async function openDashboard(browser: Browser, t: DashboardTarget): Promi
     if (m.type() === 'error') problems.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('requestfailed', (r) => {
+    // A reload cancels the page's pending fetches (net::ERR_ABORTED): not a failure.
+    if (r.failure()?.errorText !== 'net::ERR_ABORTED')
+      problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+  });
   await page.goto(`${origin}/`);
   await page.locator('body[data-ready="true"]').waitFor({ timeout: 15_000 });
   return { context, page, problems };
