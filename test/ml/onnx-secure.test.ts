@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import { memoryNetwork } from '../../src/net/memory.js';
 import { Rep3Session } from '../../src/protocols/rep3/session.js';
 import type { ChannelStats } from '../../src/protocols/channel.js';
+import type { Engine } from '../../src/protocols/engine.js';
 import {
   analyzeRanges,
   architectureOf,
@@ -491,4 +492,47 @@ void describe('secure execution of every IR op against runReference (rep3 in mem
     assert.ok(errs.ad! <= 1e-3, `products ${errs.ad}`);
     assert.ok(errs.y! <= 3e-3, `softmax ${errs.y}`);
   });
+});
+
+void describe('secure execution on other engines (in memory)', () => {
+  for (const scheme of ['shamir', 'rep4'] as const)
+    void it(`${scheme}: digits_cnn on 6 inputs, same class as PyTorch, max |error| ≤ 1e-2`, async () => {
+      const { ShamirSession } = await import('../../src/protocols/shamir/session.js');
+      const { Rep4Session } = await import('../../src/protocols/rep4/session.js');
+      const graph = loadOnnx(`${ONNX_DIR}digits_cnn.onnx`);
+      const io = JSON.parse(readFileSync(`${ONNX_DIR}digits_cnn.io.json`, 'utf8')) as IoFile;
+      const arch = architectureOf(graph);
+      const values = weightValues(graph);
+      const n = scheme === 'rep4' ? 4 : 3;
+      const chans = memoryNetwork(n, { timeoutMs: 20000 });
+      const outs = await Promise.all(
+        chans.map(async (ch, me) => {
+          const e: Engine<unknown> =
+            scheme === 'shamir'
+              ? await ShamirSession.create(ch, { t: 1, f: 16 })
+              : await Rep4Session.create(ch, { f: 16 });
+          const w = await shareWeights(e, arch, 0, me === 0 ? values : null);
+          const x = await shareInput(e, 1, me === 1 ? io.inputs.slice(0, 6).flat() : null, [6, 1, 8, 8]);
+          const o = await runSecure(e, arch, {
+            weights: { kind: 'secret', tensors: w },
+            inputs: { input: x },
+          });
+          return o.output!.reveal([1]);
+        }),
+      );
+      await Promise.all(chans.map((c) => c.close()));
+      assert.ok(
+        outs.every((o, p) => (p === 1) === (o !== null)),
+        'only party 1 receives the output',
+      );
+      const out = outs[1]!;
+      let maxErr = 0;
+      for (let s = 0; s < 6; s++) {
+        const row = out.subarray(s * 10, (s + 1) * 10);
+        assert.equal(argmax(row), io.predicted_class[s], `sample ${s}`);
+        for (let j = 0; j < 10; j++) maxErr = Math.max(maxErr, Math.abs(row[j]! - io.outputs[s]![j]!));
+      }
+      console.log(`${scheme} digits_cnn: max |secure − PyTorch| = ${maxErr.toExponential(2)}`);
+      assert.ok(maxErr <= 1e-2, `max error ${maxErr}`);
+    });
 });
