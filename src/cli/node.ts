@@ -146,6 +146,15 @@ async function jobs(argv: string[]): Promise<number> {
   );
 }
 
+async function output(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { ...CLIENT_OPTIONS, job: { type: 'string' } } });
+  if (!values.job) {
+    console.error('node output needs --job\n\n' + USAGE);
+    return 2;
+  }
+  return operatorCall(values, 'GET', `/api/jobs/${encodeURIComponent(values.job)}/output`);
+}
+
 async function member(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -277,6 +286,8 @@ const USAGE = `usage: sharehold node <subcommand> [options]
         check the chain (founders' signatures, hash links, change quorums); exit 1 if invalid
   start --config FILE [--port P]
         run the node: HTTPS gateway with mutual TLS (REST API + WebSocket events), local store
+  dashboard --config FILE [--p12 OUT.p12]
+        the web dashboard's URL and fingerprints; the operator certificate as PKCS#12 for a browser
 
 Operator commands (call the node's API with the operator client certificate, keys/api-client.*;
 --url overrides the config's endpoint, --client-key/--client-cert another operator certificate):
@@ -285,7 +296,8 @@ Operator commands (call the node's API with the operator client certificate, key
         register a local CSV (columns default to the file's header)
   propose --config FILE --spec SPEC.yaml [--id JOB_ID]    propose a job to the consortium
   decide --config FILE --job JOB_ID                       check the spec, sign approve/refuse
-  jobs --config FILE [--job JOB_ID]                       list jobs, or one job with its decisions`;
+  jobs --config FILE [--job JOB_ID]                       list jobs, or one job with its decisions
+  output --config FILE --job JOB_ID                       a finished job's output (recipients only)`;
 
 async function init(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -344,8 +356,12 @@ export async function nodeCommand(argv: string[]): Promise<number> {
         return await decide(rest);
       case 'jobs':
         return await jobs(rest);
+      case 'output':
+        return await output(rest);
       case 'roster':
         return await roster(rest);
+      case 'dashboard':
+        return await (await import('./dashboard.js')).dashboardCommand(rest);
       case 'start': {
         const { startCommand } = await import('../node/start.js');
         return await startCommand(rest);

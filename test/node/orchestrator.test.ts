@@ -18,7 +18,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -392,6 +392,19 @@ void test('orchestrator: four node processes, quorum, refusals, two jobs at once
       (await events(n1, 'job-a')).some((e) => e.type === 'output.refused' && e.data.requester === 'org2'),
     );
     assert.ok((await events(n1, 'job-a')).some((e) => e.type === 'output.delivered'));
+    // the same through the CLI: `sharehold node output` exits 0 for the recipient, 1 otherwise
+    const cliOut = (p: NodeProc) =>
+      spawnSync(
+        process.execPath,
+        [BIN, 'node', 'output', '--config', join(p.cfg.dataDir, 'node.json'), '--job', 'job-a'],
+        {
+          encoding: 'utf8',
+        },
+      );
+    const c1 = cliOut(n1);
+    assert.equal(c1.status, 0, c1.stderr);
+    assert.deepEqual((JSON.parse(c1.stdout) as { model: unknown }).model, model);
+    assert.equal(cliOut(n2).status, 1);
     assert.equal((await call(n2, 'GET', '/api/jobs/job-b/output')).status, 200);
     assert.equal((await call(n1, 'GET', '/api/jobs/job-b/output')).status, 403);
     // against the float64 oracle of the same training
