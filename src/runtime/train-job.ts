@@ -494,10 +494,10 @@ export async function runTrainSpec(
   const resumedLoss: number[] = [];
   const { lossPerEpoch: lossRun } = await net.fit(train.x, train.target, {
     epochs: training.epochs - startEpoch,
-    ...(optimizer ? { optimizer } : {}),
     batchSize: training.batchSize,
     loss: training.loss,
-    optimizer: training.optimizer,
+    // the checkpoint hook's optimizer (its state is what gets saved and restored), else by name
+    optimizer: optimizer ?? training.optimizer,
     lr: training.lr,
     ...(training.momentum !== undefined ? { momentum: training.momentum } : {}),
     ...(training.beta1 !== undefined ? { beta1: training.beta1 } : {}),
