@@ -106,3 +106,29 @@ void test('sharehold run keeps a shared model shared: no parameters in the outpu
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+void test('sharehold run: a party whose data file is invalid fails the job with exit code 1, naming file and line, no value', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sharehold-run-'));
+  try {
+    const orgs = [1, 2, 3].map((k) =>
+      readFileSync(resolve(repoRoot, `data/splits/breast_cancer/horizontal/org${k}.csv`), 'utf8'),
+    );
+    // org2's 5th data row (file line 6), first cell: a token that is not a number
+    const lines = orgs[1]!.split('\n');
+    lines[5] = lines[5]!.replace(/^[^,]+/, 'SECRET_TOKEN');
+    orgs[1] = lines.join('\n');
+    orgs.forEach((t, k) => writeFileSync(join(dir, `org${k + 1}.csv`), t));
+    const text = readFileSync(resolve(repoRoot, 'examples/breast-cancer-logreg.yaml'), 'utf8')
+      .replaceAll('../data/splits/breast_cancer/horizontal/', `${dir}/`)
+      .replaceAll('../data/', `${resolve(repoRoot, 'data')}/`);
+    const file = join(dir, 'spec.yaml');
+    writeFileSync(file, text);
+    const r = await cli(['run', file, '--local', '--json']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /party 1 \(org2\): input-invalid: .*org2\.csv:6: column 1 \('mean_radius'\)/);
+    assert.ok(!r.stderr.includes('SECRET_TOKEN'), 'the offending value is not printed');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
