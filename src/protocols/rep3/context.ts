@@ -100,3 +100,20 @@ export function componentA(
   if (ctx.next === j) return q.ring(n);
   return null;
 }
+
+/**
+ * `words` 32-bit words of binary share component j drawn from k_j (known to parties j and j-1), or
+ * null at the party that does not hold component j.
+ */
+export function componentB(
+  ctx: Rep3Ctx,
+  opId: string,
+  j: number,
+  words: number,
+  label: string,
+): Uint32Array | null {
+  const [p, q] = streams(ctx, opId, label);
+  if (ctx.me === j) return p.words(words);
+  if (ctx.next === j) return q.words(words);
+  return null;
+}
