@@ -34,18 +34,20 @@ export type AuditEvent =
       jobId: string;
       epoch: number;
       rounds: number;
+      /** Wall time of the epoch (ms). */
+      ms: number;
       bytesSent: number;
       bytesReceived: number;
-      /** Per peer: SHA-256 over the hashes of the messages sent to / received from it this epoch. */
+      /** Per peer: payload bytes and a SHA-256 over the hashes of the messages sent to / received from it this epoch. */
       pairs: {
         peer: string;
-        sent: { messages: number; digest: string };
-        received: { messages: number; digest: string };
+        sent: { messages: number; bytes: number; digest: string };
+        received: { messages: number; bytes: number; digest: string };
       }[];
     }
   | { type: 'job.checkpoint'; jobId: string; epoch: number; digest: string; bytes: number }
   | { type: 'job.paused'; jobId: string; reason: string; lastCheckpoint: number | null }
-  | { type: 'job.resumed'; jobId: string; fromEpoch: number; meshGeneration: number }
+  | { type: 'job.resumed'; jobId: string; fromEpoch: number; stateDigest: string; meshGeneration: number }
   | { type: 'job.failed'; jobId: string; code: string; message: string }
   | {
       type: 'job.done';
@@ -55,7 +57,7 @@ export type AuditEvent =
       bytesSent: number;
       metrics: Record<string, unknown>;
     }
-  | { type: 'output.delivered'; jobId: string; recipient: string; digest: string }
+  | { type: 'output.delivered'; jobId: string; recipient: string; digest: string; bytes: number }
   | { type: 'output.refused'; jobId: string; requester: string; reason: string }
   | { type: 'mesh.up'; generation: number; parties: string[] }
   | { type: 'mesh.down'; generation: number; reason: string };

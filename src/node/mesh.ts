@@ -206,8 +206,8 @@ export class NodeMesh {
 /** Digests of the messages one pair exchanged (a SHA-256 per message, over op id and payload). */
 export interface PairDigest {
   peer: string;
-  sent: { messages: number; digest: string };
-  received: { messages: number; digest: string };
+  sent: { messages: number; bytes: number; digest: string };
+  received: { messages: number; bytes: number; digest: string };
 }
 
 function combine(hashes: Buffer[]): string {
@@ -236,6 +236,8 @@ export class JobLink implements Channel {
   readonly #rejects = new Set<(e: ShareholdError) => void>();
   #sent: Buffer[][];
   #recv: Buffer[][];
+  #sentBytes: number[];
+  #recvBytes: number[];
 
   /**
    * @param base the mesh channel
@@ -256,6 +258,8 @@ export class JobLink implements Channel {
     this.n = map.length;
     this.#sent = map.map(() => []);
     this.#recv = map.map(() => []);
+    this.#sentBytes = map.map(() => 0);
+    this.#recvBytes = map.map(() => 0);
   }
 
   get stats(): ChannelStats {
@@ -273,6 +277,7 @@ export class JobLink implements Channel {
     if (this.#aborted) throw this.#aborted;
     this.#inner.send(this.#mesh(to), opId, payload);
     this.#sent[to]!.push(messageHash(opId, payload));
+    this.#sentBytes[to]! += payload.byteLength;
   }
 
   recv(from: number, opId: string): Promise<Uint8Array> {
@@ -286,6 +291,7 @@ export class JobLink implements Channel {
           this.#rejects.delete(rej);
           if (this.#aborted) return reject(this.#aborted);
           this.#recv[from]!.push(messageHash(opId, p));
+          this.#recvBytes[from]! += p.byteLength;
           resolve(p);
         },
         (e: unknown) => {
@@ -324,12 +330,22 @@ export class JobLink implements Channel {
       if (p === this.me) continue;
       out.push({
         peer: this.partyNames[p]!,
-        sent: { messages: this.#sent[p]!.length, digest: combine(this.#sent[p]!) },
-        received: { messages: this.#recv[p]!.length, digest: combine(this.#recv[p]!) },
+        sent: {
+          messages: this.#sent[p]!.length,
+          bytes: this.#sentBytes[p]!,
+          digest: combine(this.#sent[p]!),
+        },
+        received: {
+          messages: this.#recv[p]!.length,
+          bytes: this.#recvBytes[p]!,
+          digest: combine(this.#recv[p]!),
+        },
       });
     }
     this.#sent = this.#map.map(() => []);
     this.#recv = this.#map.map(() => []);
+    this.#sentBytes = this.#map.map(() => 0);
+    this.#recvBytes = this.#map.map(() => 0);
     return out;
   }
 

@@ -37,6 +37,7 @@ import type { AuditEvent } from './events.js';
 import type { Caller, ShareholdNode } from './node.js';
 import type { JobRecord } from './store/types.js';
 import { JobLink, NodeMesh, computeMembers, partyAddress } from './mesh.js';
+import { NodeLedger, toLedgerEvent } from './audit-ledger.js';
 
 /** Errors that mean "a peer or the mesh is gone": the job pauses and resumes. */
 const NETWORK_CODES = new Set(['peer-disconnected', 'peer-timeout', 'channel-closed']);
@@ -151,6 +152,9 @@ export class Orchestrator {
   readonly #running = new Map<string, Running>();
   #closed = false;
   #offBus: (() => void) | null = null;
+  #ledger: NodeLedger | null = null;
+  #ledgerWrites: Promise<unknown> = Promise.resolve();
+  readonly #protocols = new Map<string, string>();
 
   constructor(node: ShareholdNode, opts: OrchestratorOptions = {}) {
     this.#node = node;
@@ -167,6 +171,27 @@ export class Orchestrator {
       const { type, at, jobId, ...data } = t as AuditEvent & { at: string; jobId: string };
       void this.#node.store.appendEvent(jobId, type, data, at).catch(() => {});
     }
+    const led = this.#ledger;
+    const le =
+      led &&
+      toLedgerEvent(t, {
+        node: this.#node.name,
+        protocol: (id) => this.#protocols.get(id) ?? 'ml.train',
+      });
+    if (led && le)
+      this.#ledgerWrites = this.#ledgerWrites
+        .then(() => led.append(le))
+        .catch((err: unknown) =>
+          (this.#opts.log ?? (() => {}))('ledger append failed', {
+            type: le.type,
+            code: isShareholdError(err) ? err.code : 'error',
+          }),
+        );
+  }
+
+  /** The node's audit ledger (job run entries), once started. */
+  get ledger(): NodeLedger | null {
+    return this.#ledger;
   }
 
   async #setState(jobId: string, state: JobRecord['state']): Promise<void> {
@@ -182,6 +207,7 @@ export class Orchestrator {
     const me = members.findIndex((m) => m.name === node.name);
     if (me < 0 || members.length < 2) return;
     this.#key = checkpointKey(node.cfg);
+    this.#ledger = await NodeLedger.open(node.cfg.dataDir, node.name);
     const log = this.#opts.log ?? (() => {});
     this.#mesh = new NodeMesh({
       me,
@@ -335,9 +361,13 @@ export class Orchestrator {
       peers.forEach((p, k) => (lists[p] = JSON.parse(Buffer.from(got[k]!).toString('utf8')) as number[]));
       lists[me] = mine;
       const common = commonEpoch(lists);
+      this.#protocols.set(job.id, `ml.train/${spec.scheme.name}`);
       let resume: (TrainState & { epoch: number }) | null = null;
+      let stateDigest = '';
       if (common !== null) {
         const c = await store.load(job.id, common);
+        const f = join(store.dir, job.id, `epoch-${String(common).padStart(6, '0')}.ckpt`);
+        stateDigest = createHash('sha256').update(readFileSync(f)).digest('hex');
         resume = { epoch: common, shares: { ...c.shares }, meta: c.meta as TrainState['meta'] };
         lastCheckpoint = common;
       }
@@ -351,9 +381,20 @@ export class Orchestrator {
         resumeFrom: common,
       });
       if (common !== null)
-        this.#emit({ type: 'job.resumed', jobId: job.id, fromEpoch: common, meshGeneration: gen });
+        this.#emit({
+          type: 'job.resumed',
+          jobId: job.id,
+          fromEpoch: common,
+          stateDigest,
+          meshGeneration: gen,
+        });
       const epochs = spec.training?.epochs ?? 0;
-      let mark = { rounds: link.stats.rounds, sent: link.stats.bytesSent, recv: link.stats.bytesReceived };
+      let mark = {
+        rounds: link.stats.rounds,
+        sent: link.stats.bytesSent,
+        recv: link.stats.bytesReceived,
+        t: performance.now(),
+      };
       let chain: Promise<void> = Promise.resolve();
       const result = await runTrainSpec(
         { ch: link, me, n: spec.members.length, params: {}, log: () => {} },
@@ -368,11 +409,12 @@ export class Orchestrator {
                 jobId: job.id,
                 epoch,
                 rounds: s.rounds - mark.rounds,
+                ms: performance.now() - mark.t,
                 bytesSent: s.bytesSent - mark.sent,
                 bytesReceived: s.bytesReceived - mark.recv,
                 pairs: link.takeDigests(),
               });
-              mark = { rounds: s.rounds, sent: s.bytesSent, recv: s.bytesReceived };
+              mark = { rounds: s.rounds, sent: s.bytesSent, recv: s.bytesReceived, t: performance.now() };
               this.#emit({
                 type: 'job.progress',
                 jobId: job.id,
@@ -387,7 +429,7 @@ export class Orchestrator {
                 const at = new Date().toISOString();
                 await node.store.putCheckpoint({ jobId: job.id, step: epoch, digest, at });
                 lastCheckpoint = epoch;
-                node.bus.emit({ type: 'job.checkpoint', jobId: job.id, epoch, digest, bytes: bytes.length });
+                this.#emit({ type: 'job.checkpoint', jobId: job.id, epoch, digest, bytes: bytes.length });
               });
               return chain;
             },
@@ -436,6 +478,7 @@ export class Orchestrator {
         jobId: job.id,
         recipient: node.name,
         digest: createHash('sha256').update(text).digest('hex'),
+        bytes: Buffer.byteLength(text),
       });
     }
     await this.#setState(job.id, 'done');
@@ -491,5 +534,7 @@ export class Orchestrator {
       r.link.abort(new ShareholdError('channel-closed', 'the node is shutting down'));
     await Promise.all([...this.#running.values()].map((r) => r.done));
     await this.#mesh?.close();
+    await this.#ledgerWrites;
+    await this.#ledger?.close();
   }
 }

@@ -34,6 +34,7 @@ import WebSocket from 'ws';
 import { readCsv } from '../../src/data/csv.js';
 import { isShareholdError } from '../../src/errors.js';
 import { defaultPolicy } from '../consortium/helpers.js';
+import { NodeLedger } from '../../src/node/audit-ledger.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/sharehold.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -371,6 +372,43 @@ void test('orchestrator: four node processes, quorum, refusals, two jobs at once
           assert.ok(pr.sent.messages > 0);
         }
       }
+    }
+
+    // The job's entries in each node's audit ledger (RFC 9162 log, reopened read-only: the tree is
+    // recomputed from the stored entries): start, one protocol summary per epoch whose pair transcript
+    // digests are equal in both members' ledgers, checkpoints, completion, and the output at org1.
+    const ledgers = new Map<
+      string,
+      {
+        type: string;
+        jobId?: string;
+        step?: number;
+        parties?: { party: string; transcriptDigest: string }[];
+      }[]
+    >();
+    for (const p of [n1, n2, n3]) {
+      const l = await NodeLedger.open(p.cfg.dataDir, p.name, { readonly: true });
+      ledgers.set(
+        p.name,
+        (await l.entries())
+          .map((e) => e.event as never)
+          .filter((e: { jobId?: string }) => e.jobId === 'job-a'),
+      );
+      await l.close();
+    }
+    for (const [name, evs] of ledgers) {
+      const types = evs.map((e) => e.type);
+      assert.equal(types.filter((t) => t === 'protocol.summary').length, EPOCHS, name);
+      assert.equal(types.filter((t) => t === 'job.checkpoint').length, EPOCHS, name);
+      assert.ok(types.includes('job.started') && types.includes('job.completed'), name);
+      assert.equal(types.includes('output.delivered'), name === 'org1', name);
+      const sums = evs.filter((e) => e.type === 'protocol.summary');
+      sums.forEach((s, k) => {
+        for (const pr of s.parties!) {
+          const other = ledgers.get(pr.party)!.filter((e) => e.type === 'protocol.summary')[k]!;
+          assert.equal(other.parties!.find((x) => x.party === name)!.transcriptDigest, pr.transcriptDigest);
+        }
+      });
     }
 
     // Outputs: org1's operator gets job-a's model; org2's operator (not a recipient) and org2 as a
