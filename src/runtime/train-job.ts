@@ -514,7 +514,7 @@ export async function runTrainSpec(
       if (hook) {
         if (l !== undefined) resumedLoss.push(l);
         const p = hook.epochEnd(ep, l, snapshot([...earlierLoss, ...resumedLoss]));
-        if (p) {
+        if (p instanceof Promise) {
           p.catch(() => {}); // reported by the Promise.all below, not as an unhandled rejection
           saves.push(p);
         }
