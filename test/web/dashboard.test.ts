@@ -12,7 +12,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +36,7 @@ import {
 } from '../../src/ledger/index.js';
 import { openDatabase } from '../../src/ledger/sqlite.js';
 import { defaultPolicy } from '../consortium/helpers.js';
+import { freePort, plaintextCurve } from './helpers.js';
 import {
   approveFromPage,
   chromiumMissing,
@@ -55,68 +55,11 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SPEC_TEXT = readFileSync(join(ROOT, 'examples/breast-cancer-logreg.yaml'), 'utf8');
 const CSV = join(ROOT, 'data/splits/breast_cancer/horizontal/org1.csv');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
 interface Running {
   cfg: NodeConfig;
   node: ShareholdNode;
   gw: Gateway;
   operator: ClientTls;
-}
-
-/**
- * Plaintext logistic regression on org1's rows (standardized, SGD, batch 35, lr 0.1, file order):
- * per epoch the mean binary cross-entropy and the accuracy, as a training job reports them.
- */
-function plaintextCurve(epochs: number): { epoch: number; loss: number; accuracy: number }[] {
-  const lines = readFileSync(CSV, 'utf8').trim().split('\n');
-  const header = lines[0]!.split(',');
-  const li = header.indexOf('label');
-  const rows = lines.slice(1).map((l) => l.split(',').map(Number));
-  const d = header.length - 1;
-  const X = rows.map((r) => r.filter((_, j) => j !== li));
-  const y = rows.map((r) => r[li]!);
-  const mean = Array.from({ length: d }, (_, j) => X.reduce((s, r) => s + r[j]!, 0) / X.length);
-  const sd = Array.from({ length: d }, (_, j) =>
-    Math.sqrt(X.reduce((s, r) => s + (r[j]! - mean[j]!) ** 2, 0) / X.length),
-  );
-  const Z = X.map((r) => r.map((v, j) => (sd[j]! > 0 ? (v - mean[j]!) / sd[j]! : 0)));
-  const w = new Float64Array(d);
-  let b = 0;
-  const p = (z: number[]): number => 1 / (1 + Math.exp(-(z.reduce((s, v, j) => s + v * w[j]!, 0) + b)));
-  const out: { epoch: number; loss: number; accuracy: number }[] = [];
-  for (let e = 1; e <= epochs; e++) {
-    for (let s = 0; s < Z.length; s += 35) {
-      const gw = new Float64Array(d);
-      let gb = 0;
-      const end = Math.min(s + 35, Z.length);
-      for (let i = s; i < end; i++) {
-        const err = p(Z[i]!) - y[i]!;
-        for (let j = 0; j < d; j++) gw[j]! += err * Z[i]![j]!;
-        gb += err;
-      }
-      for (let j = 0; j < d; j++) w[j]! -= (0.1 * gw[j]!) / (end - s);
-      b -= (0.1 * gb) / (end - s);
-    }
-    let loss = 0;
-    let right = 0;
-    for (let i = 0; i < Z.length; i++) {
-      const q = Math.min(Math.max(p(Z[i]!), 1e-12), 1 - 1e-12);
-      loss -= y[i]! * Math.log(q) + (1 - y[i]!) * Math.log(1 - q);
-      if ((q >= 0.5 ? 1 : 0) === y[i]) right++;
-    }
-    out.push({ epoch: e, loss: loss / Z.length, accuracy: right / Z.length });
-  }
-  return out;
 }
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -257,7 +200,7 @@ void test('dashboard in Chromium: members, datasets, jobs approved and refused f
     // with the losses of a plaintext run of the job's model on org1's rows.
     // Shape: the orchestrator's {jobId, epoch, epochs, loss} (src/node/orchestrator.ts), plus the
     // optional `metrics` the page plots on a second axis.
-    const curve = plaintextCurve(6);
+    const curve = plaintextCurve([CSV], 6);
     for (const c of curve) {
       const data = { epoch: c.epoch, epochs: curve.length, loss: c.loss, metrics: { accuracy: c.accuracy } };
       const e = n1.node.bus.emit({

@@ -1,0 +1,240 @@
+/**
+ * A real training job seen from the dashboard: three `sharehold node start` processes (gateway and
+ * orchestrator each, real mutual TLS on loopback), org2 and org3 approve over the API, org1's operator
+ * approves from the page in Chromium, which starts the job on the three nodes' compute mesh. The page
+ * follows it live over the WebSocket to `done` and draws the training curve from the orchestrator's
+ * `job.progress` events; the losses it shows are the stored ones and match a float64 run of the same
+ * training (examples/breast-cancer-logreg.yaml, 3 epochs) within the stated tolerance.
+ *
+ * Skipped with the reason printed only when /usr/bin/chromium is absent (CI installs it).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser } from 'playwright-core';
+import { initNode, loadNodeKeys, memberEntry, type NodeConfig } from '../../src/node/identity.js';
+import { ShareholdNode } from '../../src/node/node.js';
+import { apiRequest, type ClientTls } from '../../src/node/client.js';
+import { createRoster, signRoster, type SignedRoster } from '../../src/consortium/index.js';
+import type { JobEvent } from '../../src/node/store/index.js';
+import { defaultPolicy } from '../consortium/helpers.js';
+import {
+  approveFromPage,
+  chromiumMissing,
+  jobCard,
+  launchChromium,
+  openDashboard,
+  waitForCurve,
+  waitForJobState,
+} from './driver.js';
+import { freePortPair, plaintextCurve } from './helpers.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/sharehold.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SPLITS = join(ROOT, 'data/splits/breast_cancer');
+const EPOCHS = 3;
+/** |secure − float64| on the mean training loss per epoch (fixed point f = 16, sigmoid and log approximations). */
+const LOSS_TOL = 5e-4;
+/** The example spec with registered dataset names instead of paths, and 3 epochs. */
+const SPEC = readFileSync(join(ROOT, 'examples/breast-cancer-logreg.yaml'), 'utf8')
+  .replace(/\.\.\/data\/splits\/breast_cancer\/horizontal\/org(\d)\.csv/g, 'bc-org$1.csv')
+  .replace('../data/splits/breast_cancer/test.csv', 'bc-test.csv')
+  .replace('epochs: 10', `epochs: ${EPOCHS}`)
+  .replace('name: breast-cancer-logreg', 'name: bc-dashboard');
+
+interface NodeProc {
+  name: string;
+  proc: ChildProcess;
+  url: string;
+  operator: ClientTls;
+}
+
+async function startNode(name: string, cfg: NodeConfig): Promise<NodeProc> {
+  const proc = spawn(process.execPath, [BIN, 'node', 'start', '--config', join(cfg.dataDir, 'node.json')], {
+    env: { ...process.env, SHAREHOLD_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  proc.stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const onData = (b: Buffer): void => {
+      out += b.toString('utf8');
+      const m = /"listening":"([^"]+)"/.exec(out);
+      if (m) {
+        proc.stdout.off('data', onData);
+        resolve(m[1]!);
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.once('exit', (code) => reject(new Error(`${name} exited ${code}: ${err}`)));
+  });
+  const keys = loadNodeKeys(cfg);
+  return {
+    name,
+    proc,
+    url,
+    operator: {
+      key: readFileSync(join(cfg.dataDir, 'keys', 'api-client.key'), 'utf8'),
+      cert: readFileSync(join(cfg.dataDir, 'keys', 'api-client.crt'), 'utf8'),
+      ca: keys.tlsCertPem,
+      fingerprint: keys.tlsFingerprint,
+    },
+  };
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+void test('dashboard: a real training job approved from the page, followed live to done, curve vs float64', async (t) => {
+  const missing = chromiumMissing();
+  if (missing) {
+    console.log(`# skipped: ${missing}`);
+    t.skip(missing);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'sh-web-job-'));
+  const tStart = performance.now();
+  const mark = (what: string): void => {
+    if (process.env.SH_DEBUG_TIMES)
+      console.log(`# ${what} at ${((performance.now() - tStart) / 1000).toFixed(1)} s`);
+  };
+  const procs: NodeProc[] = [];
+  let browser: Browser | undefined;
+  try {
+    const names = ['org1', 'org2', 'org3'];
+    const cfgs: NodeConfig[] = [];
+    for (const n of names)
+      cfgs.push(
+        (await initNode({ name: n, dir: join(dir, n), host: '127.0.0.1', port: await freePortPair() }))
+          .config,
+      );
+    const keys = cfgs.map((c) => loadNodeKeys(c));
+    const body = createRoster(
+      'web-job',
+      cfgs.map((c, i) => memberEntry(c, keys[i]!, ['data-owner', 'compute'])),
+      defaultPolicy(),
+    );
+    const genesis: SignedRoster = { body, signatures: keys.map((k) => signRoster(body, k.signing)) };
+    const columns = readFileSync(join(SPLITS, 'horizontal/org1.csv'), 'utf8').split('\n')[0]!.split(',');
+    const datasets: Record<string, [string, string][]> = {
+      org1: [
+        ['bc-org1.csv', join(SPLITS, 'horizontal/org1.csv')],
+        ['bc-test.csv', join(SPLITS, 'test.csv')],
+      ],
+      org2: [['bc-org2.csv', join(SPLITS, 'horizontal/org2.csv')]],
+      org3: [['bc-org3.csv', join(SPLITS, 'horizontal/org3.csv')]],
+    };
+    for (const [i, cfg] of cfgs.entries()) {
+      writeFileSync(join(cfg.dataDir, 'roster.json'), JSON.stringify([genesis]));
+      const c = JSON.parse(readFileSync(join(cfg.dataDir, 'node.json'), 'utf8')) as NodeConfig;
+      c.roster = 'roster.json';
+      writeFileSync(join(cfg.dataDir, 'node.json'), JSON.stringify(c), { mode: 0o600 });
+      const node = await ShareholdNode.open({ ...cfg, roster: 'roster.json' });
+      for (const [name, file] of datasets[names[i]!]!)
+        await node.registerDataset(name, file, { columns, integerColumns: ['label'] });
+      await node.close();
+    }
+    for (const [i, cfg] of cfgs.entries()) procs.push(await startNode(names[i]!, cfg));
+    mark('nodes started');
+    const [n1, n2, n3] = procs as [NodeProc, NodeProc, NodeProc];
+    const call = async (p: NodeProc, method: 'GET' | 'POST', path: string, b?: unknown) =>
+      apiRequest(p.url, method, path, p.operator, b);
+
+    const prop = await call(n1, 'POST', '/api/jobs', { id: 'bc-dash', specText: SPEC });
+    assert.equal(prop.status, 201, JSON.stringify(prop.body));
+    assert.deepEqual((prop.body as { localReasons: string[] }).localReasons, []);
+    for (const p of [n2, n3]) {
+      await until(`the proposal at ${p.name}`, async () =>
+        (await call(p, 'GET', '/api/jobs/bc-dash')).status === 200 ? true : undefined,
+      );
+      const d = (await call(p, 'POST', '/api/jobs/bc-dash/decide')).body as {
+        signed: { body: { decision: string; reasons: string[] } };
+      };
+      assert.equal(d.signed.body.decision, 'approve', d.signed.body.reasons.join('; '));
+    }
+    await until('both decisions at org1', async () => {
+      const j = (await call(n1, 'GET', '/api/jobs/bc-dash')).body as { decisions: unknown[] };
+      return j.decisions.length === 2 ? true : undefined;
+    });
+
+    mark('proposed and decided');
+    browser = await launchChromium();
+    const { page, problems } = await openDashboard(browser, {
+      url: n1.url,
+      cert: n1.operator.cert,
+      key: n1.operator.key,
+    });
+    mark('page open');
+    await waitForJobState(page, 'bc-dash', 'proposed');
+    const t0 = performance.now();
+    assert.match(await approveFromPage(page, 'bc-dash'), /bc-dash: approved and signed by org1/);
+
+    // The page follows the run over the WebSocket: running, a point per epoch, done.
+    const drawn = await waitForCurve(page, 'bc-dash', EPOCHS);
+    await jobCard(page, 'bc-dash').locator('.state[data-state="done"]').waitFor({ timeout: 60_000 });
+    const seconds = (performance.now() - t0) / 1000;
+    assert.equal(drawn.points, EPOCHS);
+    assert.ok(drawn.lossPixels > 50, `loss line drawn (${drawn.lossPixels} pixels)`);
+
+    mark('job done');
+    // What the page shows is what the node stored, and it matches the float64 training.
+    const events = (await call(n1, 'GET', '/api/jobs/bc-dash/events')).body as JobEvent[];
+    const progress = events.filter((e) => e.type === 'job.progress').map((e) => e.data);
+    assert.deepEqual(
+      progress.map((d) => d.epoch),
+      Array.from({ length: EPOCHS }, (_, i) => i + 1),
+    );
+    const losses = progress.map((d) => d.loss as number);
+    assert.match(drawn.label, new RegExp(`last loss ${losses.at(-1)!.toPrecision(4)}`));
+    const oracle = plaintextCurve(
+      ['org1', 'org2', 'org3'].map((o) => join(SPLITS, `horizontal/${o}.csv`)),
+      EPOCHS,
+    );
+    const errs = losses.map((l, i) => Math.abs(l - oracle[i]!.loss));
+    assert.ok(Math.max(...errs) < LOSS_TOL, `loss errors ${errs.map((e) => e.toExponential(2)).join(', ')}`);
+    const epochEvents = events.filter((e) => e.type === 'job.epoch').map((e) => e.data);
+    assert.equal(epochEvents.length, EPOCHS);
+    const done = events.find((e) => e.type === 'job.done')!.data as { rounds: number; bytesSent: number };
+    await page.waitForFunction(
+      () => document.querySelector('details[data-activity="bc-dash"] li[data-event="job.done"]') !== null,
+    );
+    const summary =
+      (await jobCard(page, 'bc-dash').locator('details[data-activity] summary').textContent()) ?? '';
+    assert.match(summary, /last: (done in|output delivered)/);
+    assert.deepEqual(problems, [], 'no browser errors');
+    console.log(
+      `# real job from the page: approve → done in ${seconds.toFixed(1)} s (3 node processes, ${EPOCHS} epochs); ` +
+        `losses ${losses.map((l) => l.toFixed(5)).join(', ')} vs float64 ${oracle.map((o) => o.loss.toFixed(5)).join(', ')} ` +
+        `(max error ${Math.max(...errs).toExponential(2)}); org1 rounds ${done.rounds}, sent ${(done.bytesSent / 1e6).toFixed(2)} MB; ` +
+        `per-epoch rounds ${epochEvents.map((e) => e.rounds as number).join(', ')}`,
+    );
+    mark('checks done');
+  } finally {
+    await browser?.close();
+    // All at once (a node stopping alone waits for its pushes to the others); SIGKILL after 5 s.
+    await Promise.all(
+      procs.map(async (p) => {
+        if (p.proc.exitCode !== null) return;
+        const exited = new Promise((r) => p.proc.once('exit', r));
+        p.proc.kill('SIGTERM');
+        const timer = setTimeout(() => p.proc.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+    mark('nodes stopped');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
