@@ -28,13 +28,14 @@ async function run(
   const n = spec.members.length;
   const chans = memoryNetwork(n, { timeoutMs: 60_000 });
   try {
-    return (await Promise.all(
+    const results: Json[] = await Promise.all(
       chans.map((ch, me) =>
         runTrainSpec({ ch, me, n, params: {}, log: () => {} }, spec, {
           checkpoint: { resume: resume[me] ?? null, epochEnd: (ep, _l, s) => keep(me, ep, s) },
         }),
       ),
-    )) as Json[] as unknown as Out[];
+    );
+    return results as unknown as Out[];
   } finally {
     await Promise.all(chans.map((c) => c.close()));
   }
