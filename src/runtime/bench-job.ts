@@ -30,10 +30,21 @@ export interface BenchRow {
   offlineSeconds: number;
   offlineRounds: number;
   offlineBytesSent: number;
+  /** This party's process CPU time (user + system) during the online op / the offline phase (median). */
+  cpuSeconds: number;
+  offlineCpuSeconds: number;
   correct: boolean;
   maxError: number;
   tolerance: number;
 }
+
+/**
+ * Largest matmul side: `--size` is the side of the square matrices for matmul, so a size meant for
+ * element-wise ops (e.g. 32768) would ask for 32768² = 1.07·10^9-entry matrices (8.6 GB each, several
+ * per party) and the party processes die out of memory ("party 0 killed, others exited"). Refused up
+ * front with a typed error instead.
+ */
+export const MAX_MATMUL_SIDE = 2048;
 
 export const DEFAULT_SIZES: Record<string, number> = {
   mul: 1_000_000,
@@ -192,6 +203,11 @@ function plan(op: string, size: number, seed: Uint8Array, f: number): OpPlan {
     }
     case 'matmul': {
       const n = size;
+      if (n > MAX_MATMUL_SIDE)
+        throw new ShareholdError(
+          'invalid-argument',
+          `matmul size ${n} is the side of square matrices (${n}² entries, ${((n * n * 8) / 1e9).toFixed(1)} GB per matrix); at most ${MAX_MATMUL_SIDE}: run matmul with its own --size`,
+        );
       const af = testFloats(prg, n * n, 1);
       const bf = testFloats(prg, n * n, 1);
       const a = encode(af, f);
@@ -261,17 +277,23 @@ export async function benchJob(ctx: PartyContext): Promise<Json> {
   if (setup.role === 'helper') return setup.run();
   const s = setup.engine;
   const rows: BenchRow[] = [];
-  for (const op of ops) {
+  // plan every op first, so that a refused size fails before any op runs (at every party alike)
+  const plans = ops.map((op) => {
     const size = sizes[op] ?? DEFAULT_SIZES[op];
     if (size === undefined)
       throw new ShareholdError('invalid-argument', `unknown rep3 op ${JSON.stringify(op)}`);
-    const p = plan(op, size, seed, f);
+    return { op, size, p: plan(op, size, seed, f) };
+  });
+  for (const { op, size, p } of plans) {
     const xs: Sh[] = [];
     for (const inp of p.inputs)
       xs.push(await s.input(inp.owner, ctx.me === inp.owner ? inp.data : null, inp.data.length));
     // one untimed warm-up run (JIT), then `reps` timed runs; report medians
     const online: number[] = [];
     const offline: number[] = [];
+    const cpuOn: number[] = [];
+    const cpuOff: number[] = [];
+    const cpu = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1e6;
     let last: {
       op: string;
       size: number;
@@ -287,24 +309,30 @@ export async function benchJob(ctx: PartyContext): Promise<Json> {
     for (let rep = 0; rep <= reps; rep++) {
       await barrier(ctx, `${op}-off-${rep}`, s.n);
       const o0 = snap(ctx.ch.stats);
+      const u0 = process.cpuUsage();
       const t0 = performance.now();
       if (p.triples > 0) await s.preprocess('trunc', p.triples);
       if (p.dabits) await s.preprocess('compare', p.dabits);
       if (p.muls) await s.preprocess('mul', p.muls);
       if (p.matmul) await s.preprocess('matmul', 1, p.matmul);
       const offlineSeconds = (performance.now() - t0) / 1000;
+      const offlineCpu = cpu(process.cpuUsage(u0));
       const o1 = snap(ctx.ch.stats);
       await barrier(ctx, `${op}-on-${rep}`, s.n);
       const s0 = snap(ctx.ch.stats);
+      const u1 = process.cpuUsage();
       const t1 = performance.now();
       const out = await p.run(s, xs);
       const seconds = (performance.now() - t1) / 1000;
+      const onlineCpu = cpu(process.cpuUsage(u1));
       const s1 = snap(ctx.ch.stats);
       const opened = await s.reveal(out);
       const { maxError, tolerance } = p.check(opened!);
       if (rep > 0) {
         online.push(seconds);
         offline.push(offlineSeconds);
+        cpuOn.push(onlineCpu);
+        cpuOff.push(offlineCpu);
       }
       const correct: boolean = maxError <= tolerance && (last === null || last.correct);
       last = {
@@ -322,8 +350,12 @@ export async function benchJob(ctx: PartyContext): Promise<Json> {
     }
     const median = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1]!;
     const seconds = median(online);
-    rows.push({ ...last!, seconds, offlineSeconds: median(offline) });
-    ctx.log(`${op} n=${size}: ${seconds.toFixed(4)} s`);
+    const cpuSeconds = median(cpuOn);
+    const offlineCpuSeconds = median(cpuOff);
+    rows.push({ ...last!, seconds, offlineSeconds: median(offline), cpuSeconds, offlineCpuSeconds });
+    ctx.log(
+      `${op} n=${size}: ${seconds.toFixed(4)} s (cpu ${cpuSeconds.toFixed(4)} s), offline ${median(offline).toFixed(4)} s (cpu ${offlineCpuSeconds.toFixed(4)} s)`,
+    );
   }
   return rows;
 }

@@ -29,7 +29,7 @@ import { asBytes, fromBytes } from '../../math/ring.js';
 import type { OpScope } from '../channel.js';
 import { ShareholdError, invalidArgument } from '../../errors.js';
 import { slotOf, zerosA, type Rep4A, type Rep4B, type Slots } from '../../sharing/replicated/rep4.js';
-import { finishTruncParts } from '../rep3/trunc.js';
+import { applyCarries, finishTruncParts } from '../rep3/trunc.js';
 import { carryOuts } from '../rep3/adder.js';
 import { prgOf, randomA, type Rep4Ctx } from './context.js';
 import { JointRound, PAIRS, PAIR_A, PAIR_B, pairIndex, zerosB } from './inp.js';
@@ -102,10 +102,7 @@ export async function genTruncTriples(
   const m = zerosA(n);
   const top = 1n << BigInt(63 - f);
   for (let k = 0; k < 3; k++) {
-    const hk = h.c[k]!;
-    const cfk = block(0, k);
-    const c63k = block(1, k);
-    for (let i = 0; i < n; i++) hk[i] = hk[i]! + cfk[i]! - top * c63k[i]!;
+    applyCarries(h.c[k]!, block(0, k), block(1, k), top);
     m.c[k]!.set(block(2, k));
   }
   return { f, r, h, m };
@@ -135,19 +132,22 @@ export async function trunc(ctx: Rep4Ctx, scope: OpScope, x: Rep4A, t: TruncTrip
   const n = x.c[0].length;
   checkTriples(t, n);
   const me = ctx.me;
-  const masked = zerosA(n);
-  for (let k = 0; k < 3; k++) {
-    const o = masked.c[k]!;
-    const a = x.c[k]!;
-    const r = t.r.c[k]!;
-    for (let i = 0; i < n; i++) o[i] = a[i]! + r[i]!;
-  }
-  if (me !== 0) {
-    const o = masked.c[slotOf(me, 0)]!;
-    for (let i = 0; i < n; i++) o[i] = o[i]! + TWO62;
-  }
+  // x + r, and + 2^62 on component 0 (held by parties 1, 2, 3)
+  const pub = me === 0 ? -1 : slotOf(me, 0);
+  const masked: Rep4A = {
+    c: [0, 1, 2].map((k) => R.add(x.c[k]!, t.r.c[k]!)) as unknown as Slots<BigUint64Array>,
+  };
+  if (pub >= 0) R.addScalar(masked.c[pub]!, TWO62, masked.c[pub]!);
   const c = await revealA(ctx, scope, masked);
   return finishTrunc4(me, c!, t);
+}
+
+/** ρ − α − β, a new array (a top-level loop: V8 keeps it native, unlike inside an async function). */
+function subSub(rho: BigUint64Array, alpha: BigUint64Array, beta: BigUint64Array): BigUint64Array {
+  const n = rho.length;
+  const o = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) o[i] = rho[i]! - alpha[i]! - beta[i]!;
+  return o;
 }
 
 /**
@@ -186,17 +186,14 @@ async function openProduct(
     if (me !== i) {
       const alpha = prgOf(ctx, i, id, 'o1').ring(n);
       const beta = prgOf(ctx, i, id, 'o2').ring(n);
-      const rho = t.r.c[slotOf(me, i)]!;
-      const gamma = new BigUint64Array(n);
-      for (let e = 0; e < n; e++) gamma[e] = rho[e]! - alpha[e]! - beta[e]!;
-      masks = [alpha, beta, gamma];
+      masks = [alpha, beta, subSub(t.r.c[slotOf(me, i)]!, alpha, beta)];
     }
     for (const [sender, voucher, which] of legs) {
       let data: Uint8Array | null = null;
       if (me === sender || me === voucher) {
         const vp = v.get(pairIndex(sender, voucher))!;
         const mk = masks![which]!;
-        for (let e = 0; e < n; e++) mk[e] = mk[e]! + vp[e]!;
+        R.add(mk, vp, mk);
         data = asBytes(mk);
       }
       msgs.push({ sender, voucher, receiver: i, bytes: n * 8, data });
