@@ -137,7 +137,7 @@ export async function trunc(ctx: Rep4Ctx, scope: OpScope, x: Rep4A, t: TruncTrip
   const masked: Rep4A = {
     c: [0, 1, 2].map((k) => R.add(x.c[k]!, t.r.c[k]!)) as unknown as Slots<BigUint64Array>,
   };
-  if (pub >= 0) R.addScalar(masked.c[pub]!, TWO62, masked.c[pub]!);
+  if (pub >= 0) R.addScalar(masked.c[pub]!, TWO62, masked.c[pub]);
   const c = await revealA(ctx, scope, masked);
   return finishTrunc4(me, c!, t);
 }
