@@ -349,8 +349,9 @@ export class Orchestrator {
           : {}),
       };
       // agree on the resume point: the newest epoch every party holds
+      // every party runs the same approved spec (its hash), and says which checkpoints it holds
       const mine = await store.epochs(job.id);
-      const enc = Buffer.from(JSON.stringify(mine));
+      const enc = Buffer.from(JSON.stringify({ specHash: job.specHash, epochs: mine }));
       const got = await exchange(
         link,
         'resume/epochs',
@@ -358,7 +359,19 @@ export class Orchestrator {
         peers,
       );
       const lists: number[][] = [];
-      peers.forEach((p, k) => (lists[p] = JSON.parse(Buffer.from(got[k]!).toString('utf8')) as number[]));
+      peers.forEach((p, k) => {
+        const m = JSON.parse(Buffer.from(got[k]!).toString('utf8')) as {
+          specHash?: unknown;
+          epochs?: unknown;
+        };
+        if (m.specHash !== job.specHash)
+          throw new ShareholdError('policy-refused', `${names[p]} runs job ${job.id} with another spec`, {
+            party: p,
+          });
+        if (!Array.isArray(m.epochs) || !m.epochs.every((x) => Number.isSafeInteger(x) && (x as number) >= 0))
+          throw new ShareholdError('frame-malformed', `${names[p]} sent a malformed list of checkpoints`);
+        lists[p] = m.epochs as number[];
+      });
       lists[me] = mine;
       const common = commonEpoch(lists);
       this.#protocols.set(job.id, `ml.train/${spec.scheme.name}`);
