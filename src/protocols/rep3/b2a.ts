@@ -118,20 +118,29 @@ export async function bitInject(ctx: Rep3Ctx, scope: OpScope, bit: Rep3B): Promi
 
 /** x + y − 2z. */
 function lin(x: Rep3A, y: Rep3A, z: Rep3A): Rep3A {
-  const n = x.a.length;
-  const a = new BigUint64Array(n);
-  const b = new BigUint64Array(n);
-  for (let i = 0; i < n; i++) {
-    a[i] = x.a[i]! + y.a[i]! - 2n * z.a[i]!;
-    b[i] = x.b[i]! + y.b[i]! - 2n * z.b[i]!;
-  }
-  return { a, b };
+  return { a: lin1(x.a, y.a, z.a), b: lin1(x.b, y.b, z.b) };
 }
 
+/** x + y − 2z on one component (arrays as parameters: V8 keeps the loop native). */
+function lin1(x: BigUint64Array, y: BigUint64Array, z: BigUint64Array): BigUint64Array {
+  const n = x.length;
+  const o = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) o[i] = x[i]! + y[i]! - 2n * z[i]!;
+  return o;
+}
+
+/** Bits of a plane as ring 0/1 values, written on the low 32-bit halves (no BigInt per element). */
 function bitsToRing(plane: Uint32Array, n: number): BigUint64Array {
   const o = new BigUint64Array(n);
-  for (let i = 0; i < n; i++) o[i] = (plane[i >>> 5]! >>> (i & 31)) & 1 ? 1n : 0n;
+  const h = new Uint32Array(o.buffer);
+  for (let i = 0; i < n; i++) h[2 * i] = (plane[i >>> 5]! >>> (i & 31)) & 1;
   return o;
+}
+
+/** o = (1 − 2c)·r + pub·c (c ∈ {0, 1}; pub = 1 on the component that carries constants). */
+function flipInto(o: BigUint64Array, c: BigUint64Array, r: BigUint64Array, pub: bigint): void {
+  const n = o.length;
+  for (let i = 0; i < n; i++) o[i] = (1n - 2n * c[i]!) * r[i]! + pub * c[i]!;
 }
 
 /** daBits: random bits r shared both in binary ([r]^B, one plane) and arithmetic ([r]^A) [EGKRS20]. */
@@ -169,24 +178,12 @@ export async function bitInjectDa(ctx: Rep3Ctx, scope: OpScope, bit: Rep3B, da: 
     masked.b[i] = bit.b[i]! ^ da.bin.b[i]!;
   }
   const c = await revealB(ctx, scope, masked);
+  const cr = bitsToRing(c!, n);
   const a = new BigUint64Array(n);
   const b = new BigUint64Array(n);
-  const ra = da.arith.a;
-  const rb = da.arith.b;
-  for (let i = 0; i < n; i++) {
-    if ((c![i >>> 5]! >>> (i & 31)) & 1) {
-      a[i] = -ra[i]!;
-      b[i] = -rb[i]!;
-    } else {
-      a[i] = ra[i]!;
-      b[i] = rb[i]!;
-    }
-  }
-  // where c = 1: 1 − r, the public 1 on component 0
-  const one = new BigUint64Array(n);
-  for (let i = 0; i < n; i++) one[i] = (c![i >>> 5]! >>> (i & 31)) & 1 ? 1n : 0n;
-  if (ctx.me === 0) for (let i = 0; i < n; i++) a[i] = a[i]! + one[i]!;
-  if (ctx.me === 2) for (let i = 0; i < n; i++) b[i] = b[i]! + one[i]!;
+  // where c = 1: 1 − r, the public 1 on component 0 (a at party 0, b at party 2)
+  flipInto(a, cr, da.arith.a, ctx.me === 0 ? 1n : 0n);
+  flipInto(b, cr, da.arith.b, ctx.me === 2 ? 1n : 0n);
   return { a, b };
 }
 

@@ -13,6 +13,7 @@
  * Security: semi-honest, one corrupt party.
  */
 import { wordsPerPlane, lastWordMask } from '../../math/bits.js';
+import * as R from '../../math/ring.js';
 import type { OpScope } from '../channel.js';
 import { invalidArgument } from '../../errors.js';
 import { slotOf, zerosA, type Rep4A, type Rep4B, type Slots } from '../../sharing/replicated/rep4.js';
@@ -21,10 +22,27 @@ import { JointRound, PAIR_A, PAIR_B } from './inp.js';
 import { mulA } from './mul.js';
 import { revealB } from './reveal.js';
 
+/** Bits of a plane as ring 0/1 values, written on the low 32-bit halves (no BigInt per element). */
 function bitsToRing(plane: Uint32Array, n: number): BigUint64Array {
   const o = new BigUint64Array(n);
-  for (let i = 0; i < n; i++) o[i] = (plane[i >>> 5]! >>> (i & 31)) & 1 ? 1n : 0n;
+  const h = new Uint32Array(o.buffer);
+  for (let i = 0; i < n; i++) h[2 * i] = (plane[i >>> 5]! >>> (i & 31)) & 1;
   return o;
+}
+
+// Element loops live in top-level functions taking every array as a parameter (V8 keeps BigUint64Array
+// arithmetic native there, not inside async functions).
+
+/** o = a + b − 2p. */
+function linInto(o: BigUint64Array, a: BigUint64Array, b: BigUint64Array, p: BigUint64Array): void {
+  const n = o.length;
+  for (let i = 0; i < n; i++) o[i] = a[i]! + b[i]! - 2n * p[i]!;
+}
+
+/** o = (1 − 2c)·r (c ∈ {0, 1}). */
+function signInto(o: BigUint64Array, c: BigUint64Array, r: BigUint64Array): void {
+  const n = o.length;
+  for (let i = 0; i < n; i++) o[i] = (1n - 2n * c[i]!) * r[i]!;
 }
 
 function xorOf(x: Uint32Array, y: Uint32Array): Uint32Array {
@@ -47,13 +65,7 @@ export async function bitInject(ctx: Rep4Ctx, scope: OpScope, bit: Rep4B): Promi
   await round.run();
   const prod = await mulA(ctx, scope.child('mul'), bA, bB);
   const out = zerosA(n);
-  for (let k = 0; k < 3; k++) {
-    const a = bA.c[k]!;
-    const b = bB.c[k]!;
-    const p = prod.c[k]!;
-    const o = out.c[k]!;
-    for (let i = 0; i < n; i++) o[i] = a[i]! + b[i]! - 2n * p[i]!;
-  }
+  for (let k = 0; k < 3; k++) linInto(out.c[k]!, bA.c[k]!, bB.c[k]!, prod.c[k]!);
   return out;
 }
 
@@ -109,18 +121,9 @@ export async function bitInjectDa(ctx: Rep4Ctx, scope: OpScope, bit: Rep4B, da: 
   const c = (await revealB(ctx, scope, masked))!;
   const cr = bitsToRing(c, n);
   // (1 − 2c)·r: negate where c = 1, as a multiply by a ±1 coefficient (native element expressions)
-  const coef = new BigUint64Array(n);
-  for (let i = 0; i < n; i++) coef[i] = 1n - 2n * cr[i]!;
   const out = zerosA(n);
-  for (let k = 0; k < 3; k++) {
-    const r = da.arith.c[k]!;
-    const o = out.c[k]!;
-    for (let i = 0; i < n; i++) o[i] = coef[i]! * r[i]!;
-  }
+  for (let k = 0; k < 3; k++) signInto(out.c[k]!, cr, da.arith.c[k]!);
   // + c on component 0 (held by parties 1, 2, 3)
-  if (me !== 0) {
-    const o = out.c[slotOf(me, 0)]!;
-    for (let i = 0; i < n; i++) o[i] = o[i]! + cr[i]!;
-  }
+  if (me !== 0) R.add(out.c[slotOf(me, 0)]!, cr, out.c[slotOf(me, 0)]);
   return out;
 }
