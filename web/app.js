@@ -567,21 +567,26 @@ async function verifyLedger() {
       out.textContent = 'This node keeps no ledger yet.';
       return;
     }
-    out.dataset.ok = String(r.ok);
-    out.className = r.ok ? 'ok' : 'bad';
+    // 'true': entries and a co-signed checkpoint check out; 'partial': every entry checks out but no
+    // checkpoint carries the quorum of co-signatures yet; 'false': something does not check out.
+    const onlyNoQuorum = r.firstBadIndex === undefined && r.errors.every((e) => e.code === 'quorum-missing');
+    const verdict = r.ok ? 'true' : onlyNoQuorum ? 'partial' : 'false';
+    out.dataset.ok = verdict;
+    out.className = verdict === 'false' ? 'bad' : 'ok';
     const cp = r.checkpoint
       ? ` Latest co-signed checkpoint: size ${r.checkpoint.size}, co-signed by ${r.checkpoint.cosigners.join(', ')} (quorum ${r.checkpoint.quorum}).`
       : '';
+    const head = {
+      true: `Verified: ${r.entriesVerified} entries.${cp}`,
+      partial: `Entries verified: ${r.entriesVerified} (canonical form, schema, leaf hashes, tree recomputed). No co-signed checkpoint yet.`,
+      false: `Verification FAILED after ${r.entriesVerified} entries.${cp}`,
+    }[verdict];
     out.replaceChildren(
-      el(
-        'p',
-        {},
-        r.ok
-          ? `Verified: ${r.entriesVerified} entries.${cp}`
-          : `Verification FAILED after ${r.entriesVerified} entries.${cp}`,
-      ),
+      el('p', {}, head),
       ...(r.firstBadIndex !== undefined ? [el('p', {}, `First bad entry: ${r.firstBadIndex}.`)] : []),
-      ...r.errors.map((e) => el('p', { class: 'bad' }, `${e.code}: ${e.message}`)),
+      ...r.errors.map((e) =>
+        el('p', { class: verdict === 'partial' ? 'hint' : 'bad' }, `${e.code}: ${e.message}`),
+      ),
       ...r.warnings.map((w) => el('p', { class: 'hint' }, w)),
       el('p', { class: 'hint' }, `Checked in ${r.ms} ms.`),
     );

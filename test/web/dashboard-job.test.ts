@@ -28,6 +28,7 @@ import {
   jobCard,
   launchChromium,
   openDashboard,
+  verifyFromPage,
   waitForCurve,
   waitForJobState,
 } from './driver.js';
@@ -213,6 +214,17 @@ void test('dashboard: a real training job approved from the page, followed live 
     const summary =
       (await jobCard(page, 'bc-dash').locator('details[data-activity] summary').textContent()) ?? '';
     assert.match(summary, /last: (done in|output delivered)/);
+    // The run's entries in org1's audit ledger, on the page; verified from the page (the node signs
+    // no checkpoint yet, so: every entry verified, no co-signed checkpoint).
+    await page.reload();
+    await page.locator('body[data-ready="true"]').waitFor();
+    const types = await page.locator('#entries-body tr[data-entry] td:first-of-type').allTextContents();
+    for (const t of ['job.started', 'protocol.summary', 'job.checkpoint', 'job.completed'])
+      assert.ok(types.includes(t), `${t} in ${types.join(', ')}`);
+    assert.equal(types.filter((t) => t === 'protocol.summary').length, EPOCHS);
+    const v = await verifyFromPage(page);
+    assert.equal(v.verdict, 'partial', v.text);
+    assert.match(v.text, new RegExp(`Entries verified: ${types.length} `));
     assert.deepEqual(problems, [], 'no browser errors');
     console.log(
       `# real job from the page: approve → done in ${seconds.toFixed(1)} s (3 node processes, ${EPOCHS} epochs); ` +

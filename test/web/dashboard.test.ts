@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,18 +21,19 @@ import { initNode, loadNodeKeys, memberEntry, type NodeConfig } from '../../src/
 import { ShareholdNode } from '../../src/node/node.js';
 import type { AuditEvent } from '../../src/node/events.js';
 import { startGateway, type Gateway } from '../../src/node/gateway/server.js';
-import { ledgerDirOf } from '../../src/node/gateway/dashboard.js';
+import { ledgerDirOf, ledgerRosterOf } from '../../src/node/gateway/dashboard.js';
 import { apiRequest, type ClientTls } from '../../src/node/client.js';
 import { createRoster, signRoster, type SignedRoster } from '../../src/consortium/index.js';
 import type { QuorumStatus, SignedApproval } from '../../src/consortium/index.js';
 import {
-  LedgerNode,
+  Ledger,
+  MemoryStorage,
+  MemoryWitnessState,
   SqliteStorage,
+  Witness,
+  addSignatures,
   dataDirPaths,
-  initDataDir,
-  rosterToJson,
   toHex,
-  type Roster,
 } from '../../src/ledger/index.js';
 import { openDatabase } from '../../src/ledger/sqlite.js';
 import { defaultPolicy } from '../consortium/helpers.js';
@@ -120,20 +121,6 @@ void test('dashboard in Chromium: members, datasets, jobs approved and refused f
     for (const id of ['dash-approve', 'dash-refuse'])
       assert.equal((await call(n1, 'POST', '/api/jobs', { id, specText: SPEC_TEXT })).status, 201);
     await settle();
-
-    // The ledger: org1 writes it, org2 replicates and co-signs (quorum 2 of 3), in <dataDir>/ledger.
-    const origin = 'web-consortium.example/ledger';
-    const ledgerDirs = running.map((r) => ledgerDirOf(r.node));
-    const ids = [];
-    for (let i = 0; i < 3; i++)
-      ids.push((await initDataDir(ledgerDirs[i]!, { name: names[i]!, origin })).identity);
-    const lroster: Roster = {
-      origin,
-      log: 'org1',
-      quorum: 2,
-      members: ids.map((id) => ({ name: id.name, publicKey: id.publicKey })),
-    };
-    for (const d of ledgerDirs) writeFileSync(dataDirPaths(d).roster, JSON.stringify(rosterToJson(lroster)));
 
     const target: DashboardTarget = { url: n1.gw.url, cert: n1.operator.cert, key: n1.operator.key };
     browser = await launchChromium();
@@ -231,11 +218,23 @@ void test('dashboard in Chromium: members, datasets, jobs approved and refused f
       new RegExp(`last: epoch ${curve.length} of ${curve.length}: loss ${curve.at(-1)!.loss.toPrecision(4)}`),
     );
 
-    // Ledger: entries for the two jobs, checkpoints co-signed by org1 (the log) and org2.
-    const log = await LedgerNode.open(ledgerDirs[0]!);
+    // The node's audit ledger (ledger.sqlite in its data directory, as the orchestrator writes it):
+    // entries for the two jobs; a checkpoint signed by org1 as the log with the node's signing key,
+    // co-signed by org1 and, after replicating and checking the root, by org2 (quorum 2 of 3).
+    const lroster = ledgerRosterOf(n1.node);
+    assert.deepEqual(
+      [lroster.origin, lroster.log, lroster.quorum],
+      ['sharehold.local/ledger/org1', 'org1', 2],
+    );
+    const ledgerFile = dataDirPaths(ledgerDirOf(n1.node)).ledger;
+    const log = await Ledger.open({
+      storage: new SqliteStorage(ledgerFile),
+      origin: lroster.origin,
+      nodeName: 'org1',
+    });
     const now = (): string => new Date().toISOString();
-    const [prop] = await log.append([
-      {
+    const [prop] = await log
+      .append({
         type: 'job.proposed',
         time: now(),
         jobId: 'dash-approve',
@@ -245,10 +244,17 @@ void test('dashboard in Chromium: members, datasets, jobs approved and refused f
         policyDigest: sha(JSON.stringify(body.policy)),
         inputs: [{ member: 'org1', datasetDigest: sha(`bc-org1:${rows}:${n1.node.keys.tlsFingerprint}`) }],
         outputs: names.map((n) => ({ recipient: n, name: 'model' })),
-      },
-    ]);
+      })
+      .then((r) => [r]);
+    const witness = (r: Running): Witness =>
+      new Witness({ identity: r.node.keys.signing, roster: lroster, state: new MemoryWitnessState() });
+    const w1 = witness(n1);
+    const w2 = witness(n2);
+    // checkpoint of size 1: the log's own cosignature only (does not count)
+    const first = await log.signCheckpoint(n1.node.keys.signing);
+    await log.addCheckpoint(addSignatures(first, [await w1.cosign(first, [])]), lroster);
     const proposalDigest = toHex(prop!.leafHash);
-    await log.append(
+    await log.appendBatch(
       ['org1', 'org2'].map((m) => ({
         type: 'job.approved' as const,
         time: now(),
@@ -257,18 +263,26 @@ void test('dashboard in Chromium: members, datasets, jobs approved and refused f
         proposalDigest,
       })),
     );
-    await log.append([
-      { type: 'job.refused', time: now(), jobId: 'dash-refuse', member: 'org1', reason: 'not this quarter' },
-    ]);
-    const replica = await LedgerNode.open(ledgerDirs[1]!);
-    const src = new SqliteStorage(dataDirPaths(ledgerDirs[0]!).ledger, { readonly: true });
-    const latest = (await src.checkpoints()).at(-1)!;
-    await replica.ledger.replicate(
-      (await src.read(0, log.ledger.size)).map((r) => r.entry),
-      latest.root,
+    await log.append({
+      type: 'job.refused',
+      time: now(),
+      jobId: 'dash-refuse',
+      member: 'org1',
+      reason: 'not this quarter',
+    });
+    const note = await log.signCheckpoint(n1.node.keys.signing);
+    const replica = await Ledger.open({
+      storage: new MemoryStorage(),
+      origin: lroster.origin,
+      nodeName: 'org2',
+    });
+    await replica.replicate(
+      (await log.storage.read(0, log.size)).map((r) => r.entry),
+      log.root(),
     );
-    await src.close();
-    await log.ledger.addCheckpoint(await replica.cosign(latest.note), log.roster);
+    assert.equal(toHex(replica.root()), toHex(log.root()));
+    const sigs = [await w1.cosign(note, log.consistencyProof(1, 4)), await w2.cosign(note, [])];
+    await log.addCheckpoint(addSignatures(note, sigs), lroster);
     await replica.close();
     await log.close();
 
@@ -292,8 +306,8 @@ void test('dashboard in Chromium: members, datasets, jobs approved and refused f
       /Verified: 4 entries\. Latest co-signed checkpoint: size 4, co-signed by org1, org2/,
     );
 
-    // A flipped byte in entry 1 of org1's replica: verification from the page fails, naming entry 1.
-    const db = openDatabase(dataDirPaths(ledgerDirs[0]!).ledger);
+    // A flipped byte in entry 1 of org1's ledger: verification from the page fails, naming entry 1.
+    const db = openDatabase(ledgerFile);
     const row = db.prepare('SELECT entry FROM entries WHERE idx = 1').get() as { entry: Buffer };
     const bad = Buffer.from(row.entry);
     const at = bad.indexOf('"member":"org1"');

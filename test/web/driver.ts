@@ -141,13 +141,18 @@ export async function waitForCurve(page: Page, jobId: string, points: number): P
   };
 }
 
-/** Click "Verify the ledger"; resolves with the verdict and the result text shown. */
-export async function verifyFromPage(page: Page): Promise<{ ok: boolean; text: string }> {
+/**
+ * Click "Verify the ledger"; resolves with the page's verdict ('true': entries and a co-signed
+ * checkpoint verified; 'partial': entries verified, no co-signed checkpoint yet; 'false': failed)
+ * and the result text shown.
+ */
+export async function verifyFromPage(page: Page): Promise<{ ok: boolean; verdict: string; text: string }> {
   await page.evaluate(() => document.getElementById('verify-result')!.removeAttribute('data-ok'));
   await page.locator('#verify-ledger').click();
   const out = page.locator('#verify-result[data-ok]');
   await out.waitFor({ timeout: 15_000 });
-  return { ok: (await out.getAttribute('data-ok')) === 'true', text: (await out.textContent()) ?? '' };
+  const verdict = (await out.getAttribute('data-ok')) ?? '';
+  return { ok: verdict === 'true', verdict, text: (await out.textContent()) ?? '' };
 }
 
 /** The members table: name → 'up' | 'down'. */

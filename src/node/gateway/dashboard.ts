@@ -17,7 +17,9 @@
  * One operator-only action besides `POST /api/jobs/:id/decide` (server.ts): `POST /api/jobs/:id/refuse`
  * `{reason}`, a signed refusal with the operator's own reason, for a job the policy check would pass.
  *
- * The node's ledger is a ledger data directory (docs/ledger.md) at `<dataDir>/ledger`.
+ * The ledger shown is the node's own audit ledger, `ledger.sqlite` in its data directory (written by
+ * the orchestrator, src/node/audit-ledger.ts; origin `sharehold.local/ledger/<node>`). Its checkpoints
+ * are checked against a ledger roster derived from the consortium roster (`ledgerRosterOf`).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -41,19 +43,36 @@ import {
   dataDirPaths,
   decodeEntry,
   inspectCheckpoint,
-  loadRoster,
-  readNodeInfo,
   toBase64,
   toHex,
   verifyDataDir,
+  type Roster,
   type VerifyReport,
 } from '../../ledger/index.js';
 
 /** Where the page's files are: `web/` at the package root (this file is dist/src/node/gateway/). */
 export const WEB_DIR = fileURLToPath(new URL('../../../../web/', import.meta.url));
 
-/** The node's ledger data directory. */
-export const ledgerDirOf = (node: ShareholdNode): string => join(node.cfg.dataDir, 'ledger');
+/** The directory holding the node's audit ledger (`ledger.sqlite`): its data directory. */
+export const ledgerDirOf = (node: ShareholdNode): string => node.cfg.dataDir;
+
+/** The checkpoint origin of the node's audit ledger (as src/node/audit-ledger.ts opens it). */
+export const ledgerOriginOf = (node: ShareholdNode): string => `sharehold.local/ledger/${node.name}`;
+
+/**
+ * Who signs for the node's ledger: the node itself as the log (its Ed25519 signing key), the current
+ * consortium members (their roster signing keys) as cosigners, and a checkpoint counts with the
+ * policy's approval quorum of cosignatures (capped at the member count). Without a roster: the node
+ * alone, quorum 1.
+ */
+export function ledgerRosterOf(node: ShareholdNode): Roster {
+  const r = node.roster?.current;
+  const members = r
+    ? r.members.map((m) => ({ name: m.name, publicKey: new Uint8Array(Buffer.from(m.signingKey, 'base64')) }))
+    : [{ name: node.name, publicKey: node.keys.signing.publicKey }];
+  const quorum = r ? Math.min(Math.max(1, r.policy.approvals.quorum), members.length) : 1;
+  return { origin: ledgerOriginOf(node), log: node.name, quorum, members };
+}
 
 const require = createRequire(import.meta.url);
 
@@ -192,12 +211,10 @@ export interface LedgerView {
   }[];
 }
 
-/** Read the ledger data directory (read-only): the last `limit` entries and every checkpoint. */
-export async function readLedger(dir: string, limit = 200): Promise<LedgerView> {
+/** Read a ledger (`dir`/ledger.sqlite, read-only): the last `limit` entries and every checkpoint. */
+export async function readLedger(dir: string, roster: Roster, limit = 200): Promise<LedgerView> {
   const p = dataDirPaths(dir);
-  if (!existsSync(p.ledger) || !existsSync(p.roster)) return { available: false };
-  const info = readNodeInfo(dir);
-  const roster = loadRoster(p.roster);
+  if (!existsSync(p.ledger)) return { available: false };
   const storage = new SqliteStorage(p.ledger, { readonly: true });
   try {
     const size = await storage.size();
@@ -236,7 +253,7 @@ export async function readLedger(dir: string, limit = 200): Promise<LedgerView> 
     });
     return {
       available: true,
-      origin: info.origin,
+      origin: roster.origin,
       log: roster.log,
       quorum: roster.quorum,
       members: roster.members.map((m) => m.name),
@@ -320,7 +337,7 @@ export async function registerDashboard<S extends RawServerBase, L extends Fasti
     return { signed, quorum };
   });
 
-  app.get('/api/ledger', async () => readLedger(ledgerDirOf(node)));
+  app.get('/api/ledger', async () => readLedger(ledgerDirOf(node), ledgerRosterOf(node)));
 
   app.post(
     '/api/ledger/verify',
@@ -328,7 +345,7 @@ export async function registerDashboard<S extends RawServerBase, L extends Fasti
       const dir = ledgerDirOf(node);
       if (!existsSync(dataDirPaths(dir).ledger)) return { available: false };
       const t0 = performance.now();
-      const report = await verifyDataDir(dir);
+      const report = await verifyDataDir(dir, { roster: ledgerRosterOf(node) });
       const ms = Math.round(performance.now() - t0);
       // The node's local paths are not shown to callers: the directory is named `ledger`.
       const shown = JSON.parse(
