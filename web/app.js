@@ -547,7 +547,7 @@ async function loadLedger() {
           el('th', { scope: 'row' }, String(e.index)),
           el('td', {}, e.event.type ?? '?'),
           el('td', {}, describe(e.event)),
-          el('td', { class: 'mono', title: e.leafHash }, short(e.leafHash)),
+          el('td', { class: 'mono hash', title: e.leafHash }, short(e.leafHash)),
         ),
       ),
     4,
@@ -579,7 +579,7 @@ async function verifyLedger() {
     const head = {
       true: `Verified: ${r.entriesVerified} entries.${cp}`,
       partial: `Entries verified: ${r.entriesVerified} (canonical form, schema, leaf hashes, tree recomputed). No co-signed checkpoint yet.`,
-      false: `Verification FAILED after ${r.entriesVerified} entries.${cp}`,
+      false: `Verification FAILED after ${r.entriesVerified} entries.`,
     }[verdict];
     out.replaceChildren(
       el('p', {}, head),
