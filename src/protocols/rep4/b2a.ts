@@ -4,7 +4,8 @@
  * `bitInject`: b = b_0 ⊕ b_1 ⊕ b_2 ⊕ b_3 where β_A = b_0 ⊕ b_1 is known to the pair A = {2, 3} and
  * β_B = b_2 ⊕ b_3 to the pair B = {0, 1}. Both pairs input their bit as a ring element in one round
  * (joint input, inp.ts), then [b] = [β_A] + [β_B] − 2·[β_A·β_B] with one multiplication.
- * Rounds: 2. Bytes: 2 ring elements (16 B) per bit per party (0.5 for the inputs, 1.5 for the product).
+ * Rounds: 2. Bytes: 1.5 ring elements (12 B) per bit per party (0.5 for the inputs, 1 for the product:
+ * only the four pairs whose share of βA·βB can be non-zero take part, `mulCrossA`).
  *
  * daBits [EGKRS20]: random bits r shared both in binary and arithmetic. [r]^B comes from PRSS (free:
  * every party lacks one component, so nobody knows r); [r]^A = bitInject([r]^B). Offline.
@@ -19,7 +20,7 @@ import { invalidArgument } from '../../errors.js';
 import { slotOf, zerosA, type Rep4A, type Rep4B, type Slots } from '../../sharing/replicated/rep4.js';
 import { randomB, type Rep4Ctx } from './context.js';
 import { JointRound, PAIR_A, PAIR_B } from './inp.js';
-import { mulA } from './mul.js';
+import { mulCrossA } from './mul.js';
 import { revealB } from './reveal.js';
 
 /** Bits of a plane as ring 0/1 values, written on the low 32-bit halves (no BigInt per element). */
@@ -63,7 +64,8 @@ export async function bitInject(ctx: Rep4Ctx, scope: OpScope, bit: Rep4B): Promi
   round.ring(PAIR_A, n, () => bitsToRing(xorOf(comp(0), comp(1)), n), bA.c);
   round.ring(PAIR_B, n, () => bitsToRing(xorOf(comp(2), comp(3)), n), bB.c);
   await round.run();
-  const prod = await mulA(ctx, scope.child('mul'), bA, bB);
+  // bA has components 0, 1 only (pair A's input), bB 2, 3 (pair B's): the 4-pair product suffices
+  const prod = await mulCrossA(ctx, scope.child('mul'), bA, bB);
   const out = zerosA(n);
   for (let k = 0; k < 3; k++) linInto(out.c[k]!, bA.c[k]!, bB.c[k]!, prod.c[k]!);
   return out;

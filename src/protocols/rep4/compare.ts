@@ -36,7 +36,7 @@ import type { Rep4Ctx } from './context.js';
 import { JointRound, PAIR_A, PAIR_B, zerosB } from './inp.js';
 import { rep4Bits, xorPlane4, type Plane4 } from './mul.js';
 import { bitInject, bitInjectDa, type DaBits4 } from './b2a.js';
-import { mulA } from './mul.js';
+import { andCrossWords, mulA } from './mul.js';
 
 /** Supplies n preprocessed daBits (or null to inject without preprocessing). */
 export type DaBitSource4 = ((n: number) => Promise<DaBits4>) | null;
@@ -74,6 +74,8 @@ export function lowPlanes(x: Rep4B, w: number): Plane4 {
 
 /**
  * Generate and propagate planes of u + v for positions 0..w−1 (one AND round over all of them).
+ * u must be a pair-A input (components 0, 1) and v a pair-B input (components 2, 3), as from
+ * `pairSplitBits`: the AND then needs only four pairs (1 bit per gate per party, `andCrossWords`).
  */
 export async function genProp(
   ctx: Rep4Ctx,
@@ -83,12 +85,11 @@ export async function genProp(
   w: number,
 ): Promise<{ g: Plane4[]; p: Plane4[] }> {
   const W = wordsPerPlane(u.n);
-  const alg = rep4Bits(ctx);
-  const [gAll] = await alg.and(scope, w * W, [lowPlanes(u, w)], [lowPlanes(v, w)]);
+  const gAll = await andCrossWords(ctx, scope, lowPlanes(u, w), lowPlanes(v, w));
   const g: Plane4[] = [];
   const p: Plane4[] = [];
   for (let j = 0; j < w; j++) {
-    g.push(gAll!.map((c) => c.subarray(j * W, (j + 1) * W)) as unknown as Plane4);
+    g.push(gAll.map((c) => c.subarray(j * W, (j + 1) * W)) as unknown as Plane4);
     p.push(xorPlane4(planeOf(u, j), planeOf(v, j)));
   }
   return { g, p };

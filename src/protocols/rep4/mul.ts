@@ -20,7 +20,16 @@ import type { BitAlgebra } from '../rep3/adder.js';
 import { invalidArgument } from '../../errors.js';
 import { slotOf, zerosA, type Rep4A, type Slots } from '../../sharing/replicated/rep4.js';
 import type { Rep4Ctx } from './context.js';
-import { COMPLEMENT, JointRound, PAIRS, pairSumA, pairSumWords, type MaskedFill } from './inp.js';
+import {
+  COMPLEMENT,
+  JointRound,
+  PAIRS,
+  PAIR_A,
+  PAIR_B,
+  pairSumA,
+  pairSumWords,
+  type MaskedFill,
+} from './inp.js';
 
 const ALL_PAIRS = [0, 1, 2, 3, 4, 5] as const;
 
@@ -152,6 +161,44 @@ export async function mulA(ctx: Rep4Ctx, scope: OpScope, x: Rep4A, y: Rep4A): Pr
     round.ringFill(p, n, PAIRS[p]!.includes(ctx.me) ? mulPairFill(ctx.me, x, y, p) : notMember, out.c);
   await round.run();
   return out;
+}
+
+/**
+ * The pairs whose share of x·y can be non-zero when x has only components 0 and 1 (a joint input of
+ * pair A = {2, 3}) and y only components 2 and 3 (pair B = {0, 1}): a term x_c·y_d is known to the
+ * complement of {c, d}, which is never {2, 3} or {0, 1} here (every other pair's value is 0).
+ */
+const CROSS_PAIRS = ALL_PAIRS.filter((p) => p !== PAIR_A && p !== PAIR_B);
+
+/**
+ * x·y for x a pair-A input (components 0, 1) and y a pair-B input (components 2, 3), e.g. the two
+ * halves of a bit injection: the same protocol as `mulA` without the two pairs whose values are 0, so
+ * 1 element per product per party instead of 1.5 (each party is in two of the four active pairs). The
+ * messages left out would carry 0 masked by fresh randomness; every remaining message is unchanged, so
+ * each party's view stays simulatable; in rep4 a party holds 3 of 4 components, so any sharing of the
+ * result is as good as a re-randomised one when opened (the missing component is fixed by the value).
+ */
+export async function mulCrossA(ctx: Rep4Ctx, scope: OpScope, x: Rep4A, y: Rep4A): Promise<Rep4A> {
+  const n = x.c[0].length;
+  if (y.c[0].length !== n) throw invalidArgument(`mul length mismatch: ${n} vs ${y.c[0].length}`);
+  const out = zerosA(n);
+  const round = new JointRound(ctx, scope);
+  for (const p of CROSS_PAIRS)
+    round.ringFill(p, n, PAIRS[p]!.includes(ctx.me) ? mulPairFill(ctx.me, x, y, p) : notMember, out.c);
+  await round.run();
+  return out;
+}
+
+/** `andWords` for x a pair-A input and y a pair-B input (see `mulCrossA`): 1 bit per gate per party. */
+export function andCrossWords(
+  ctx: Rep4Ctx,
+  scope: OpScope,
+  x: Slots<Uint32Array>,
+  y: Slots<Uint32Array>,
+): Promise<Slots<Uint32Array>> {
+  const L = x[0].length;
+  if (y[0].length !== L) throw invalidArgument(`AND length mismatch: ${L} vs ${y[0].length}`);
+  return pairSumWords(ctx, scope, L, CROSS_PAIRS, (p) => andPairValue(ctx.me, x, y, p));
 }
 
 /** Secret matrix product C = X·Y over the ring (no truncation). */
