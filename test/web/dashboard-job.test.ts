@@ -183,7 +183,7 @@ void test('dashboard: a real training job approved from the page, followed live 
     assert.match(await approveFromPage(page, 'bc-dash'), /bc-dash: approved and signed by org1/);
 
     // The page follows the run over the WebSocket: running, a point per epoch, done.
-    const drawn = await waitForCurve(page, 'bc-dash', EPOCHS);
+    const drawn = await waitForCurve(page, 'bc-dash', EPOCHS, 90_000);
     await jobCard(page, 'bc-dash').locator('.state[data-state="done"]').waitFor({ timeout: 60_000 });
     const seconds = (performance.now() - t0) / 1000;
     assert.equal(drawn.points, EPOCHS);

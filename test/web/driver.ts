@@ -111,13 +111,18 @@ export interface CurveState {
 }
 
 /** Wait until the job's training curve has `points` epochs, and read what the canvas shows. */
-export async function waitForCurve(page: Page, jobId: string, points: number): Promise<CurveState> {
+export async function waitForCurve(
+  page: Page,
+  jobId: string,
+  points: number,
+  timeoutMs = 15_000,
+): Promise<CurveState> {
   const box = page.locator(`figure[data-curve="${jobId}"]`);
   await page.waitForFunction(
     ([id, n]) =>
       document.querySelector(`figure[data-curve="${id}"]`)?.getAttribute('data-points') === String(n),
     [jobId, points] as const,
-    { timeout: 15_000 },
+    { timeout: timeoutMs },
   );
   // uPlot draws on the next animation frame.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
