@@ -23,6 +23,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ShareholdError, isShareholdError } from '../errors.js';
 import { exchange } from '../protocols/channel.js';
@@ -330,6 +331,8 @@ export class Orchestrator {
     const t0 = performance.now();
     const store = new CheckpointStore(join(node.cfg.dataDir, 'checkpoints'), this.#key!, me);
     let lastCheckpoint: number | null = null;
+    const ckptFile = (ep: number): string =>
+      join(store.dir, job.id, `epoch-${String(ep).padStart(6, '0')}.ckpt`);
     try {
       if (map.some((m) => m < 0))
         throw new ShareholdError('invalid-argument', `a member of job ${job.id} is not in the compute mesh`);
@@ -348,9 +351,17 @@ export class Orchestrator {
             }
           : {}),
       };
-      // agree on the resume point: the newest epoch every party holds
-      // every party runs the same approved spec (its hash), and says which checkpoints it holds
-      const mine = await store.epochs(job.id);
+      // agree on the resume point: the newest epoch every party holds. Every party runs the same
+      // approved spec (its hash) and lists the checkpoints it holds that authenticate (a damaged
+      // file is left out, so the parties fall back to an older common epoch).
+      const mine: number[] = [];
+      for (const ep of await store.epochs(job.id))
+        try {
+          await store.load(job.id, ep);
+          mine.push(ep);
+        } catch (e) {
+          if (!isShareholdError(e, 'checkpoint-invalid')) throw e;
+        }
       const enc = Buffer.from(JSON.stringify({ specHash: job.specHash, epochs: mine }));
       const got = await exchange(
         link,
@@ -379,8 +390,9 @@ export class Orchestrator {
       let stateDigest = '';
       if (common !== null) {
         const c = await store.load(job.id, common);
-        const f = join(store.dir, job.id, `epoch-${String(common).padStart(6, '0')}.ckpt`);
-        stateDigest = createHash('sha256').update(readFileSync(f)).digest('hex');
+        stateDigest = createHash('sha256')
+          .update(readFileSync(ckptFile(common)))
+          .digest('hex');
         resume = { epoch: common, shares: { ...c.shares }, meta: c.meta as TrainState['meta'] };
         lastCheckpoint = common;
       }
@@ -440,9 +452,20 @@ export class Orchestrator {
                 const bytes = readFileSync(file);
                 const digest = createHash('sha256').update(bytes).digest('hex');
                 const at = new Date().toISOString();
-                await node.store.putCheckpoint({ jobId: job.id, step: epoch, digest, at });
+                const indexed = (await node.store.checkpoints(job.id)).some((c) => c.step === epoch);
+                if (!indexed) await node.store.putCheckpoint({ jobId: job.id, step: epoch, digest, at });
+                else
+                  await node.store.appendEvent(
+                    job.id,
+                    'checkpoint',
+                    { step: epoch, digest, rewritten: true },
+                    at,
+                  );
                 lastCheckpoint = epoch;
                 this.#emit({ type: 'job.checkpoint', jobId: job.id, epoch, digest, bytes: bytes.length });
+                // keep the last two: the parties are at most one epoch apart, so they always share one
+                for (const old of await store.epochs(job.id))
+                  if (old < epoch - 1) await rm(ckptFile(old), { force: true });
               });
               return chain;
             },

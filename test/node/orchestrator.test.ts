@@ -19,7 +19,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -41,6 +41,8 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SPLITS = join(ROOT, 'data/splits/breast_cancer');
 const BASE_SPEC = readFileSync(join(ROOT, 'examples/breast-cancer-logreg.yaml'), 'utf8');
 const EPOCHS = 3;
+/** Epochs of job-b (uninterrupted) and job-k (killed and resumed). */
+const K_EPOCHS = 5;
 
 /** The example spec with registered dataset names instead of paths. */
 function specText(opts: { to: string[]; name?: string; org2Dataset?: string; epochs?: number }): string {
@@ -298,9 +300,10 @@ void test('orchestrator: four node processes, quorum, refusals, two jobs at once
       ws.once('error', reject);
     });
 
-    // Two jobs at once over the same mesh: A (model to org1) and B (model to org2 and org3).
+    // Two jobs at once over the same mesh: A (3 epochs, model to org1) and B (5 epochs, model to org2
+    // and org3; the uninterrupted run the killed job is compared with below).
     await propose('job-a', specText({ to: ['org1'], name: 'bc-a' }));
-    await propose('job-b', specText({ to: ['org2', 'org3'], name: 'bc-b' }), n2);
+    await propose('job-b', specText({ to: ['org2', 'org3'], name: 'bc-b', epochs: K_EPOCHS }), n2);
     const tRun = Date.now();
     await Promise.all([decide('job-a', [n1, n2, n3]), decide('job-b', [n3, n2, n1])]);
     await waitFor('job-a and job-b running together', async () => {
@@ -470,16 +473,29 @@ void test('orchestrator: four node processes, quorum, refusals, two jobs at once
         assert.ok(!(await events(p, id)).some((e) => e.type === 'job.started'), `${id} at ${p.name}`);
     }
 
-    // Kill -9 a compute party mid-training; restart it; the job completes.
-    await propose('job-k', specText({ to: ['org1'], name: 'bc-k', epochs: EPOCHS }));
+    // Kill -9 a compute party mid-training (after its second checkpoint); damage its newest
+    // checkpoint file while it is down; restart it. The others pause, the restarted node reloads the
+    // job, the parties agree on the newest epoch they ALL hold intact (one before the damaged one),
+    // resume, and the job completes; the parameters match the float64 oracle of the same training.
+    await propose('job-k', specText({ to: ['org1'], name: 'bc-k', epochs: K_EPOCHS }));
     await decide('job-k', [n1, n2, n3]);
-    await waitFor('first checkpoint at org3', async () =>
-      (await events(n3, 'job-k')).some((e) => e.type === 'job.checkpoint' || e.type === 'checkpoint'),
+    await waitFor(
+      'two checkpoints at org3',
+      async () => (await events(n3, 'job-k')).filter((e) => e.type === 'checkpoint').length >= 2,
     );
     const tKill = Date.now();
     n3.proc.kill('SIGKILL');
     await waitFor('job-k paused at org1', async () => (await state(n1, 'job-k')) === 'paused', 20_000);
     const detect = (Date.now() - tKill) / 1000;
+    const ckDir = join(n3.cfg.dataDir, 'checkpoints', 'job-k');
+    const files = readdirSync(ckDir)
+      .filter((f) => /^epoch-\d{6}\.ckpt$/.test(f))
+      .sort();
+    assert.ok(files.length >= 2, files.join(','));
+    const newest = Number(/\d{6}/.exec(files[files.length - 1]!)![0]);
+    const damaged = readFileSync(join(ckDir, files[files.length - 1]!));
+    damaged[damaged.length - 1]! ^= 1;
+    writeFileSync(join(ckDir, files[files.length - 1]!), damaged);
     await start(2);
     const n3b = procs[2]!;
     for (const p of [n1, n2, n3b])
@@ -491,16 +507,27 @@ void test('orchestrator: four node processes, quorum, refusals, two jobs at once
     const ek = await events(n1, 'job-k');
     const resumed = ek.find((e) => e.type === 'job.resumed');
     assert.ok(resumed, 'the job was resumed from a checkpoint');
+    assert.equal(resumed.data.fromEpoch, newest - 1, 'the newest intact common epoch');
     assert.ok(ek.some((e) => e.type === 'job.paused'));
     const outK = (await call(n1, 'GET', '/api/jobs/job-k/output')).body as {
       model: Record<string, { values: number[] }>;
+      metrics: { lossPerEpoch: number[] };
     };
+    assert.equal(outK.metrics.lossPerEpoch.length, K_EPOCHS);
     const pk = [...outK.model['0.weight']!.values, ...outK.model['0.bias']!.values];
-    const resumeErr = Math.max(...pk.map((v, i) => Math.abs(v - params[i]!)));
+    const wantK = oracle(X, Y, K_EPOCHS, 0.1, 35);
+    const resumeErr = Math.max(...pk.map((v, i) => Math.abs(v - wantK[i]!)));
+    const outB = (await call(n2, 'GET', '/api/jobs/job-b/output')).body as {
+      model: Record<string, { values: number[] }>;
+    };
+    const pb = [...outB.model['0.weight']!.values, ...outB.model['0.bias']!.values];
+    const vsStraight = Math.max(...pk.map((v, i) => Math.abs(v - pb[i]!)));
     console.log(
-      `kill -9 of org3: paused at org1 after ${detect.toFixed(1)} s, resumed from epoch ${String(resumed.data.fromEpoch)}, ` +
-        `done ${((Date.now() - tKill) / 1000).toFixed(1)} s after the kill; parameters vs the uninterrupted job-a: max |diff| ${resumeErr.toExponential(2)}`,
+      `kill -9 of org3 after its epoch-${newest} checkpoint (damaged while down): paused at org1 after ${detect.toFixed(1)} s, ` +
+        `resumed from epoch ${String(resumed.data.fromEpoch)}, done ${((Date.now() - tKill) / 1000).toFixed(1)} s after the kill; ` +
+        `parameters vs the uninterrupted job-b: max |diff| ${vsStraight.toExponential(2)}; vs the float64 oracle (${K_EPOCHS} epochs): max |error| ${resumeErr.toExponential(2)}`,
     );
+    assert.ok(vsStraight < 5e-3, `resumed vs uninterrupted ${vsStraight}`);
     assert.ok(resumeErr < 5e-3, `resume error ${resumeErr}`);
 
     // A hung node (SIGSTOP, its sockets stay open): the heartbeats detect it with no job running;
