@@ -78,7 +78,23 @@ async function loadWhoami() {
     : `Signed in as member ${me.caller.name}: read-only.`;
 }
 
+/** The compute mesh as the node's orchestrator sees it (a node without one answers 404). */
+async function loadMesh() {
+  const out = document.getElementById('mesh-status');
+  try {
+    const o = await api('/api/orchestrator');
+    out.dataset.mesh = o.meshUp ? 'up' : 'down';
+    out.textContent =
+      `Compute mesh: ${o.meshUp ? `up (generation ${o.meshGeneration})` : 'down'}; ` +
+      `running: ${o.running.join(', ') || 'none'}; queued: ${o.queued.join(', ') || 'none'}.`;
+  } catch {
+    out.dataset.mesh = 'none';
+    out.textContent = 'This node runs no orchestrator.';
+  }
+}
+
 async function loadMembers() {
+  void loadMesh();
   const { members } = await api('/api/members/health');
   fillTable(
     'members-body',
@@ -461,9 +477,14 @@ function onEvent(e) {
     case 'roster.updated':
       void loadMembers();
       break;
+    case 'mesh.up':
+    case 'mesh.down':
+      void loadMesh();
+      break;
     default:
       if (typeof e.type === 'string' && (e.type.startsWith('job.') || e.type.startsWith('output.')))
         refreshJobs();
+      if (e.type === 'job.started' || e.type === 'job.done' || e.type === 'job.failed') void loadMesh();
       if (typeof e.type === 'string' && e.type.startsWith('ledger.')) void loadLedger();
   }
 }

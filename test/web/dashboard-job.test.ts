@@ -179,6 +179,13 @@ void test('dashboard: a real training job approved from the page, followed live 
     });
     mark('page open');
     await waitForJobState(page, 'bc-dash', 'proposed');
+    await page
+      .locator('#mesh-status[data-mesh="up"]')
+      .waitFor({ timeout: 30_000 })
+      .catch(async () => {
+        await page.locator('#refresh-members').click(); // the mesh came up before the page opened
+        await page.locator('#mesh-status[data-mesh="up"]').waitFor({ timeout: 30_000 });
+      });
     const t0 = performance.now();
     assert.match(await approveFromPage(page, 'bc-dash'), /bc-dash: approved and signed by org1/);
 

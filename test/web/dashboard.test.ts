@@ -131,6 +131,7 @@ void test('dashboard in Chromium: members, datasets, jobs approved and refused f
     assert.equal(await page.locator('#node-name').textContent(), 'org1');
     assert.match((await page.locator('#whoami').textContent()) ?? '', /org1-operator, this node's operator/);
     assert.deepEqual(await memberHealthOnPage(page), { org1: 'up', org2: 'up', org3: 'up' });
+    await page.locator('#mesh-status[data-mesh="none"]').waitFor(); // started without an orchestrator
     const ds = page.locator('#datasets-body tr[data-dataset="bc-org1"] td');
     assert.deepEqual(await ds.allTextContents().then((c) => [c[0], c[3]]), ['org1', String(rows)]);
     assert.ok(!(await page.content()).includes(CSV), 'the dataset path must not be shown');

@@ -54,8 +54,16 @@ export async function openDashboard(browser: Browser, t: DashboardTarget): Promi
   });
   const page = await context.newPage();
   const problems: string[] = [];
+  // HTTP errors are recorded with their URL (the browser's console line for them has none); a node
+  // without an orchestrator answers 404 on /api/orchestrator, which the page expects.
   page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource'))
+      problems.push(`console: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (r.status() >= 400 && !(r.status() === 404 && path === '/api/orchestrator'))
+      problems.push(`HTTP ${r.status()}: ${r.request().method()} ${path}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('requestfailed', (r) => {
