@@ -11,8 +11,9 @@
  *
  * ltz(x) = [x < 0] for x read as a signed 64-bit value. Rounds: 1 (pair inputs) + 1 (generate) + 6
  * (carry tree) + 1 (injection with a preprocessed daBit) = 9; without daBits the injection takes 2.
- * Bytes per element per party ≈ 4 (inputs: 64 bits per pair, split over its members) + 12 (63 AND
- * gates at 1.5 bits) + 22 (118 tree gates) + 1/8 (masked bit) ≈ 38.
+ * Bytes per element per party ≈ 4 (inputs: 64 bits per pair, split over its members) + 8 (63 generate
+ * gates at 1 bit: u is pair A's input and v pair B's, so only four pairs take part, `andCrossWords`)
+ * + 22 (118 tree gates at 1.5 bits) + 1/8 (masked bit) ≈ 34.
  * lt(x, y) = ltz(x − y), valid when |x − y| < 2^63; eq(x, y) = 1 − ltz(x − y) − ltz(y − x) as one batch;
  * drelu = 1 − ltz; relu(x) = x · drelu(x): one more multiplication (10 rounds).
  * Security: semi-honest, one corrupt party (each pair member sees only masked bits of the other pair's

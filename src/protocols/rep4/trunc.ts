@@ -12,7 +12,9 @@
  *   m = msb(r_A) ⊕ msb(r_B) ⊕ c63,  ⌊r'/2^f⌋ = ⌊a/2^f⌋ + ⌊b/2^f⌋ + c_f − 2^(63−f)·c63.
  * Each pair inputs the bits of its summand and ⌊·/2^f⌋ of it (one joint-input round), the two carries
  * come from two carry-out trees run in lockstep (rep3's `carryOuts`), and c_f, c63, m are injected to
- * arithmetic together. Offline per batch: 1 + 1 + 6 + 2 = 10 rounds, ≈ 110 bytes per triple per party.
+ * arithmetic together. Offline per batch: 1 + 1 + 6 + 2 = 10 rounds, ≈ 79 bytes per triple per party
+ * (measured; the generate round and the injection's product use only the four pairs whose share can be
+ * non-zero, `andCrossWords`/`mulCrossA`).
  *
  * Online (identical to rep3, so the result is ideal stochastic rounding: ⌊x/2^f⌋ + Bernoulli(frac),
  * never more than 1 ulp off, for |x| < 2^62): open c = x + 2^62 + r and finish locally with rep3's
