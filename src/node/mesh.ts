@@ -195,11 +195,17 @@ export class NodeMesh {
     this.#stopHeartbeat?.();
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stop: tear the mesh down and stop rebuilding it. A connection attempt in progress cannot be
+   * cancelled; it is not waited for longer than `graceMs` (it closes itself when it ends).
+   */
+  async close(graceMs = 1000): Promise<void> {
     this.#stopped = true;
     this.#stopHeartbeat?.();
     this.#wake?.();
-    await this.#loop;
+    let t: NodeJS.Timeout | undefined;
+    await Promise.race([this.#loop, new Promise<void>((r) => (t = setTimeout(r, graceMs)))]);
+    clearTimeout(t);
   }
 }
 

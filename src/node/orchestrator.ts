@@ -463,9 +463,10 @@ export class Orchestrator {
                   );
                 lastCheckpoint = epoch;
                 this.#emit({ type: 'job.checkpoint', jobId: job.id, epoch, digest, bytes: bytes.length });
-                // keep the last two: the parties are at most one epoch apart, so they always share one
+                // keep the last three: the parties are at most one epoch apart, so they share one
+                // even when a party's newest file is damaged
                 for (const old of await store.epochs(job.id))
-                  if (old < epoch - 1) await rm(ckptFile(old), { force: true });
+                  if (old < epoch - 2) await rm(ckptFile(old), { force: true });
               });
               return chain;
             },

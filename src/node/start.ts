@@ -45,5 +45,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   await orchestrator.close();
   await gw.close();
   await node.close();
+  // a mesh connection attempt still in progress would keep the process up until it times out
+  setTimeout(() => process.exit(0), 1000).unref();
   return 0;
 }
