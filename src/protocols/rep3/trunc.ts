@@ -17,7 +17,7 @@
  * Offline (`genTruncTriples`): ([r], [⌊r'/2^f⌋], [m]) with r the free PRSS random sharing, split into
  *   two summands that no single party both knows (party 0's A = r_0 + r_1, parties 1-2's B = r_2); only
  *   the two carries of A + B (into bit f and bit 63) go through a binary circuit, as in the rep4
- *   triples and in edaBit-style generation [EGK+20]: 10 rounds per batch, ≈ 90 bytes per triple per
+ *   triples and in edaBit-style generation [EGK+20]: 10 rounds per batch, ≈ 66 bytes per triple per
  *   party (was 9 rounds and ≈ 200 bytes with three 64-bit b2a conversions of PRSS random bits).
  * Security: semi-honest, honest majority.
  */
@@ -26,12 +26,11 @@ import * as R from '../../math/ring.js';
 import { asBytes, fromBytes, shrLogical } from '../../math/ring.js';
 import { toPlanes, wordsPerPlane } from '../../math/bits.js';
 import { ShareholdError, invalidArgument } from '../../errors.js';
-import type { Rep3A, Rep3B } from '../../sharing/replicated/rep3.js';
+import type { Rep3A } from '../../sharing/replicated/rep3.js';
 import { componentA, componentB, randomA, zeroA, type Rep3Ctx } from './context.js';
-import { bitInject } from './b2a.js';
 import { andB } from './and.js';
 import { carryOuts, rep3Bits, type Plane } from './adder.js';
-import { mulLocal, matmulLocal } from './mul.js';
+import { mulLocal, matmulLocal, reshare } from './mul.js';
 import { revealA } from './reveal.js';
 
 export interface TruncTriples {
@@ -95,14 +94,15 @@ export function applyCarries(h: BigUint64Array, cf: BigUint64Array, c63: BigUint
  * of a sharing whose other components are 0 (free, parties 1 and 2 know B). (2) generate planes
  * g_j = A_j ∧ B_j for j < 63, one AND round; propagate p_j = A_j ⊕ B_j locally. (3) c63 and c_f from two
  * carry-out trees in lockstep (rep3's `carryOuts`, 6 rounds). (4) c_f, c63 and m injected to
- * arithmetic in one stacked `bitInject` (2 rounds).
- * Why it is secure (semi-honest, one corruption): every message is either the owner's input masked by
- * a fresh PRSS value the receiver does not hold, an AND re-sharing masked by a fresh 3-out-of-3 zero
- * sharing [AFLNO16], or a step of `bitInject` (same); so each party's view is simulatable from its own
- * components, and the triple's values are exactly those of the old construction (r uniform, the other
- * two functions of r), so the online truncation and its proof are unchanged.
- * Cost per triple: rounds 1 + 1 + 6 + 2 = 10 per batch; bytes: party 0 sends 16 B of input, every party
- * ≈ 8 B of generate ANDs, ≈ 20 B of tree ANDs and 48 B of injection (≈ 92 B max, was ≈ 200 B with
+ * arithmetic by `injectOwned` (2 rounds), owned by parties 1, 2 and 1 so that party 0, which paid for
+ * the input, is not also the injection's owner.
+ * Why it is secure (semi-honest, one corruption): every message is either an owner's input masked by
+ * a fresh PRSS value the receiver does not hold, or a re-sharing (AND or product) masked by a fresh
+ * 3-out-of-3 zero sharing [AFLNO16]; so each party's view is simulatable from its own components, and
+ * the triple's values are exactly those of the old construction (r uniform, the other two functions
+ * of r), so the online truncation and its proof are unchanged.
+ * Cost per triple: rounds 1 + 1 + 6 + 2 = 10 per batch; bytes: party 0 16 (input) + 8 (generate) + 19
+ * (trees) + 24 (injection) ≈ 67, party 1 ≈ 67, party 2 ≈ 59 (measured max 65.9 B; was ≈ 200 B with
  * three 64-bit b2a conversions).
  */
 export async function genTruncTriples(
@@ -175,21 +175,122 @@ export async function genTruncTriples(
   // m = A_63 ⊕ B_63 ⊕ c63 (plane 63 of p)
   const m63a = pa.subarray(63 * W, 64 * W);
   const m63b = pb.subarray(63 * W, 64 * W);
-  // (4) inject [c_f | c63 | m] (word-aligned blocks) in one batch
-  const stacked: Rep3B = { n: 3 * 32 * W, w: 1, a: new Uint32Array(3 * W), b: new Uint32Array(3 * W) };
-  stacked.a.set(cf!.a, 0);
-  stacked.b.set(cf!.b, 0);
-  stacked.a.set(c63!.a, W);
-  stacked.b.set(c63!.b, W);
-  stacked.a.set(xorWords(m63a, c63!.a), 2 * W);
-  stacked.b.set(xorWords(m63b, c63!.b), 2 * W);
-  const bits = await bitInject(ctx, scope.child('inj'), stacked);
-  const block = (x: BigUint64Array, k: number): BigUint64Array => x.subarray(k * 32 * W, k * 32 * W + n);
+  // (4) inject c_f, c63 and m = A_63 ⊕ B_63 ⊕ c63, owned by parties 1, 2 and 1 (balances party 0's input)
+  const mPlane: Plane = { a: xorWords(m63a, c63!.a), b: xorWords(m63b, c63!.b) };
+  const [cfA, c63A, mA] = await injectOwned(ctx, scope.child('inj'), n, [cf!, c63!, mPlane], [1, 2, 1]);
   const top = 1n << BigInt(63 - f);
-  applyCarries(h.a, block(bits.a, 0), block(bits.a, 1), top);
-  applyCarries(h.b, block(bits.b, 0), block(bits.b, 1), top);
-  const m: Rep3A = { a: block(bits.a, 2).slice(), b: block(bits.b, 2).slice() };
+  applyCarries(h.a, cfA!.a, c63A!.a, top);
+  applyCarries(h.b, cfA!.b, c63A!.b, top);
+  const m = mA!;
   return { f, r, rh: h, m };
+}
+
+/** Bits of a plane as ring 0/1 values (n elements), written on the low 32-bit halves. */
+function planeToRing(plane: Uint32Array, n: number): BigUint64Array {
+  const o = new BigUint64Array(n);
+  const h = new Uint32Array(o.buffer);
+  for (let i = 0; i < n; i++) h[2 * i] = (plane[i >>> 5]! >>> (i & 31)) & 1;
+  return o;
+}
+
+/** o = d·e (element-wise, a new array). */
+function mulNew(d: BigUint64Array, e: BigUint64Array): BigUint64Array {
+  const n = d.length;
+  const o = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) o[i] = d[i]! * e[i]!;
+  return o;
+}
+
+/** o = x + y − 2z. */
+function lin2(x: BigUint64Array, y: BigUint64Array, z: BigUint64Array): BigUint64Array {
+  const n = x.length;
+  const o = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) o[i] = x[i]! + y[i]! - z[i]! - z[i]!;
+  return o;
+}
+
+/**
+ * Bit injection of several binary planes (n bits each), plane k "owned" by party o_k (2 rounds):
+ * b = d ⊕ e with d = b_o ⊕ b_{o+1} known to party o (its two components) and e = b_{o+2} known to
+ * parties o+1 and o+2. Round 1: o inputs d with an owner-sparse sharing (components (c, d − c, 0), c
+ * from k_o, so only party o+1 receives d − c, masked by c it cannot compute); [e] is component o+2
+ * (free). Then d·e = (d − c)·e + c·e is a 3-out-of-3 sharing held by parties o+1 and o+2 (0 at o), and
+ * round 2 re-shares it with a fresh zero sharing [AFLNO16]: [b] = [d] + [e] − 2[d·e]. Bytes per bit:
+ * 16 for the owner, 8 for the others (rep3's `bitInject`: 16 for everyone); all planes share the two
+ * rounds. Security as for `inputSparseA` and `reshare`: every message is masked by PRSS randomness its
+ * receiver does not hold.
+ */
+async function injectOwned(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  n: number,
+  planes: readonly Plane[],
+  owners: readonly number[],
+): Promise<Rep3A[]> {
+  const me = ctx.me;
+  const id = scope.id;
+  const K = planes.length;
+  const dA: Rep3A[] = [];
+  const eA: Rep3A[] = [];
+  const out: BigUint64Array[] = []; // my messages, in plane order
+  const need: number[] = []; // planes whose d − c I receive (owner = prev)
+  for (let k = 0; k < K; k++) {
+    const o = owners[k]!;
+    const c = componentA(ctx, id, o, n, `c${k}`); // at parties o and o+2
+    const zero = new BigUint64Array(n);
+    const pl = planes[k]!;
+    if (me === o) {
+      const d = planeToRing(xorWords(pl.a, pl.b), n);
+      const sent = R.sub(d, c!);
+      out.push(sent);
+      dA.push({ a: c!, b: sent });
+      eA.push({ a: zero, b: zero });
+    } else if (me === (o + 1) % 3) {
+      need.push(k);
+      dA.push({ a: zero, b: zero }); // a filled in from the message below
+      eA.push({ a: zero, b: planeToRing(pl.b, n) });
+    } else {
+      dA.push({ a: zero, b: c! });
+      eA.push({ a: planeToRing(pl.a, n), b: zero });
+    }
+  }
+  let msg: Uint8Array | null = null;
+  if (out.length > 0) {
+    msg = new Uint8Array(out.length * n * 8);
+    out.forEach((v, i) => msg!.set(asBytes(v), i * n * 8));
+  }
+  const got = await exchange(
+    ctx.ch,
+    scope.child('in').id,
+    msg ? [[ctx.next, msg]] : [],
+    need.length > 0 ? [ctx.prev] : [],
+  );
+  if (need.length > 0) {
+    const g = got[0]!;
+    if (g.byteLength !== need.length * n * 8)
+      throw new ShareholdError(
+        'frame-malformed',
+        `injection input: ${g.byteLength} bytes from party ${ctx.prev}, expected ${need.length * n * 8}`,
+      );
+    const all = fromBytes(g.slice());
+    need.forEach((k, i) => {
+      dA[k] = { a: all.subarray(i * n, (i + 1) * n), b: dA[k]!.b };
+    });
+  }
+  // 3-out-of-3 shares of d·e: party o+1 holds (d − c)·e, party o+2 holds c·e, the owner 0
+  const z = new BigUint64Array(K * n);
+  for (let k = 0; k < K; k++) {
+    const o = owners[k]!;
+    if (me === (o + 1) % 3) z.set(mulNew(dA[k]!.a, eA[k]!.b), k * n);
+    else if (me === (o + 2) % 3) z.set(mulNew(dA[k]!.b, eA[k]!.a), k * n);
+  }
+  const de = await reshare(ctx, scope.child('de'), z);
+  const res: Rep3A[] = [];
+  for (let k = 0; k < K; k++) {
+    const zk = { a: de.a.subarray(k * n, (k + 1) * n), b: de.b.subarray(k * n, (k + 1) * n) };
+    res.push({ a: lin2(dA[k]!.a, eA[k]!.a, zk.a), b: lin2(dA[k]!.b, eA[k]!.b, zk.b) });
+  }
+  return res;
 }
 
 /** Take triples [start, start+n) from a batch. */
