@@ -75,6 +75,18 @@ export async function secureBinaryMetrics<S>(
   const P = toInts(opened.subarray(0, K));
   const TP = decode(opened.subarray(K, 2 * K), e.f).map(Math.round);
   const pos = Math.round(decode(opened.subarray(2 * K), e.f)[0]!);
+  return fromCounts(th, P, TP, pos, N, kd);
+}
+
+/** Metrics from the opened counts: P_k rows scored ≥ τ_k, TP_k of them positive, pos positives of N. */
+function fromCounts(
+  th: readonly number[],
+  P: ArrayLike<number>,
+  TP: ArrayLike<number>,
+  pos: number,
+  N: number,
+  kd: number,
+): SecureBinaryMetrics {
   const neg = N - pos;
   const roc: [number, number, number][] = th.map((t, k) => [
     t,
@@ -124,40 +136,21 @@ export function binnedMetrics(
   scores: ArrayLike<number>,
   labels: ArrayLike<number>,
   opts: { thresholds?: readonly number[]; decision?: number } = {},
-): Omit<SecureBinaryMetrics, 'roc'> {
+): SecureBinaryMetrics {
   const th = [...(opts.thresholds ?? defaultThresholds())].sort((a, b) => a - b);
-  const decision = opts.decision ?? 0;
+  const kd = th.indexOf(opts.decision ?? 0);
+  if (kd < 0) throw invalidArgument('metrics: the decision threshold is not among the thresholds');
   const N = labels.length;
   let pos = 0;
   for (let i = 0; i < N; i++) pos += labels[i]! > 0.5 ? 1 : 0;
-  const neg = N - pos;
-  const pts: [number, number][] = [[1, 1]];
-  let atDecision = { tp: 0, fp: 0 };
-  for (const t of th) {
-    let tp = 0;
-    let p = 0;
+  const P = new Float64Array(th.length);
+  const TP = new Float64Array(th.length);
+  th.forEach((t, k) => {
     for (let i = 0; i < N; i++)
       if (scores[i]! >= t) {
-        p++;
-        if (labels[i]! > 0.5) tp++;
+        P[k]!++;
+        if (labels[i]! > 0.5) TP[k]!++;
       }
-    pts.push([neg ? (p - tp) / neg : 0, pos ? tp / pos : 0]);
-    if (t === decision) atDecision = { tp, fp: p - tp };
-  }
-  pts.push([0, 0]);
-  let auc = 0;
-  for (let i = 1; i < pts.length; i++)
-    auc += ((pts[i - 1]![0] - pts[i]![0]) * (pts[i - 1]![1] + pts[i]![1])) / 2;
-  const { tp, fp } = atDecision;
-  const precision = tp + fp ? tp / (tp + fp) : 0;
-  const recall = pos ? tp / pos : 0;
-  return {
-    precision,
-    recall,
-    f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0,
-    accuracy: (tp + (neg - fp)) / N,
-    auc,
-    positives: pos,
-    total: N,
-  };
+  });
+  return fromCounts(th, P, TP, pos, N, kd);
 }

@@ -4,7 +4,7 @@ import { SecretTensor } from '../../src/tensor/tensor.js';
 import { Rep3Session } from '../../src/protocols/rep3/session.js';
 import { Rep4Session } from '../../src/protocols/rep4/session.js';
 import { binnedMetrics, defaultThresholds, secureBinaryMetrics } from '../../src/ml/metrics.js';
-import { rocAuc } from '../../src/casestudy/plain.js';
+import { binaryMetrics, rocAuc } from '../../src/casestudy/plain.js';
 import { Prg, deriveSeed } from '../../src/math/prg.js';
 import { runAll, type EngineFactory } from '../protocols/conformance.js';
 
@@ -48,6 +48,11 @@ for (const fac of factories) {
         assert.ok(Math.abs(got[k] - want[k]) < 1e-12, `${k}: ${got[k]} vs ${want[k]}`);
       assert.equal(got.roc.length, th.length);
     }
+    // precision/recall/F1/accuracy at logit 0 from the independent plaintext implementation
+    // (scores lie on a 2^-8 grid, so "> −1e-9" is "≥ 0")
+    const plain = binaryMetrics(s, y, -1e-9);
+    for (const k of ['precision', 'recall', 'f1', 'accuracy'] as const)
+      assert.ok(Math.abs(out[0]![k] - plain[k]) < 1e-12, `${k} vs plaintext`);
     const exact = rocAuc(s, y);
     console.log(
       `${fac.name}: binned AUC ${out[0]!.auc.toFixed(4)}, exact ${exact.toFixed(4)}, F1 ${out[0]!.f1.toFixed(3)}`,
