@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
+import { freePorts } from './ports.js';
 import { after, test } from 'node:test';
 import { generateIdentity } from '../../src/net/certs.js';
 import { connectMesh, type TlsChannel } from '../../src/net/tls.js';
@@ -13,23 +13,6 @@ const open: TlsChannel[] = [];
 after(async () => {
   await Promise.all(open.map((c) => c.close()));
 });
-
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const s = net.createServer();
-          s.once('error', reject);
-          s.listen(0, HOST, () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 void test('mux: two rep3 jobs at once over one TLS mesh, same op ids, results and accounting kept apart', async () => {
   const ids = await Promise.all([0, 1, 2].map((i) => generateIdentity(`party${i}`)));

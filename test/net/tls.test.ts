@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
+import { freePorts } from './ports.js';
 import { after, before, test } from 'node:test';
 import tls from 'node:tls';
 import { isShareholdError, type ErrorCode } from '../../src/errors.js';
@@ -26,23 +26,6 @@ import {
 } from '../../src/net/tls.js';
 
 const HOST = '127.0.0.1';
-
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const s = net.createServer();
-          s.once('error', reject);
-          s.listen(0, HOST, () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 let ids: PartyIdentity[] = [];
 before(async () => {
