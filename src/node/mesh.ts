@@ -10,10 +10,15 @@
  * Heartbeats: every `heartbeatMs` each node sends a 1-byte frame to every peer on the reserved op ids
  * `hb/<k>` and waits for the peer's; a pending receive fails with `peer-disconnected` as soon as a
  * socket closes (a killed process) and with `peer-timeout` once a peer has been silent for `timeoutMs`
- * (a hung process or a cut link) — even when no job is waiting on that peer. Any failure tears the
- * whole mesh down (which the other nodes see as a disconnection, so the failure spreads to everybody
- * at once), and the node rebuilds it, retrying with backoff, once every compute member is reachable
- * again: a new mesh **generation**. Messages never cross generations (each is a new channel).
+ * (a hung process or a cut link) — even when no job is waiting on that peer. Any failure ends the
+ * generation: the node tells every peer (a `down` heartbeat frame naming the lost parties, so the
+ * failure spreads to everybody at once) and rebuilds the mesh, retrying with backoff, once every
+ * compute member is reachable again: a new mesh **generation**. Messages never cross generations
+ * (each is a new channel). A `down` listener may keep the old channel for jobs that continue without
+ * the lost party (Shamir jobs with 2t + 1 parties left) by returning a promise: the old channel then
+ * stays open, with heartbeats to the remaining peers whose failures no longer end anything (each job
+ * sees a lost peer in its own receives), until the promise settles; the next generation is built
+ * alongside.
  */
 import { createHash } from 'node:crypto';
 import { ShareholdError } from '../errors.js';
@@ -58,6 +63,30 @@ export interface NodeMeshOptions {
 
 const HB = new Uint8Array([1]);
 
+/** Why a generation ended: the reason and the mesh indices of the parties lost (this node's view). */
+export interface MeshLoss {
+  reason: string;
+  lost: number[];
+}
+
+/**
+ * A `down` listener: returning a promise keeps the ended generation's channel open (heartbeats go on,
+ * their failures ignored) until the promise settles.
+ */
+export type DownListener = (
+  gen: number,
+  reason: string,
+  lost: readonly number[],
+  ch: TlsChannel,
+) => Promise<unknown> | void;
+
+interface Heartbeat {
+  /** Resolves at the first loss (or when stopped). */
+  loss: Promise<MeshLoss>;
+  /** End the heartbeats (after a loss, the retained channel's). */
+  stop: () => void;
+}
+
 export class NodeMesh {
   readonly names: readonly string[];
   readonly me: number;
@@ -68,7 +97,9 @@ export class NodeMesh {
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
   readonly #up: ((ch: TlsChannel, gen: number) => void)[] = [];
-  readonly #down: ((gen: number, reason: string) => void)[] = [];
+  readonly #down: DownListener[] = [];
+  /** Old generations kept open for continuing jobs: their closing. */
+  readonly #retired = new Set<Promise<void>>();
 
   constructor(private readonly opts: NodeMeshOptions) {
     this.names = opts.names;
@@ -88,7 +119,7 @@ export class NodeMesh {
     this.#up.push(fn);
   }
 
-  onDown(fn: (gen: number, reason: string) => void): void {
+  onDown(fn: DownListener): void {
     this.#down.push(fn);
   }
 
@@ -141,53 +172,103 @@ export class NodeMesh {
       this.#ch = ch;
       log('mesh up', { generation: this.#gen });
       for (const fn of this.#up) fn(ch, this.#gen);
-      const reason = await this.#heartbeat(ch);
+      const hb = this.#heartbeat(ch);
+      const { reason, lost } = await hb.loss;
       this.#ch = null;
-      log('mesh down', { generation: this.#gen, reason });
-      for (const fn of this.#down) fn(this.#gen, reason);
-      await ch.close();
+      const gen = this.#gen;
+      log('mesh down', { generation: gen, reason });
+      const keep: Promise<unknown>[] = [];
+      for (const fn of this.#down) {
+        const k = fn(gen, reason, lost, ch);
+        if (k) keep.push(k);
+      }
+      if (keep.length === 0 || this.#stopped) {
+        hb.stop();
+        await ch.close();
+      } else {
+        log('mesh generation kept for continuing jobs', { generation: gen, jobs: keep.length });
+        const closing: Promise<void> = Promise.allSettled(keep)
+          .then(async () => {
+            hb.stop();
+            await ch.close();
+            log('mesh generation closed', { generation: gen });
+          })
+          .finally(() => this.#retired.delete(closing));
+        this.#retired.add(closing);
+      }
       if (!this.#stopped) await this.#sleep(100);
     }
   }
 
-  /** Resolves with the reason when a peer is lost (or the mesh is closed). */
-  #heartbeat(ch: TlsChannel): Promise<string> {
+  /**
+   * Heartbeats on `ch`. `loss` resolves at the first failure to hear a peer (or a peer's `down`
+   * frame, whose lost parties are adopted); every peer is then sent a `down` frame. Heartbeats go on
+   * after that (to the peers left; a failure only ends that peer's receive loop) until `stop`.
+   */
+  #heartbeat(ch: TlsChannel): Heartbeat {
     const hbMs = this.opts.heartbeatMs ?? 500;
     const peers = this.opts.parties.map((_, j) => j).filter((j) => j !== this.opts.me);
-    return new Promise((resolve) => {
-      let done = false;
-      let k = 0;
-      const finish = (why: string): void => {
-        if (done) return;
-        done = true;
-        clearInterval(timer);
-        this.#stopHeartbeat = null;
-        resolve(why);
-      };
-      this.#stopHeartbeat = () => finish('closed');
-      const beat = (): void => {
-        try {
-          for (const j of peers) ch.send(j, `hb/${k}`, HB);
-          k++;
-        } catch (e) {
-          finish(e instanceof ShareholdError ? e.code : 'error');
-        }
-      };
-      const timer = setInterval(beat, hbMs);
-      beat();
+    let stopped = false;
+    let lostOnce = false;
+    let k = 0;
+    let resolveLoss!: (l: MeshLoss) => void;
+    const loss = new Promise<MeshLoss>((r) => (resolveLoss = r));
+    const gone = new Set<number>();
+    const send = (payload: Uint8Array): void => {
       for (const j of peers)
-        void (async () => {
-          for (let i = 0; !done; i++) {
-            try {
-              await ch.recv(j, `hb/${i}`);
-            } catch (e) {
-              const code = e instanceof ShareholdError ? e.code : 'error';
-              finish(`${this.names[j]}: ${code}`);
-              return;
-            }
+        try {
+          ch.send(j, `hb/${k}`, payload);
+        } catch {
+          /* closed channel: the receive loops end */
+        }
+      k++;
+    };
+    const lose = (why: string, lost: number[]): void => {
+      for (const j of lost) gone.add(j);
+      if (lostOnce) return;
+      lostOnce = true;
+      this.#stopHeartbeat = null;
+      const l = [...gone].sort((a, b) => a - b);
+      if (!stopped) send(Buffer.from(JSON.stringify(l)));
+      resolveLoss({ reason: why, lost: l });
+    };
+    const stop = (): void => {
+      stopped = true;
+      clearInterval(timer);
+      lose('closed', []);
+    };
+    this.#stopHeartbeat = stop;
+    const timer = setInterval(() => send(HB), hbMs);
+    send(HB);
+    for (const j of peers)
+      void (async () => {
+        for (let i = 0; !stopped; i++) {
+          let b: Uint8Array;
+          try {
+            b = await ch.recv(j, `hb/${i}`);
+          } catch (e) {
+            const code = e instanceof ShareholdError ? e.code : 'error';
+            lose(`${this.names[j]}: ${code}`, [j]);
+            return;
           }
-        })();
-    });
+          if (b.byteLength > 1 && !lostOnce) {
+            // a peer's `down` frame: the generation ended there; adopt its lost parties
+            let l: number[] = [];
+            try {
+              const v = JSON.parse(Buffer.from(b).toString('utf8')) as unknown;
+              if (Array.isArray(v))
+                l = v.filter(
+                  (x): x is number =>
+                    Number.isSafeInteger(x) && x >= 0 && x < this.opts.parties.length && x !== this.opts.me,
+                );
+            } catch {
+              /* malformed: no lost parties adopted */
+            }
+            lose(`${this.names[j]}: mesh-down`, l);
+          }
+        }
+      })();
+    return { loss, stop };
   }
 
   /** Tear the current mesh down now (as when a peer is lost); it is rebuilt. */
@@ -204,7 +285,10 @@ export class NodeMesh {
     this.#stopHeartbeat?.();
     this.#wake?.();
     let t: NodeJS.Timeout | undefined;
-    await Promise.race([this.#loop, new Promise<void>((r) => (t = setTimeout(r, graceMs)))]);
+    await Promise.race([
+      Promise.all([this.#loop, ...this.#retired]),
+      new Promise<void>((r) => (t = setTimeout(r, graceMs))),
+    ]);
     clearTimeout(t);
   }
 }

@@ -9,6 +9,12 @@
  * its own registered dataset and secret-shares it straight to the compute parties over the mesh, so
  * nothing secret passes through any gateway, store or event.
  *
+ * Threshold (Shamir) jobs whose parties minus the lost ones are still ≥ 2t + 1 continue on the ended
+ * generation's channel (the mesh keeps it open for them): the engine sees `peer-disconnected` /
+ * `peer-timeout` for the lost peer only and carries on (docs/shamir.md "Dropouts"). When such a job
+ * ends, its parties send a `finished` notice, on every later generation, to the job's lost parties, so
+ * that a restarted party marks the job done instead of waiting to resume it.
+ *
  * Failures: a lost peer (heartbeats, src/node/mesh.ts) fails the job's receives with
  * peer-disconnected / peer-timeout / channel-closed; the job is then `paused` and, once the mesh is
  * rebuilt, resumed from the newest epoch for which EVERY party holds a checkpoint (the parties
@@ -41,7 +47,7 @@ import { JobLink, NodeMesh, computeMembers, partyAddress } from './mesh.js';
 import { NodeLedger, toLedgerEvent } from './audit-ledger.js';
 
 /** Errors that mean "a peer or the mesh is gone": the job pauses and resumes. */
-const NETWORK_CODES = new Set(['peer-disconnected', 'peer-timeout', 'channel-closed']);
+const NETWORK_CODES = new Set(['peer-disconnected', 'peer-timeout', 'channel-closed', 'quorum-missing']);
 
 export interface OrchestratorOptions {
   /** Jobs run at once over the mesh (default 4). */
@@ -142,6 +148,13 @@ export function orchestrationReasons(spec: JobSpec, node: ShareholdNode): string
 interface Running {
   link: JobLink;
   done: Promise<void>;
+  /** Mesh generation the job runs on. */
+  gen: number;
+  /** Mesh index of each job party, and the Shamir threshold (null for other schemes), once known. */
+  map: number[] | null;
+  shamirT: number | null;
+  /** Mesh indices of parties lost while the job continued without them. */
+  lost: Set<number>;
 }
 
 export class Orchestrator {
@@ -156,6 +169,12 @@ export class Orchestrator {
   #ledger: NodeLedger | null = null;
   #ledgerWrites: Promise<unknown> = Promise.resolve();
   readonly #protocols = new Map<string, string>();
+  /** Jobs that finished without some parties: job → job party indices to tell (each generation once). */
+  readonly #finishedWithout = new Map<
+    string,
+    { parties: number[]; map: number[]; names: string[]; me: number }
+  >();
+  readonly #toldGen = new Map<string, number>();
 
   constructor(node: ShareholdNode, opts: OrchestratorOptions = {}) {
     this.#node = node;
@@ -222,12 +241,23 @@ export class Orchestrator {
     });
     this.#mesh.onUp((_ch, gen) => {
       this.#node.bus.emit({ type: 'mesh.up', generation: gen, parties: [...this.#mesh!.names] });
+      this.#tellFinished();
       this.#pump();
     });
-    this.#mesh.onDown((gen, reason) => {
+    this.#mesh.onDown((gen, reason, lost) => {
       this.#node.bus.emit({ type: 'mesh.down', generation: gen, reason });
-      for (const r of this.#running.values())
-        r.link.abort(new ShareholdError('channel-closed', `mesh generation ${gen} lost (${reason})`));
+      const keep: Promise<void>[] = [];
+      for (const [id, r] of this.#running) {
+        if (r.gen !== gen) continue; // a job already continuing on an older generation
+        const t = r.shamirT;
+        const live = r.map ? r.map.filter((m) => !lost.includes(m) && !r.lost.has(m)).length : 0;
+        if (!this.#closed && t !== null && r.map && lost.length > 0 && live >= 2 * t + 1) {
+          for (const m of lost) if (r.map.includes(m)) r.lost.add(m);
+          log('job continues without the lost parties', { job: id, generation: gen, live });
+          keep.push(r.done);
+        } else r.link.abort(new ShareholdError('channel-closed', `mesh generation ${gen} lost (${reason})`));
+      }
+      return keep.length > 0 ? Promise.all(keep).then(() => {}) : undefined;
     });
     this.#offBus = node.bus.on((e) => {
       if (e.type === 'job.approved') void this.#enqueue(e.jobId);
@@ -265,6 +295,10 @@ export class Orchestrator {
         return link!;
       },
       done: Promise.resolve(),
+      gen,
+      map: null,
+      shamirT: null,
+      lost: new Set(),
     };
     const ready = (l: JobLink): void => {
       link = l;
@@ -303,8 +337,21 @@ export class Orchestrator {
       names,
     );
     ready(link);
-    void entry;
+    if (!map.some((m) => m < 0)) entry.map = map;
+    if (spec.scheme.name === 'shamir') entry.shamirT = spec.scheme.threshold ?? null;
     const peers = names.map((_, p) => p).filter((p) => p !== me);
+    // A job that its other parties finished while this one was gone (restarted): their notice.
+    let finishedBy: string | null = null;
+    for (const p of peers)
+      link.recvControl(p, 'finished').then(
+        () => {
+          finishedBy ??= names[p]!;
+          link.abort(
+            new ShareholdError('channel-closed', `${names[p]} finished job ${job.id} without this party`),
+          );
+        },
+        () => {},
+      );
     // Control notices: each party sends one `done` or `abort` to every peer per attempt.
     for (const p of peers)
       link.recvControl(p, 'end').then(
@@ -475,7 +522,26 @@ export class Orchestrator {
       );
       notify('done');
       await this.#finish(job, spec, result, performance.now() - t0, link);
+      if (entry.lost.size > 0) {
+        const lostParties = map.flatMap((m, p) => (entry.lost.has(m) ? [p] : []));
+        this.#finishedWithout.set(job.id, { parties: lostParties, map, names, me });
+        this.#toldGen.set(job.id, gen);
+        this.#tellFinished();
+      }
     } catch (e) {
+      if (finishedBy !== null && !this.#closed) {
+        // the others completed the job without this party (it was gone): nothing to resume
+        await this.#setState(job.id, 'done').catch(() => {});
+        this.#emit({
+          type: 'job.done',
+          jobId: job.id,
+          seconds: (performance.now() - t0) / 1000,
+          rounds: link.stats.rounds,
+          bytesSent: link.stats.bytesSent,
+          metrics: { finishedWithoutThisParty: true, notifiedBy: finishedBy },
+        });
+        return;
+      }
       const err = isShareholdError(e)
         ? e
         : new ShareholdError('party-failed', `internal error (${(e as Error).name})`);
@@ -492,6 +558,27 @@ export class Orchestrator {
       }
     } finally {
       await link.close();
+    }
+  }
+
+  /**
+   * Tell the lost parties of jobs finished without them, once per mesh generation, on the current
+   * one (a restarted party waits for this instead of resuming). Kept in memory only.
+   */
+  #tellFinished(): void {
+    const ch = this.#mesh?.channel;
+    if (!ch || this.#closed) return;
+    const gen = this.#mesh!.generation;
+    for (const [id, f] of this.#finishedWithout) {
+      if ((this.#toldGen.get(id) ?? 0) >= gen) continue;
+      this.#toldGen.set(id, gen);
+      const link = new JobLink(ch, id, f.map, f.me, f.names);
+      for (const p of f.parties)
+        try {
+          link.sendControl(p, 'finished', Buffer.from('{}'));
+        } catch {
+          /* the mesh is gone: told on the next generation */
+        }
     }
   }
 
