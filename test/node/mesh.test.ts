@@ -3,7 +3,8 @@
  * run on JobLinks over the same connections at once without mixing their messages (a job's parties
  * are mapped onto mesh indices in another order), the per-pair digests agree across each pair, an
  * abort fails a pending receive; a lost node (its mesh closed) is noticed by the others, which
- * rebuild the mesh as a new generation once it is back.
+ * rebuild the mesh as a new generation once it is back; a generation kept for a continuing job stays
+ * usable by the remaining nodes (past the silence timeout) alongside the next one until released.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -167,3 +168,59 @@ void test('mesh: two jobs at once, pair digests, abort, loss and a new generatio
     await Promise.all(meshes.map((m) => m.close()));
   }
 });
+
+void test(
+  'mesh: a generation kept for a continuing job, the next built alongside, closed when released',
+  { timeout: 30_000 },
+  async () => {
+    const ids = await Promise.all(NAMES.map((n) => generateIdentity(n)));
+    const ports = await Promise.all(NAMES.map(() => freePort()));
+    const meshes = NAMES.map((_, i) => mesh(ids, ports, i));
+    try {
+      for (const m of meshes) m.start();
+      const chans = await Promise.all(meshes.map((m) => waitUp(m, 1)));
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const lost = meshes.slice(0, 2).map(
+        (m) =>
+          new Promise<{ lost: readonly number[]; reason: string }>((resolve) => {
+            m.onDown((g, reason, l) => {
+              if (g !== 1) return;
+              resolve({ lost: l, reason });
+              return gate; // keep generation 1 open for a job
+            });
+          }),
+      );
+      const links = [0, 1].map((p) => new JobLink(chans[p]!, 'job-k', [0, 1, 2], p, NAMES));
+      // the job sees the lost peer in its own receive, only for that peer
+      const pending = assert.rejects(links[0]!.recv(2, 'from-org3'), (e) =>
+        isShareholdError(e, 'peer-disconnected'),
+      );
+      await meshes[2]!.close();
+      const seen = await Promise.all(lost);
+      assert.ok(
+        seen.every((s) => s.lost.length === 1 && s.lost[0] === 2),
+        JSON.stringify(seen),
+      );
+      await pending;
+      // longer than the silence timeout (1 s): the kept channel's heartbeats keep the others alive
+      await new Promise((r) => setTimeout(r, 1500));
+      links[1]!.send(0, 'still', new Uint8Array([7, 7]));
+      assert.deepEqual([...(await links[0]!.recv(1, 'still'))], [7, 7]);
+      // org3 back: generation 2 comes up while generation 1 is still open
+      meshes[2] = mesh(ids, ports, 2);
+      meshes[2].start();
+      await Promise.all(meshes.map((m) => waitUp(m, m === meshes[2] ? 1 : 2)));
+      links[0]!.send(1, 'alongside', new Uint8Array([1, 2, 3]));
+      assert.deepEqual([...(await links[1]!.recv(0, 'alongside'))], [1, 2, 3]);
+      // released: generation 1 closes
+      release();
+      await assert.rejects(
+        links[0]!.recv(1, 'after-release'),
+        (e) => isShareholdError(e) && ['channel-closed', 'peer-disconnected'].includes(e.code),
+      );
+    } finally {
+      await Promise.all(meshes.map((m) => m.close()));
+    }
+  },
+);
