@@ -95,6 +95,12 @@ export interface ModelFitOptions<S> {
    * own rows in float64). Used with plain SGD only; computed from x (one round) when absent.
    */
   readonly scaledInput?: SecretTensor<S>;
+  /**
+   * A public bound on |logit| of the output layer during training (e.g. the job's range check under
+   * its parameter bound). The BCE gradient's 3-piece sigmoid then compares on fewer bits (rep3:
+   * `logitWidth`, one round less per step). Leave it out when nothing bounds the logits.
+   */
+  readonly logitBound?: number;
   /** After every epoch (loss present when `lossEachEpoch`). */
   readonly onEpoch?: (epoch: number, loss: number | undefined) => void;
   readonly onStep?: (epoch: number, batch: number) => void;
@@ -381,8 +387,12 @@ export class Model<S> {
     return this.output === 'none';
   }
 
-  private lossFn(loss: LossName): Loss<S> {
-    if (loss === 'bce') return new BCEWithLogitsLoss<S>(this.sigmoidMethod);
+  private lossFn(loss: LossName, logitBound?: number): Loss<S> {
+    if (loss === 'bce')
+      return new BCEWithLogitsLoss<S>(
+        this.sigmoidMethod,
+        logitBound === undefined ? 64 : logitWidth(logitBound, this.engine.f),
+      );
     if (loss === 'cross-entropy') return new CrossEntropyLoss<S>();
     return new MSELoss<S>();
   }
@@ -410,7 +420,7 @@ export class Model<S> {
   ): Promise<{ lossPerEpoch: number[] }> {
     const lossName = opts.loss ?? this.defaultLoss();
     this.trainNet = this.netFor(lossName);
-    const loss = this.lossFn(lossName);
+    const loss = this.lossFn(lossName, opts.logitBound);
     let opt: Optimizer<S>;
     let aux: SecretTensor<S> | undefined;
     const first = this.net.layers[0];
@@ -519,6 +529,18 @@ export class Model<S> {
     this.named.forEach((p, k) => (out[p.name] = { shape: [...p.shape], values: [...opened[k]!] }));
     return out;
   }
+}
+
+/**
+ * The comparison width for logits bounded by |z| ≤ bound at f fractional bits: the 3-piece sigmoid
+ * compares z ± 1/2, so (bound + 1/2)·2^f must stay below 2^(k−1); k keeps a factor 8 of margin on
+ * top and is raised to 34 when smaller (rep3's carry tree has 5 levels for every k ≤ 34, so the
+ * extra bits cost nothing in rounds). 64 (no narrowing) when the bound is not finite or too large.
+ */
+export function logitWidth(bound: number, f: number): number {
+  if (!Number.isFinite(bound) || bound < 0) return 64;
+  const k = Math.ceil(Math.log2((bound + 0.5) * 2 ** f)) + 1 + 3;
+  return k >= 64 ? 64 : Math.max(34, k);
 }
 
 /** A multi-layer perceptron (Linear layers with `activation` between them). */

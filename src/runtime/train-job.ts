@@ -254,7 +254,11 @@ async function featureBracket(
   return 2 ** (kmin + above);
 }
 
-/** Worst-case bounds through one training step (forward, loss gradient, backward, SGD update). */
+/**
+ * Worst-case bounds through one training step (forward, loss gradient, backward, SGD update); also
+ * returns the bound on the output layer's logits (under the same parameter bound), which lets the
+ * 3-piece sigmoid of the BCE gradient compare on fewer bits.
+ */
 export function rangeCheck(
   f: number,
   inFeatures: number,
@@ -264,8 +268,9 @@ export function rangeCheck(
   paramBound: number,
   lr: number,
   loss: 'bce' | 'mse' | 'cross-entropy',
-): RangeTracker {
+): RangeTracker & { readonly logitBound: number } {
   const r = new RangeTracker(f);
+  let logitBound = 0;
   let h: Bounded = r.input([batch, inFeatures], featureBound, 'features');
   const acts: Bounded[] = [];
   const weights: Bounded[] = [];
@@ -279,6 +284,7 @@ export function rangeCheck(
       r.input([out], paramBound),
       `layer ${k} + bias`,
     );
+    logitBound = z.maxAbs;
     h = r.monotone(z, `layer ${k} activation`);
     inF = out;
   });
@@ -299,7 +305,7 @@ export function rangeCheck(
       g = r.matmul(g, wt, `layer ${k} dx = g·W`);
     }
   }
-  return r;
+  return Object.assign(r, { logitBound });
 }
 
 function readInit(spec: JobSpec): InitOption {
@@ -506,6 +512,8 @@ export async function runTrainSpec(
     ...(training.shuffle ? { shuffleSeed: 0 } : {}),
     lossEachEpoch: lossEach,
     ...(train.xs ? { scaledInput: train.xs } : {}),
+    // every worst-case bound fits (under the assumed parameter bound): the logits are bounded
+    ...(range.ok ? { logitBound: range.logitBound } : {}),
     onEpoch: (rel, l) => {
       const ep = startEpoch + rel;
       ctx.log(

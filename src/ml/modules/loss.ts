@@ -11,7 +11,7 @@
  * equally small change of the effective learning rate.
  */
 import { SecretTensor } from '../../tensor/tensor.js';
-import { sigmoid, type SigmoidMethod } from '../../tensor/nonlinear/sigmoid.js';
+import { piecewise3Residual, sigmoid, type SigmoidMethod } from '../../tensor/nonlinear/sigmoid.js';
 import { exp } from '../../tensor/nonlinear/exp.js';
 import { log } from '../../tensor/nonlinear/log.js';
 import { logSoftmax, softmax } from '../../tensor/nonlinear/softmax.js';
@@ -47,9 +47,26 @@ function sameShapes<S>(what: string, a: SecretTensor<S>, b: SecretTensor<S>): vo
  * dL/dz = (σ(z) − y)/N, N = number of elements (= B for one output). One sigmoid and one truncation.
  */
 export class BCEWithLogitsLoss<S> implements Loss<S> {
-  constructor(readonly method: SigmoidMethod = 'exact') {}
+  /**
+   * `logitWidth` (< 64): the caller guarantees |z| + 1/2 < 2^(logitWidth−1−f) for every logit (e.g.
+   * from the job's range check); rep3 then compares on that many bits in the 3-piece sigmoid.
+   */
+  constructor(
+    readonly method: SigmoidMethod = 'exact',
+    readonly logitWidth = 64,
+  ) {}
 
+  /**
+   * 'piecewise3': 1/N is folded into the sigmoid's product (`piecewise3Residual`: comparison + one
+   * round, no separate truncation round); 'exact': sigmoid, subtraction, one truncated scalar product.
+   */
   async grad(z: SecretTensor<S>, y: SecretTensor<S>): Promise<SecretTensor<S>> {
+    if (this.method === 'piecewise3') {
+      sameShapes('BCEWithLogitsLoss', z, y);
+      const e = z.engine;
+      const r = await piecewise3Residual(e, z.share, y.share, 1 / z.size, this.logitWidth);
+      return SecretTensor.fromShare(e, r, [...z.shape]);
+    }
     const p = await z.mapElementwise((e, s) => sigmoid(e, s, this.method));
     return p.sub(y).mulScalar(1 / z.size);
   }

@@ -13,7 +13,8 @@
  *
  * 'piecewise3' — MP-SPDZ's 3-piece approximation (ml.py `approx_sigmoid`, n = 3; Keller, "MP-SPDZ: A
  * Versatile Framework for Multi-Party Computation", CCS 2020): 0 for x < −1/2, x + 1/2 on
- * [−1/2, 1/2], 1 above. One batched comparison + one product (≈ 11 rounds). Max absolute error
+ * [−1/2, 1/2], 1 above. One batched comparison + one product (10 rounds on rep3, 9 with a narrow
+ * `width`); `piecewise3Residual` folds the loss's 1/B into that product. Max absolute error
  * 0.38 (at x = ±1/2) — a training-time surrogate, not an approximation of σ.
  */
 import type { Engine } from '../../protocols/engine.js';
@@ -23,8 +24,36 @@ import { constFx, fill, fx } from './util.js';
 
 export type SigmoidMethod = 'exact' | 'piecewise3';
 
-export async function sigmoid<S>(e: Engine<S>, x: S, method: SigmoidMethod = 'exact'): Promise<S> {
-  return method === 'piecewise3' ? sigmoidPiecewise3(e, x) : sigmoidExact(e, x);
+/**
+ * `width` (< 64, rep3 only; ignored elsewhere and by 'exact'): the caller guarantees |x| + 1/2 <
+ * 2^(width−1−f) (e.g. from a range-check bound on the logits); the 3-piece comparisons then read the
+ * sign from `width` bits (rep3 `ltz`: 5 carry-tree levels instead of 6 for width ≤ 34, one round less).
+ */
+export async function sigmoid<S>(
+  e: Engine<S>,
+  x: S,
+  method: SigmoidMethod = 'exact',
+  width = 64,
+): Promise<S> {
+  return method === 'piecewise3' ? sigmoidPiecewise3(e, x, width) : sigmoidExact(e, x);
+}
+
+/** [v < 0], on rep3 from `width` bits when width < 64 (the caller guarantees |v| < 2^(width−1) ring units). */
+async function ltzWidth<S>(e: Engine<S>, v: S, width: number): Promise<S> {
+  if (width < 64 && e.scheme === 'rep3') {
+    const narrow = e as unknown as { ltz(x: S, width: number): Promise<S> };
+    return narrow.ltz(v, width);
+  }
+  return e.ltz(v);
+}
+
+/** a = [x < −1/2], b = [x > 1/2] (one batched comparison) and x + 1/2. */
+async function pieces<S>(e: Engine<S>, x: S, width: number): Promise<{ a: S; b: S; lin: S }> {
+  const n = e.length(x);
+  const h = fill(n, fx(0.5, e.f));
+  const lin = e.addPublic(x, h);
+  const lt = await ltzWidth(e, e.concat([lin, e.addPublic(e.neg(x), h)]), width);
+  return { a: e.slice(lt, 0, n), b: e.slice(lt, n, 2 * n), lin };
 }
 
 async function sigmoidExact<S>(e: Engine<S>, x: S): Promise<S> {
@@ -50,18 +79,32 @@ async function sigmoidExact<S>(e: Engine<S>, x: S): Promise<S> {
   return e.add(q, t);
 }
 
-async function sigmoidPiecewise3<S>(e: Engine<S>, x: S): Promise<S> {
-  const n = e.length(x);
-  const f = e.f;
-  const h = fx(0.5, f);
-  // a = [x < −1/2], b = [x > 1/2]
-  const lt = await e.ltz(e.concat([e.addPublic(x, fill(n, h)), e.addPublic(e.neg(x), fill(n, h))]));
-  const a = e.slice(lt, 0, n);
-  const b = e.slice(lt, n, 2 * n);
-  const lin = e.addPublic(x, fill(n, h));
+async function sigmoidPiecewise3<S>(e: Engine<S>, x: S, width: number): Promise<S> {
+  const { a, b, lin } = await pieces(e, x, width);
   // (1 − a − b)·(x + 1/2) + b
   const t = await e.mul(e.add(a, b), lin);
-  return e.add(e.sub(lin, t), e.mulScalar(b, fx(1, f)));
+  return e.add(e.sub(lin, t), e.mulScalar(b, fx(1, e.f)));
+}
+
+/**
+ * c·(σ₃(x) − y) for the 3-piece sigmoid σ₃, a public scale c (the loss's 1/B) and a secret target y
+ * (fixed point), with the scale folded into the sigmoid's one product: with m = 1 − a − b (a 0/1
+ * integer), σ₃(x) − y = m·(x + 1/2) + (b − y), and one fused product-and-truncation on the
+ * concatenation [m·ĉ, b·2^f − y] ⊙ [x + 1/2, ĉ] (ĉ = round(c·2^f), the second factor a public
+ * constant) gives both terms at once: one comparison + one round, instead of the comparison, the
+ * product and a separate truncation round. Error ≤ 2 ulp (two truncations, summed) plus the encoding
+ * of c (relative ≤ 2^-(f+1)/c; exact when 1/c is a power of two ≤ 2^f) — the same as σ₃ followed by
+ * a scalar product by c.
+ */
+export async function piecewise3Residual<S>(e: Engine<S>, x: S, y: S, c: number, width = 64): Promise<S> {
+  const n = e.length(x);
+  const f = e.f;
+  const ch = BigInt(Math.round(c * 2 ** f));
+  const { a, b, lin } = await pieces(e, x, width);
+  const m = e.addPublic(e.neg(e.add(a, b)), fill(n, 1n));
+  const by = e.sub(e.mulScalar(b, fx(1, f)), y);
+  const p = await e.mulFixed(e.concat([e.mulScalar(m, ch), by]), e.concat([lin, e.constant(fill(n, ch))]));
+  return e.add(e.slice(p, 0, n), e.slice(p, n, 2 * n));
 }
 
 /** tanh(x) = 2σ(2x) − 1 (absolute error twice σ's: ≤ 10^-3 tested, typical 3–4.5·10^-4; 27 rounds). */
