@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { Prg } from '../math/prg.js';
 import { launchLocal } from '../runtime/launcher.js';
 
-const HELP = `usage: sharehold bench logreg [--rows 10000] [--features 30] [--test-rows 2000] [--batch 128] [--epochs 10] [--lr 0.1] [--sigmoid piecewise3,exact] [--seed 1] [--json] [--keep]
+const HELP = `usage: sharehold bench logreg [--rows 10000] [--features 30] [--test-rows 2000] [--batch 128] [--epochs 10] [--lr 0.1] [--sigmoid piecewise3,exact] [--seed 1] [--json] [--keep] [--cpu-prof DIR]
 
 Logistic regression training over rep3 with 3 party processes over TLS 1.3 on 127.0.0.1 (the ml.train
 job), on seeded synthetic data (a planted logistic model), once per sigmoid method; prints the
@@ -202,6 +202,7 @@ export async function benchLogregCommand(argv: string[]): Promise<number> {
       seed: { type: 'string', default: '1' },
       json: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -250,6 +251,8 @@ export async function benchLogregCommand(argv: string[]): Promise<number> {
         job: 'ml.train',
         params: { spec, sigmoid, lossEachEpoch: false, trainAccuracy: false },
         timeoutMs: 120_000,
+        // --cpu-prof DIR: a V8 CPU profile of every party process (to find per-step CPU waste)
+        ...(values['cpu-prof'] ? { execArgv: ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] } : {}),
       });
       const outs = res.results as unknown as JobOut[];
       const tr = outs.map((o) => o.phases.train!);
