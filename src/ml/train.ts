@@ -45,6 +45,21 @@ export async function fit<S>(
   if (y.shape[0] !== n) throw new Error(`fit: ${n} input rows but ${y.shape[0]} target rows`);
   const B = opts.batchSize;
   const batches = Math.ceil(n / B);
+  // a loss that takes pre-scaled targets: y·1/N for full batches (and for the last, shorter one)
+  // once here, one round in all, instead of a scaling truncation every step
+  const ps = loss.prescaled;
+  const outW = y.size / n;
+  const lastRows = n - (batches - 1) * B;
+  const cFull = 1 / (B * outW);
+  const cLast = 1 / (lastRows * outW);
+  // (with a row order per epoch any row can land in the last batch; without one, only its rows)
+  const lastFrom = opts.order ? 0 : n - lastRows;
+  const [yFull, yLast] = ps
+    ? await Promise.all([
+        ps.scale(y, cFull),
+        lastRows === B ? null : ps.scale(lastFrom > 0 ? y.slice(0, lastFrom, n) : y, cLast),
+      ])
+    : [null, null];
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     await opts.onEpochStart?.(epoch);
     const perm = opts.order?.(epoch);
@@ -52,6 +67,8 @@ export async function fit<S>(
     const ye = perm ? gatherRows(y, perm) : y;
     const aux = opts.aux;
     const ae = aux && perm ? gatherRows(aux, perm) : aux;
+    const yfe = yFull && perm ? gatherRows(yFull, perm) : yFull;
+    const yle = yLast && perm ? gatherRows(yLast, perm) : yLast;
     for (let k = 0; k < batches; k++) {
       const end = Math.min(n, (k + 1) * B);
       const xb = xe.slice(0, k * B, end);
@@ -59,7 +76,10 @@ export async function fit<S>(
       if (ae) opts.onBatch?.(ae.slice(0, k * B, end));
       optimizer.zeroGrad();
       const out = await model.forward(xb);
-      await model.backward(await loss.grad(out, yb));
+      const last = k === batches - 1;
+      const ys = last && yle ? yle.slice(0, k * B - lastFrom, end - lastFrom) : yfe?.slice(0, k * B, end);
+      const g = ps && ys ? await ps.grad(out, ys, last ? cLast : cFull) : await loss.grad(out, yb);
+      await model.backward(g);
       await optimizer.step();
       opts.onStep?.(epoch, k);
       await opts.afterStep?.(epoch, k);

@@ -11,7 +11,12 @@
  * equally small change of the effective learning rate.
  */
 import { SecretTensor } from '../../tensor/tensor.js';
-import { piecewise3Residual, sigmoid, type SigmoidMethod } from '../../tensor/nonlinear/sigmoid.js';
+import {
+  piecewise3Residual,
+  piecewise3ScaledResidual,
+  sigmoid,
+  type SigmoidMethod,
+} from '../../tensor/nonlinear/sigmoid.js';
 import { exp } from '../../tensor/nonlinear/exp.js';
 import { log } from '../../tensor/nonlinear/log.js';
 import { logSoftmax, softmax } from '../../tensor/nonlinear/softmax.js';
@@ -22,6 +27,16 @@ export interface Loss<S> {
   grad(pred: SecretTensor<S>, target: SecretTensor<S>): Promise<SecretTensor<S>>;
   /** The batch-mean loss as a secret scalar (shape []); every loss of this module implements it. */
   loss?(pred: SecretTensor<S>, target: SecretTensor<S>): Promise<SecretTensor<S>>;
+  /**
+   * Optional: a gradient that takes the target already multiplied by the batch-mean factor c = 1/N,
+   * so training scales the whole training set's targets once (one round before training) instead of
+   * every step. `scale(y, c)` prepares the targets, `grad(pred, scaledTarget, c)` equals
+   * `grad(pred, target)` for a batch of N = 1/c elements.
+   */
+  readonly prescaled?: {
+    scale(target: SecretTensor<S>, c: number): Promise<SecretTensor<S>>;
+    grad(pred: SecretTensor<S>, scaledTarget: SecretTensor<S>, c: number): Promise<SecretTensor<S>>;
+  };
 }
 
 /**
@@ -60,6 +75,24 @@ export class BCEWithLogitsLoss<S> implements Loss<S> {
    * 'piecewise3': 1/N is folded into the sigmoid's product (`piecewise3Residual`: comparison + one
    * round, no separate truncation round); 'exact': sigmoid, subtraction, one truncated scalar product.
    */
+  /**
+   * 'piecewise3' only: c·y once for the training set (one truncated scalar product), then per step
+   * c·(σ₃(z) − y) = m·ĉ·(z + 1/2)/2^f + b·ĉ − c·y with one fused product-and-truncation on B values
+   * (`piecewise3ScaledResidual`): the comparison + one round, and no more truncations than σ₃ itself.
+   */
+  get prescaled(): Loss<S>['prescaled'] {
+    if (this.method !== 'piecewise3') return undefined;
+    return {
+      scale: (y, c) => y.mulScalar(c),
+      grad: async (z, yc, c) => {
+        sameShapes('BCEWithLogitsLoss', z, yc);
+        const e = z.engine;
+        const r = await piecewise3ScaledResidual(e, z.share, yc.share, c, this.logitWidth);
+        return SecretTensor.fromShare(e, r, [...z.shape]);
+      },
+    };
+  }
+
   async grad(z: SecretTensor<S>, y: SecretTensor<S>): Promise<SecretTensor<S>> {
     if (this.method === 'piecewise3') {
       sameShapes('BCEWithLogitsLoss', z, y);

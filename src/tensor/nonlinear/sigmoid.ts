@@ -107,6 +107,26 @@ export async function piecewise3Residual<S>(e: Engine<S>, x: S, y: S, c: number,
   return e.add(e.slice(p, 0, n), e.slice(p, n, 2 * n));
 }
 
+/**
+ * c·(σ₃(x) − y) from yc = c·y prepared beforehand (fixed point): m·ĉ ⊙ (x + 1/2) by one fused
+ * product-and-truncation (≤ 1 ulp), plus b·ĉ (exact, b a 0/1 integer), minus yc. One comparison + one
+ * round and B truncations, the same as σ₃ alone. Error ≤ 1 ulp + yc's error + the encoding of c.
+ */
+export async function piecewise3ScaledResidual<S>(
+  e: Engine<S>,
+  x: S,
+  yc: S,
+  c: number,
+  width = 64,
+): Promise<S> {
+  const n = e.length(x);
+  const ch = BigInt(Math.round(c * 2 ** e.f));
+  const { a, b, lin } = await pieces(e, x, width);
+  const m = e.addPublic(e.neg(e.add(a, b)), fill(n, 1n));
+  const p = await e.mulFixed(e.mulScalar(m, ch), lin);
+  return e.sub(e.add(p, e.mulScalar(b, ch)), yc);
+}
+
 /** tanh(x) = 2σ(2x) − 1 (absolute error twice σ's: ≤ 10^-3 tested, typical 3–4.5·10^-4; 27 rounds). */
 export async function tanh<S>(e: Engine<S>, x: S, method: SigmoidMethod = 'exact'): Promise<S> {
   const n = e.length(x);
