@@ -17,6 +17,7 @@
 import type { Engine } from '../protocols/engine.js';
 import { encode, toInts, decode } from '../math/fixed.js';
 import { invalidArgument } from '../errors.js';
+import { SecretTensor } from '../tensor/tensor.js';
 
 export interface SecureBinaryMetrics {
   readonly precision: number;
@@ -68,9 +69,9 @@ export async function secureBinaryMetrics<S>(
   const above = await e.drelu(e.sub(rep, e.constant(encode(tau, e.f)))); // integer 0/1
   const yRep = e.concat(new Array<S>(K).fill(labels));
   const hit = await e.mul(above, yRep); // integer·fixed = fixed, exact (no truncation)
-  // local sums per threshold, then one opening of 2K + 1 values
-  const sums = (x: S): S[] => Array.from({ length: K }, (_, k) => sumS(e, e.slice(x, k * N, (k + 1) * N)));
-  const opened = await e.reveal(e.concat([...sums(above), ...sums(hit), sumS(e, labels)]));
+  // exact local sums per threshold (the tensor layer's tree reduction), then one opening of 2K + 1 values
+  const rowSums = (x: S, rows: number): S => SecretTensor.fromShare(e, x, [rows, N]).sum(1).share;
+  const opened = await e.reveal(e.concat([rowSums(above, K), rowSums(hit, K), rowSums(labels, 1)]));
   if (opened === null) throw new Error('metrics: reveal to all returned nothing');
   const P = toInts(opened.subarray(0, K));
   const TP = decode(opened.subarray(K, 2 * K), e.f).map(Math.round);
@@ -116,19 +117,6 @@ function fromCounts(
     total: N,
     roc,
   };
-}
-
-function sumS<S>(e: Engine<S>, x: S): S {
-  // log-depth local reduction of a vector to one element (exact)
-  let v = x;
-  let n = e.length(v);
-  while (n > 1) {
-    const h = Math.floor(n / 2);
-    const s = e.add(e.slice(v, 0, h), e.slice(v, h, 2 * h));
-    v = n % 2 ? e.concat([s, e.slice(v, 2 * h, n)]) : s;
-    n = e.length(v);
-  }
-  return v;
 }
 
 /** The same aggregates computed in the clear (the oracle for tests, and for plaintext baselines). */
