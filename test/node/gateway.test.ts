@@ -8,7 +8,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,23 +39,13 @@ import {
 import type { QuorumStatus } from '../../src/consortium/approval.js';
 import { isShareholdError } from '../../src/errors.js';
 import { defaultPolicy } from '../consortium/helpers.js';
+import { freePort } from '../net/ports.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SPEC_TEXT = readFileSync(join(ROOT, 'examples/breast-cancer-logreg.yaml'), 'utf8');
 const CSV = join(ROOT, 'data/splits/breast_cancer/horizontal/org1.csv');
 const PG_URL = process.env.SHAREHOLD_TEST_PG_URL;
 const PG_SCHEMA = `sh_gw_${randomBytes(6).toString('hex')}`;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 interface Running {
   cfg: NodeConfig;

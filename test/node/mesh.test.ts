@@ -8,24 +8,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { generateIdentity, type PartyIdentity } from '../../src/net/certs.js';
 import { JobLink, NodeMesh, partyAddress } from '../../src/node/mesh.js';
 import { exchange } from '../../src/protocols/channel.js';
 import { ShareholdError, isShareholdError } from '../../src/errors.js';
 import type { TlsChannel } from '../../src/net/tls.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
+import { freePort } from '../net/ports.js';
 
 const NAMES = ['org1', 'org2', 'org3'];
 

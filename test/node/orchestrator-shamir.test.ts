@@ -14,8 +14,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +23,8 @@ import { apiRequest, type ClientTls } from '../../src/node/client.js';
 import { createRoster, signRoster, type SignedRoster } from '../../src/consortium/index.js';
 import { readCsv } from '../../src/data/csv.js';
 import { defaultPolicy } from '../consortium/helpers.js';
+import { freePortPair } from '../net/ports.js';
+import { logregOracle as oracle } from './logreg-oracle.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/sharehold.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -45,49 +45,6 @@ function specText(o: { name: string; epochs: number; shamir: boolean }): string 
       .replace('members: [org1, org2, org3]', 'members: [org1, org2, org3, org4]')
       .replace('name: rep3', 'name: shamir\n  threshold: 1');
   return s;
-}
-
-async function freePortPair(): Promise<number> {
-  const tryPort = (p: number): Promise<boolean> =>
-    new Promise((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(false));
-      s.listen(p, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-  for (;;) {
-    const p = 20000 + (randomBytes(2).readUInt16BE() % 15000) * 2;
-    if ((await tryPort(p)) && (await tryPort(p + 1))) return p;
-  }
-}
-
-/** Float64 oracle: global standardization, logistic regression, mini-batch SGD in file order. */
-function oracle(x: Float64Array[], y: number[], epochs: number, lr: number, batch: number): number[] {
-  const d = x[0]!.length;
-  const n = x.length;
-  const mean = new Float64Array(d);
-  const sd = new Float64Array(d);
-  for (const r of x) for (let j = 0; j < d; j++) mean[j]! += r[j]! / n;
-  for (const r of x) for (let j = 0; j < d; j++) sd[j]! += (r[j]! - mean[j]!) ** 2 / n;
-  for (let j = 0; j < d; j++) sd[j] = Math.sqrt(sd[j]!);
-  const xs = x.map((r) => r.map((v, j) => (v - mean[j]!) / sd[j]!));
-  const w = new Float64Array(d);
-  let b = 0;
-  for (let ep = 0; ep < epochs; ep++)
-    for (let s = 0; s < n; s += batch) {
-      const e = Math.min(n, s + batch);
-      const gw = new Float64Array(d);
-      let gb = 0;
-      for (let i = s; i < e; i++) {
-        let z = b;
-        for (let j = 0; j < d; j++) z += w[j]! * xs[i]![j]!;
-        const g = (1 / (1 + Math.exp(-z)) - y[i]!) / (e - s);
-        for (let j = 0; j < d; j++) gw[j]! += g * xs[i]![j]!;
-        gb += g;
-      }
-      for (let j = 0; j < d; j++) w[j]! -= lr * gw[j]!;
-      b -= lr * gb;
-    }
-  return [...w, b];
 }
 
 interface NodeProc {

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import https from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,19 +16,9 @@ import { initNode, loadNodeKeys } from '../../src/node/identity.js';
 import { ShareholdNode } from '../../src/node/node.js';
 import { startGateway } from '../../src/node/gateway/server.js';
 import { certFingerprint } from '../../src/net/certs.js';
+import { freePort } from '../net/ports.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/sharehold.js', import.meta.url));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 function cli(args: string[], env: Record<string, string> = {}): { code: number; out: string; err: string } {
   const r = spawnSync(process.execPath, [BIN, 'node', ...args], {

@@ -1,32 +1,7 @@
-/** Shared by the dashboard tests: free ports, and the float64 oracle of the example logistic regression. */
+/** Shared by the dashboard tests: free ports (test/net/ports.ts), and the float64 oracle of the example logistic regression. */
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { randomBytes } from 'node:crypto';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
-/** A free port p with p + 1 free too (a node's gateway and its compute-mesh port). */
-export async function freePortPair(): Promise<number> {
-  const tryPort = (p: number): Promise<boolean> =>
-    new Promise((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(false));
-      s.listen(p, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-  for (;;) {
-    const p = 20000 + (randomBytes(2).readUInt16BE() % 15000) * 2;
-    if ((await tryPort(p)) && (await tryPort(p + 1))) return p;
-  }
-}
+export { freePort, freePortPair } from '../net/ports.js';
 
 /**
  * Float64 logistic regression as examples/breast-cancer-logreg.yaml trains it: the CSVs' rows in file
