@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { memoryNetwork } from '../../src/net/memory.js';
 import { Rep3Session } from '../../src/protocols/rep3/session.js';
@@ -16,7 +15,6 @@ import type { Engine } from '../../src/protocols/engine.js';
 import {
   analyzeRanges,
   architectureOf,
-  encodeModel,
   estimatePreprocessing,
   importOnnx,
   loadOnnx,
@@ -28,29 +26,20 @@ import {
   type Architecture,
   type OnnxGraph,
 } from '../../src/ml/onnx/index.js';
-
-const ONNX_DIR = fileURLToPath(new URL('../../../data/onnx/', import.meta.url));
-const MODELS = ['breast_cancer_logreg', 'breast_cancer_mlp', 'digits_mlp', 'digits_cnn'];
-
-interface IoFile {
-  input_name: string;
-  input_shape: number[];
-  output_name: string;
-  inputs: number[][];
-  outputs: number[][];
-  predicted_class: number[];
-}
-
-function argmax(v: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
-  return best;
-}
-
-/** Binary models output one probability: class = p > 0.5; otherwise the argmax. */
-function predicted(row: ArrayLike<number>): number {
-  return row.length === 1 ? (row[0]! > 0.5 ? 1 : 0) : argmax(row);
-}
+import {
+  ATTR,
+  INT64,
+  MODELS,
+  ONNX_DIR,
+  argmax,
+  floatTensor,
+  ints,
+  lcg,
+  model,
+  predicted,
+  vi,
+  type IoFile,
+} from './onnx-build.js';
 
 interface SecureRun {
   /** Party 1's opened outputs (by name); the other parties got null. */
@@ -187,48 +176,6 @@ void describe('secure inference on the ONNX models of data/onnx (rep3 in memory)
 });
 
 // ---- synthetic models: every IR op against the reference executor --------------------------------
-
-const FLOAT = 1;
-const INT64 = 7;
-const ATTR = { FLOAT: 1, INT: 2, TENSOR: 4, INTS: 7 };
-
-function vi(name: string, dims: (number | string)[]): Record<string, unknown> {
-  return {
-    name,
-    type: {
-      tensor_type: {
-        elem_type: FLOAT,
-        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) },
-      },
-    },
-  };
-}
-
-function floatTensor(name: string, dims: number[], values: number[]): Record<string, unknown> {
-  return { name, dims, data_type: FLOAT, float_data: values };
-}
-
-function ints(name: string, v: number[]): Record<string, unknown> {
-  return { name, type: ATTR.INTS, ints: v };
-}
-
-function model(nodes: Record<string, unknown>[], extra: Record<string, unknown>): Uint8Array {
-  return encodeModel({
-    ir_version: 7,
-    opset_import: [{ domain: '', version: 13 }],
-    producer_name: 'sharehold-test',
-    graph: { name: 'g', node: nodes, ...extra },
-  });
-}
-
-/** seeded LCG in [−0.5, 0.5) */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
-}
 
 /** Max |secure − reference| per output, with secret-shared and with public weights. */
 async function compareToReference(

@@ -5,35 +5,22 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { isShareholdError } from '../../src/errors.js';
 import type { ImportProblem } from '../../src/ml/onnx/index.js';
 import { encodeModel, importOnnx, loadOnnx, runReference } from '../../src/ml/onnx/index.js';
-
-const ONNX_DIR = fileURLToPath(new URL('../../../data/onnx/', import.meta.url));
-const MODELS = ['breast_cancer_logreg', 'breast_cancer_mlp', 'digits_mlp', 'digits_cnn'];
-
-interface IoFile {
-  input_name: string;
-  input_shape: number[];
-  output_name: string;
-  output_shape: number[];
-  inputs: number[][];
-  outputs: number[][];
-  predicted_class: number[];
-}
-
-function argmax(v: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < v.length; i++) if ((v[i] as number) > (v[best] as number)) best = i;
-  return best;
-}
-
-/** Binary models output one probability: class = p > 0.5. */
-function predicted(row: ArrayLike<number>): number {
-  return row.length === 1 ? ((row[0] as number) > 0.5 ? 1 : 0) : argmax(row);
-}
+import {
+  ATTR,
+  INT64,
+  MODELS,
+  ONNX_DIR,
+  floatTensor,
+  lcg,
+  model,
+  predicted,
+  vi,
+  type IoFile,
+} from './onnx-build.js';
 
 void describe('ONNX models of data/onnx: reference executor vs PyTorch', () => {
   for (const model of MODELS) {
@@ -98,46 +85,6 @@ void describe('ONNX models of data/onnx: reference executor vs PyTorch', () => {
 });
 
 // ---- synthetic models -------------------------------------------------------------------------
-
-const FLOAT = 1;
-const INT64 = 7;
-const ATTR = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 };
-
-function vi(name: string, dims: (number | string)[]): Record<string, unknown> {
-  return {
-    name,
-    type: {
-      tensor_type: {
-        elem_type: FLOAT,
-        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) },
-      },
-    },
-  };
-}
-
-function floatTensor(name: string, dims: number[], values: number[], raw = false): Record<string, unknown> {
-  if (!raw) return { name, dims, data_type: FLOAT, float_data: values };
-  const bytes = new Uint8Array(new Float32Array(values).buffer);
-  return { name, dims, data_type: FLOAT, raw_data: bytes };
-}
-
-function model(nodes: Record<string, unknown>[], extra: Record<string, unknown> = {}): Uint8Array {
-  return encodeModel({
-    ir_version: 7,
-    opset_import: [{ domain: '', version: 13 }],
-    producer_name: 'sharehold-test',
-    graph: { name: 'g', node: nodes, ...extra },
-  });
-}
-
-/** seeded LCG (Math.random is banned) */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
-}
 
 function problemsOf(fn: () => unknown): ImportProblem[] {
   try {
