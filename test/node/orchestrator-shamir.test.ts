@@ -12,21 +12,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initNode, loadNodeKeys, memberEntry, type NodeConfig } from '../../src/node/identity.js';
 import { ShareholdNode } from '../../src/node/node.js';
-import { apiRequest, type ClientTls } from '../../src/node/client.js';
+import { apiRequest } from '../../src/node/client.js';
 import { createRoster, signRoster, type SignedRoster } from '../../src/consortium/index.js';
 import { readCsv } from '../../src/data/csv.js';
 import { defaultPolicy } from '../consortium/helpers.js';
 import { freePortPair } from '../net/ports.js';
 import { logregOracle as oracle } from './logreg-oracle.js';
+import { startNodeProcess, type NodeProcess } from './node-proc.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/sharehold.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SPLITS = join(ROOT, 'data/splits/breast_cancer');
 const BASE_SPEC = readFileSync(join(ROOT, 'examples/breast-cancer-logreg.yaml'), 'utf8');
@@ -47,12 +46,7 @@ function specText(o: { name: string; epochs: number; shamir: boolean }): string 
   return s;
 }
 
-interface NodeProc {
-  name: string;
-  proc: ChildProcess;
-  url: string;
-  operator: ClientTls;
-}
+type NodeProc = NodeProcess;
 
 type Ev = { seq: number; type: string; data: Record<string, unknown>; at: string };
 
@@ -102,40 +96,7 @@ void test(
 
       const start = async (i: number): Promise<NodeProc> => {
         const cfg = cfgs[i]!;
-        const proc = spawn(
-          process.execPath,
-          [BIN, 'node', 'start', '--config', join(cfg.dataDir, 'node.json')],
-          {
-            env: { ...process.env, SHAREHOLD_LOG_LEVEL: 'warn' },
-            stdio: ['ignore', 'pipe', 'pipe'],
-          },
-        );
-        let err = '';
-        proc.stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
-        const url = await new Promise<string>((resolve, reject) => {
-          let out = '';
-          const onData = (b: Buffer): void => {
-            out += b.toString('utf8');
-            const m = /"listening":"([^"]+)"/.exec(out);
-            if (m) {
-              proc.stdout.off('data', onData);
-              resolve(m[1]!);
-            }
-          };
-          proc.stdout.on('data', onData);
-          proc.once('exit', (code) => reject(new Error(`${names[i]} exited ${code}: ${err}`)));
-        });
-        const p: NodeProc = {
-          name: names[i]!,
-          proc,
-          url,
-          operator: {
-            key: readFileSync(join(cfg.dataDir, 'keys', 'api-client.key'), 'utf8'),
-            cert: readFileSync(join(cfg.dataDir, 'keys', 'api-client.crt'), 'utf8'),
-            ca: keys[i]!.tlsCertPem,
-            fingerprint: keys[i]!.tlsFingerprint,
-          },
-        };
+        const p = await startNodeProcess(names[i]!, cfg);
         procs[i] = p;
         return p;
       };

@@ -18,7 +18,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,7 @@ import { defaultPolicy } from '../consortium/helpers.js';
 import { NodeLedger } from '../../src/node/audit-ledger.js';
 import { freePortPair } from '../net/ports.js';
 import { logregOracle as oracle } from './logreg-oracle.js';
+import { startNodeProcess, type NodeProcess } from './node-proc.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/sharehold.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -55,12 +56,8 @@ function specText(opts: { to: string[]; name?: string; org2Dataset?: string; epo
     .replace('name: breast-cancer-logreg', `name: ${opts.name ?? 'bc'}`);
 }
 
-interface NodeProc {
-  name: string;
+interface NodeProc extends NodeProcess {
   cfg: NodeConfig;
-  proc: ChildProcess;
-  url: string;
-  operator: ClientTls;
   asMember: (other: NodeProc) => ClientTls;
 }
 
@@ -116,41 +113,11 @@ void test('orchestrator: four node processes, quorum, refusals, two jobs at once
 
     const start = async (i: number): Promise<NodeProc> => {
       const cfg = cfgs[i]!;
-      const proc = spawn(
-        process.execPath,
-        [BIN, 'node', 'start', '--config', join(cfg.dataDir, 'node.json')],
-        {
-          env: { ...process.env, SHAREHOLD_LOG_LEVEL: 'warn' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let err = '';
-      proc.stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        const onData = (b: Buffer): void => {
-          out += b.toString('utf8');
-          const m = /"listening":"([^"]+)"/.exec(out);
-          if (m) {
-            proc.stdout.off('data', onData);
-            resolve(m[1]!);
-          }
-        };
-        proc.stdout.on('data', onData);
-        proc.once('exit', (code) => reject(new Error(`${names[i]} exited ${code}: ${err}`)));
-      });
+      const base = await startNodeProcess(names[i]!, cfg);
       const k = keys[i]!;
       const p: NodeProc = {
-        name: names[i]!,
+        ...base,
         cfg,
-        proc,
-        url,
-        operator: {
-          key: readFileSync(join(cfg.dataDir, 'keys', 'api-client.key'), 'utf8'),
-          cert: readFileSync(join(cfg.dataDir, 'keys', 'api-client.crt'), 'utf8'),
-          ca: k.tlsCertPem,
-          fingerprint: k.tlsFingerprint,
-        },
         asMember: (other) => ({
           key: k.tlsKeyPem,
           cert: k.tlsCertPem,

@@ -10,7 +10,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { initNode, loadNodeKeys, memberEntry, type NodeConfig } from '../../src/node/identity.js';
 import { ShareholdNode } from '../../src/node/node.js';
-import { apiRequest, type ClientTls } from '../../src/node/client.js';
+import { apiRequest } from '../../src/node/client.js';
 import { createRoster, signRoster, type SignedRoster } from '../../src/consortium/index.js';
 import type { JobEvent } from '../../src/node/store/index.js';
 import { defaultPolicy } from '../consortium/helpers.js';
@@ -33,8 +32,8 @@ import {
   waitForJobState,
 } from './driver.js';
 import { freePortPair, plaintextCurve } from './helpers.js';
+import { startNodeProcess, type NodeProcess } from '../node/node-proc.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/sharehold.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SPLITS = join(ROOT, 'data/splits/breast_cancer');
 const EPOCHS = 3;
@@ -47,46 +46,9 @@ const SPEC = readFileSync(join(ROOT, 'examples/breast-cancer-logreg.yaml'), 'utf
   .replace('epochs: 10', `epochs: ${EPOCHS}`)
   .replace('name: breast-cancer-logreg', 'name: bc-dashboard');
 
-interface NodeProc {
-  name: string;
-  proc: ChildProcess;
-  url: string;
-  operator: ClientTls;
-}
+type NodeProc = NodeProcess;
 
-async function startNode(name: string, cfg: NodeConfig): Promise<NodeProc> {
-  const proc = spawn(process.execPath, [BIN, 'node', 'start', '--config', join(cfg.dataDir, 'node.json')], {
-    env: { ...process.env, SHAREHOLD_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  proc.stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const onData = (b: Buffer): void => {
-      out += b.toString('utf8');
-      const m = /"listening":"([^"]+)"/.exec(out);
-      if (m) {
-        proc.stdout.off('data', onData);
-        resolve(m[1]!);
-      }
-    };
-    proc.stdout.on('data', onData);
-    proc.once('exit', (code) => reject(new Error(`${name} exited ${code}: ${err}`)));
-  });
-  const keys = loadNodeKeys(cfg);
-  return {
-    name,
-    proc,
-    url,
-    operator: {
-      key: readFileSync(join(cfg.dataDir, 'keys', 'api-client.key'), 'utf8'),
-      cert: readFileSync(join(cfg.dataDir, 'keys', 'api-client.crt'), 'utf8'),
-      ca: keys.tlsCertPem,
-      fingerprint: keys.tlsFingerprint,
-    },
-  };
-}
+const startNode = startNodeProcess;
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const end = Date.now() + timeoutMs;
