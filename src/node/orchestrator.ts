@@ -591,7 +591,11 @@ export class Orchestrator {
       spec.output.to.includes(node.name) &&
       r.model !== 'not-a-recipient'
     ) {
-      const text = JSON.stringify({ jobId: job.id, specHash: job.specHash, model: r.model, metrics }) + '\n';
+      // The salt makes the digest that every member sees (event, ledger) a hiding commitment: a
+      // low-entropy output could otherwise be recovered from its hash by trying the candidates.
+      const salt = randomBytes(16).toString('hex');
+      const text =
+        JSON.stringify({ jobId: job.id, specHash: job.specHash, model: r.model, metrics, salt }) + '\n';
       const dir = join(node.cfg.dataDir, 'outputs');
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const file = join(dir, `${job.id}.json`);

@@ -36,6 +36,7 @@ import { NodeLedger } from '../../src/node/audit-ledger.js';
 import { freePortPair } from '../net/ports.js';
 import { logregOracle as oracle } from './logreg-oracle.js';
 import { startNodeProcess, type NodeProcess } from './node-proc.js';
+import { createHash } from 'node:crypto';
 
 const BIN = fileURLToPath(new URL('../../../bin/sharehold.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -356,7 +357,12 @@ void test('orchestrator: four node processes, quorum, refusals, two jobs at once
     assert.ok(
       (await events(n1, 'job-a')).some((e) => e.type === 'output.refused' && e.data.requester === 'org2'),
     );
-    assert.ok((await events(n1, 'job-a')).some((e) => e.type === 'output.delivered'));
+    // the delivered digest is the output file's SHA-256, salted so that it commits without revealing
+    const delivered = (await events(n1, 'job-a')).find((e) => e.type === 'output.delivered');
+    assert.ok(delivered);
+    const outFile = readFileSync(join(n1.cfg.dataDir, 'outputs', 'job-a.json'));
+    assert.equal(delivered.data.digest, createHash('sha256').update(outFile).digest('hex'));
+    assert.match((JSON.parse(outFile.toString('utf8')) as { salt: string }).salt, /^[0-9a-f]{32}$/);
     // the same through the CLI: `sharehold node output` exits 0 for the recipient, 1 otherwise
     const cliOut = (p: NodeProc) =>
       spawnSync(
