@@ -49,6 +49,8 @@ export interface InferBenchOptions {
   batches?: number[];
   narrow?: boolean;
   timeoutMs?: number;
+  /** Write a V8 CPU profile of every party process into this directory. */
+  cpuProfDir?: string;
 }
 
 /** Max |error| allowed against float64: a few ulp per layer (2^-16 ≈ 1.5e-5), with margin. */
@@ -75,6 +77,10 @@ export async function runInferenceBench(o: InferBenchOptions = {}): Promise<Infe
     job: 'ml.infer.bench',
     params,
     timeoutMs: o.timeoutMs ?? 120_000,
+    execArgv: [
+      ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
+      ...(process.env.SHAREHOLD_PARTY_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+    ],
   });
   const per = (results as unknown[]).filter(
     (r): r is { party: number; reluWidths: Record<string, number>; rows: InferBenchRow[] } =>
