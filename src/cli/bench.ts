@@ -127,6 +127,7 @@ function fmtBytes(b: number): string {
 
 export async function benchCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'logreg') return (await import('./bench-logreg.js')).benchLogregCommand(argv.slice(1));
+  if (argv[0] === 'fraud') return (await import('./bench-fraud.js')).benchFraudCommand(argv.slice(1));
   const { values } = parseArgs({
     args: argv,
     strict: true,

@@ -17,3 +17,4 @@ import { mlTrainJob } from './train-job.js';
 registerJob('ml.train', mlTrainJob);
 import './infer-job.js';
 import './infer-bench.js';
+import './bench-fraud-job.js';

@@ -1,13 +1,16 @@
 /** Elementwise activations with explicit backward. */
-import type { SecretTensor } from '../../tensor/tensor.js';
+import { SecretTensor } from '../../tensor/tensor.js';
 import { sigmoid, tanh, type SigmoidMethod } from '../../tensor/nonlinear/sigmoid.js';
 import { softmax } from '../../tensor/nonlinear/softmax.js';
 import type { Engine } from '../../protocols/engine.js';
 import { type Module, type Parameter, noForward } from './module.js';
 
 /**
- * ReLU: forward is one `reluWithGrad` call (y and the mask d = [x ≥ 0]); backward is g·d, one
- * product whose truncation is exact (d is 0 or 1 in fixed point, so g·d is an exact multiple of 2^f).
+ * ReLU: forward is one `engine.relu` call (y and the mask d = [x ≥ 0] from one comparison); backward
+ * is g ⊙ d as a plain ring product with d kept as the integer 0/1 (not fixed point): g·d is then exact
+ * at g's scale and needs no truncation, so the backward costs one round and no truncation material
+ * (it used to be a fixed-point product whose truncation, exact on a multiple of 2^f, still consumed a
+ * truncation triple per element).
  */
 export class ReLU<S> implements Module<S> {
   private mask: SecretTensor<S> | null = null;
@@ -17,14 +20,19 @@ export class ReLU<S> implements Module<S> {
   }
 
   async forward(x: SecretTensor<S>): Promise<SecretTensor<S>> {
-    const { y, d } = await x.reluWithGrad();
-    this.mask = d;
-    return y;
+    const e = x.engine;
+    const { y, d } = await e.relu(x.share);
+    this.mask = SecretTensor.fromShare(e, d, x.shape); // integer 0/1, not fixed point
+    return SecretTensor.fromShare(e, y, x.shape);
   }
 
   async backward(g: SecretTensor<S>): Promise<SecretTensor<S>> {
-    if (this.mask === null) throw noForward('ReLU');
-    return g.mul(this.mask);
+    const d = this.mask;
+    if (d === null) throw noForward('ReLU');
+    if (g.size !== d.size)
+      throw new Error(`ReLU.backward: gradient [${g.shape}] does not match the forward input [${d.shape}]`);
+    const e = g.engine;
+    return SecretTensor.fromShare(e, await e.mul(g.share, d.share), g.shape);
   }
 
   parameters(): Parameter<S>[] {
