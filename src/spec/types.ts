@@ -2,7 +2,7 @@
  * The validated job spec (docs/jobspec.md). Paths are resolved to absolute paths, relative to the
  * spec file's folder. Everything here is public: the spec is what every party agrees to run.
  */
-export type Task = 'train' | 'infer';
+export type Task = 'train' | 'infer' | 'distill';
 export type SchemeName = 'rep3' | 'rep4' | 'shamir' | 'additive';
 export type Optimizer = 'sgd' | 'momentum' | 'adam';
 export type Loss = 'bce' | 'mse' | 'cross-entropy';
@@ -92,6 +92,14 @@ export interface InferInput {
   readonly file: string;
 }
 
+/** `task: distill` (docs/jobspec.md): which trained model labels which public set. */
+export interface DistillSpec {
+  /** Id of the finished training job whose final (secret-shared) parameters label the set. */
+  readonly fromJob: string;
+  /** The public, unlabelled rows: a seeded generator (src/casestudy/public-set.ts). */
+  readonly publicSet: { readonly generator: string; readonly seed: number; readonly rows: number };
+}
+
 export interface JobSpec {
   readonly version: 1;
   readonly name: string;
@@ -106,6 +114,8 @@ export interface JobSpec {
   readonly training?: Training;
   readonly input?: InferInput;
   readonly output: OutputPolicy;
+  /** task distill only; `output` is then { model: 'reveal', to: the label recipients }. */
+  readonly distill?: DistillSpec;
 }
 
 /** One problem in a spec, with its position. */

@@ -7,6 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node, type YAMLMap } from 'yaml';
 import { ShareholdError } from '../errors.js';
+import { validateDistill } from './distill.js';
 import type {
   Activation,
   DatasetRef,
@@ -38,7 +39,7 @@ export function formatIssues(issues: readonly SpecIssue[]): string {
     .join('\n');
 }
 
-class Checker {
+export class Checker {
   readonly issues: SpecIssue[] = [];
   constructor(
     readonly file: string,
@@ -189,7 +190,7 @@ class Checker {
   }
 }
 
-class Entries {
+export class Entries {
   constructor(
     readonly c: Checker,
     readonly node: YAMLMap<Node, Node>,
@@ -247,13 +248,19 @@ export function validateSpecText(text: string, file: string, opts: ValidateOptio
     'training',
     'input',
     'output',
+    'publicSet',
   ]);
   if (!top) return { ok: false, issues: c.issues };
   const R = root;
 
   const version = c.num(top.need('version', 'must be 1'), 'version', R, { int: true, min: 1, max: 1 });
   const name = c.str(top.need('name', 'a job name'), 'name', R);
-  const task = c.oneOf(top.need('task', 'one of train, infer'), 'task', ['train', 'infer'] as const, R);
+  const task = c.oneOf(
+    top.need('task', 'one of train, infer, distill'),
+    'task',
+    ['train', 'infer', 'distill'] as const,
+    R,
+  );
 
   // members
   const members: Member[] = [];
@@ -469,7 +476,12 @@ export function validateSpecText(text: string, file: string, opts: ValidateOptio
   // model
   let model: ModelSpec | undefined;
   const mNode = top.need('model', 'a mapping with type: logreg | mlp | onnx');
-  const m = c.map(mNode, 'model', ['type', 'layers', 'activation', 'output', 'init', 'file', 'owner'], R);
+  const m = c.map(
+    mNode,
+    'model',
+    ['type', 'layers', 'activation', 'output', 'init', 'file', 'owner', 'fromJob'],
+    R,
+  );
   if (m && mNode) {
     const type = c.oneOf(
       m.need('type', 'one of logreg, mlp, onnx'),
@@ -639,9 +651,12 @@ export function validateSpecText(text: string, file: string, opts: ValidateOptio
     }
   } else if (top.has('input')) c.at(top.get('input'), 'input', 'only for task infer');
 
+  // task distill: model.fromJob, publicSet, output (src/spec/distill.ts)
+  const distill = validateDistill(c, top, m, task, model, memberIndex, members);
+
   // output policy
-  let output: OutputPolicy = { model: 'shared', to: [] };
-  if (top.has('output')) {
+  let output: OutputPolicy = distill?.output ?? { model: 'shared', to: [] };
+  if (top.has('output') && task !== 'distill') {
     const oNode = top.get('output');
     const o = c.map(oNode, 'output', ['model', 'to'], R);
     if (o && oNode) {
@@ -688,6 +703,7 @@ export function validateSpecText(text: string, file: string, opts: ValidateOptio
     ...(data ? { data } : {}),
     ...(training ? { training } : {}),
     ...(input ? { input } : {}),
+    ...(distill ? { distill: distill.spec } : {}),
   };
   return { ok: true, spec };
 }

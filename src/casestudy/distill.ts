@@ -1,0 +1,93 @@
+/**
+ * The public half of distillation (docs/casestudy.md, "Public distillation"): the recipient of the
+ * revealed soft labels trains a small public model IN THE CLEAR on (public rows, soft labels) and
+ * evaluates it. Nothing here is secret: the rows are public (src/casestudy/public-set.ts), the labels
+ * were opened to this recipient by the approved distill job.
+ *
+ * The student is a logistic regression (`hidden: []`) or a small ReLU MLP (e.g. `hidden: [8]`),
+ * trained with BCE on the soft targets (the gradient σ(z) − p works for targets in [0, 1]) and Adam
+ * (src/casestudy/plain.ts), on features standardized with the PUBLIC set's own statistics (the
+ * student carries its standardization, so it needs nothing from the banks).
+ */
+import { invalidArgument } from '../errors.js';
+import {
+  binaryMetrics,
+  columnStats,
+  forwardMlp,
+  initMlp,
+  trainMlp,
+  type BinaryMetrics,
+  type PlainMlp,
+} from './plain.js';
+
+export interface DistillOptions {
+  /** Hidden layer sizes of the student (default [8]: a 16-8-1 MLP); [] = logistic regression. */
+  readonly hidden?: readonly number[];
+  readonly epochs?: number;
+  readonly batchSize?: number;
+  readonly lr?: number;
+  /** 16-byte seed of the student's initialisation (default zeros: a public constant). */
+  readonly seed?: Uint8Array;
+}
+
+/** The public model: its standardization and its network (a single logit output). */
+export interface PublicModel {
+  readonly mean: Float64Array;
+  readonly std: Float64Array;
+  readonly net: PlainMlp;
+  /** Mean soft-label BCE per epoch of the student's training. */
+  readonly lossPerEpoch: number[];
+}
+
+function standardize(x: Float64Array, rows: number, mean: Float64Array, std: Float64Array): Float64Array {
+  const d = mean.length;
+  const out = new Float64Array(rows * d);
+  for (let r = 0; r < rows; r++)
+    for (let j = 0; j < d; j++) out[r * d + j] = (x[r * d + j]! - mean[j]!) / std[j]!;
+  return out;
+}
+
+/**
+ * Train the public student on `rows` public rows (row-major, `features` wide) and their revealed
+ * soft labels (probabilities in [0, 1]).
+ */
+export function distillPublicModel(
+  x: Float64Array,
+  labels: ArrayLike<number>,
+  opts: DistillOptions & { readonly features?: number } = {},
+): PublicModel {
+  const d = opts.features ?? 16;
+  const rows = labels.length;
+  if (rows === 0 || x.length !== rows * d)
+    throw invalidArgument(`distillPublicModel: ${x.length} values for ${rows} labels × ${d} features`);
+  const y = Float64Array.from(labels);
+  for (const p of y)
+    if (!(p >= 0 && p <= 1)) throw invalidArgument('distillPublicModel: soft labels must lie in [0, 1]');
+  const { mean, std } = columnStats(x, rows, d, d);
+  const xs = standardize(x, rows, mean, std);
+  const net = initMlp([d, ...(opts.hidden ?? [8]), 1], opts.seed ?? new Uint8Array(16));
+  const lossPerEpoch = trainMlp(net, xs, y, rows, {
+    epochs: opts.epochs ?? 20,
+    batchSize: opts.batchSize ?? 256,
+    lr: opts.lr ?? 0.005,
+  });
+  return { mean, std, net, lossPerEpoch };
+}
+
+/** The public model's fraud probabilities on raw (unstandardized) rows. */
+export function publicModelProbabilities(m: PublicModel, x: Float64Array): Float64Array {
+  const d = m.mean.length;
+  const rows = x.length / d;
+  const z = forwardMlp(m.net, standardize(x, rows, m.mean, m.std), rows);
+  return z.map((v) => 1 / (1 + Math.exp(-v)));
+}
+
+/** Precision, recall, F1 (at p > `threshold`, default ½), accuracy and AUC on a labelled test set. */
+export function evaluatePublicModel(
+  m: PublicModel,
+  x: Float64Array,
+  y: ArrayLike<number>,
+  threshold = 0.5,
+): BinaryMetrics {
+  return binaryMetrics(publicModelProbabilities(m, x), y, threshold);
+}
