@@ -47,10 +47,16 @@ import {
   type Parameter,
 } from './modules/index.js';
 import { fit as fitLoop } from './train.js';
+import { WeightedBCEWithLogitsLoss } from './modules/loss.js';
+import { secureBinaryMetrics, type SecureBinaryMetrics } from './metrics.js';
 
 export type ActivationName = 'relu' | 'sigmoid' | 'tanh' | 'none';
 export type OutputName = ActivationName | 'softmax';
-export type LossName = 'bce' | 'mse' | 'cross-entropy';
+/**
+ * 'weighted-bce': BCE with logits and a per-row weight, the target is [N, 2] = (label, weight)
+ * (`WeightedBCEWithLogitsLoss`; e.g. class weights each data owner chose for its own rows).
+ */
+export type LossName = 'bce' | 'mse' | 'cross-entropy' | 'weighted-bce';
 export type OptimizerName = 'sgd' | 'momentum' | 'adam';
 
 /** Initial parameters: zeros, PyTorch's default uniform(±1/√in) from a public seed, or given values. */
@@ -103,6 +109,16 @@ export interface ModelFitOptions<S> {
   readonly logitBound?: number;
   /** After every epoch (loss present when `lossEachEpoch`). */
   readonly onEpoch?: (epoch: number, loss: number | undefined) => void;
+  /**
+   * Awaited after every epoch, before `onEpoch` (e.g. secure metrics on a validation set; every
+   * party makes the same calls).
+   */
+  readonly afterEpoch?: (epoch: number, loss: number | undefined) => Promise<void>;
+  /**
+   * The number of the first epoch of this call (a resumed run): the public row order of epoch k is
+   * the permutation of epoch `epochOffset + k`, so a resumed run visits the rows as an uninterrupted one.
+   */
+  readonly epochOffset?: number;
   readonly onStep?: (epoch: number, batch: number) => void;
 }
 
@@ -382,12 +398,13 @@ export class Model<S> {
 
   /** Whether `loss` is computed on the logits (the output function folded into the loss). */
   private onLogits(loss: LossName): boolean {
-    if (loss === 'bce') return this.output === 'sigmoid' || this.output === 'none';
+    if (loss === 'bce' || loss === 'weighted-bce') return this.output === 'sigmoid' || this.output === 'none';
     if (loss === 'cross-entropy') return this.output === 'softmax' || this.output === 'none';
     return this.output === 'none';
   }
 
   private lossFn(loss: LossName, logitBound?: number): Loss<S> {
+    if (loss === 'weighted-bce') return new WeightedBCEWithLogitsLoss<S>(this.sigmoidMethod);
     if (loss === 'bce')
       return new BCEWithLogitsLoss<S>(
         this.sigmoidMethod,
@@ -460,7 +477,10 @@ export class Model<S> {
       epochs: opts.epochs,
       ...(opts.onStep ? { onStep: opts.onStep } : {}),
       ...(opts.shuffleSeed !== undefined
-        ? { order: (epoch: number) => publicPermutation(opts.shuffleSeed!, epoch, x.shape[0]!) }
+        ? {
+            order: (epoch: number) =>
+              publicPermutation(opts.shuffleSeed!, (opts.epochOffset ?? 0) + epoch, x.shape[0]!),
+          }
         : {}),
       onEpochStart: (epoch) => prep.epochStart(epoch),
       ...(aux && first instanceof InputLinear
@@ -473,6 +493,7 @@ export class Model<S> {
           l = await this.loss(x, y, lossName);
           lossPerEpoch.push(l);
         }
+        await opts.afterEpoch?.(epoch, l);
         opts.onEpoch?.(epoch, l);
       },
     });
@@ -517,6 +538,29 @@ export class Model<S> {
     const v = await e.reveal(count.share);
     const correct = toInts(v!)[0]!;
     return { correct, total: N, accuracy: correct / N };
+  }
+
+  /**
+   * A binary model (one output logit) on a secret-shared set: the logits once, then precision,
+   * recall, F1 and accuracy at p = 1/2 (logit 0) and the ROC AUC at the thresholds of
+   * `secureBinaryMetrics`, and, when asked, the mean unweighted BCE (log loss) on the same logits.
+   * Opened to every compute party: the 2K + 1 counts of the ROC curve and the mean loss; nothing else.
+   */
+  async binaryEvaluation(
+    x: SecretTensor<S>,
+    labels: SecretTensor<S>,
+    opts: { loss?: boolean; thresholds?: readonly number[] } = {},
+  ): Promise<{ loss: number | undefined; metrics: SecureBinaryMetrics }> {
+    if (this.outFeatures !== 1)
+      throw invalidArgument(`binaryEvaluation: the model has ${this.outFeatures} outputs, not one logit`);
+    const z = await this.logits(x);
+    const [lossT, metrics] = await Promise.all([
+      opts.loss ? this.lossFn('bce').loss!(z, labels).then((t) => t.reveal()) : null,
+      secureBinaryMetrics(this.engine, z.share, labels.share, {
+        ...(opts.thresholds ? { thresholds: opts.thresholds } : {}),
+      }),
+    ]);
+    return { loss: lossT ? lossT[0]! : undefined, metrics };
   }
 
   /** Open every parameter to the parties in `to` (others get null); torch state_dict names. */

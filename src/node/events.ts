@@ -44,6 +44,19 @@ export type AuditEvent =
         sent: { messages: number; bytes: number; digest: string };
         received: { messages: number; bytes: number; digest: string };
       }[];
+      /** Training loss of the epoch (the opened mean), with `validation`. */
+      loss?: number | null;
+      /** With a validation set in the spec: the aggregates opened after the epoch (src/runtime/train-job.ts). */
+      validation?: {
+        epoch: number;
+        loss: number;
+        accuracy: number;
+        precision?: number;
+        recall?: number;
+        f1?: number;
+        auc?: number;
+        rows: number;
+      };
     }
   | { type: 'job.checkpoint'; jobId: string; epoch: number; digest: string; bytes: number }
   | { type: 'job.paused'; jobId: string; reason: string; lastCheckpoint: number | null }

@@ -87,7 +87,7 @@ export async function resolveDatasets(
   const reasons: string[] = [];
   const files = new Map<DatasetRef, string>();
   if (!spec.data) return { reasons, files };
-  for (const ref of [...spec.data.train, ...spec.data.test]) {
+  for (const ref of [...spec.data.train, ...spec.data.test, ...(spec.data.validation ?? [])]) {
     if (ref.member !== node.name) continue;
     const name = basename(ref.file);
     if (resolve(dirname(spec.file), name) !== ref.file) {
@@ -394,6 +394,7 @@ export class Orchestrator {
                 ...spec.data,
                 train: spec.data.train.map(localRef),
                 test: spec.data.test.map(localRef),
+                validation: (spec.data.validation ?? []).map(localRef),
               },
             }
           : {}),
@@ -474,7 +475,7 @@ export class Orchestrator {
         {
           checkpoint: {
             resume,
-            epochEnd: (epoch, loss, state) => {
+            epochEnd: (epoch, loss, state, info) => {
               const s = link.stats;
               this.#emit({
                 type: 'job.epoch',
@@ -485,6 +486,7 @@ export class Orchestrator {
                 bytesSent: s.bytesSent - mark.sent,
                 bytesReceived: s.bytesReceived - mark.recv,
                 pairs: link.takeDigests(),
+                ...(info.validation ? { loss: loss ?? null, validation: info.validation } : {}),
               });
               mark = { rounds: s.rounds, sent: s.bytesSent, recv: s.bytesReceived, t: performance.now() };
               this.#emit({

@@ -10,10 +10,16 @@
  *   only the joint mean and variance are opened (no owner's own statistics);
  * - with no standardization, the range check needs a bound on the features: the owners input their
  *   local max |x| and the parties open only the power-of-two bracket ⌈log2 max⌉ of the global max;
- * - per epoch, the mean loss over the whole training set (computed on shares) and, at the end, the
- *   number of correct test (and training) predictions (computed on shares: the test set is
- *   secret-shared by its owners and the secret model is evaluated on it) are opened to every
- *   compute party — aggregates only;
+ * - class weights (`classWeight`, bce): each owner computes the positive-class weight of ITS rows
+ *   (balanced = its negatives/its positives, or the declared number) and inputs the per-row weights
+ *   1 + (w − 1)·y secret-shared with its rows; nobody else learns the weight or the owner's counts;
+ * - per epoch, the mean loss over the whole training set (computed on shares) and, with a validation
+ *   set (secret-shared by its owners like the test set), the secret model's mean log loss on it and
+ *   the 2K + 1 counts of its ROC curve (precision, recall, F1, accuracy at p = 1/2 and the AUC follow)
+ *   are opened to every compute party; at the end the same counts on the test set (binary tasks) or
+ *   the number of correct test (and training) predictions — aggregates only;
+ * - with `shuffle`, the rows are visited in a public per-epoch order from a public seed (the same
+ *   permutation at every party; gathering shares is local);
  * - the parameters stay secret-shared (`output.model: shared`; each party keeps its shares in memory,
  *   nothing is logged or written) or are opened only to the members named in `output.to`.
  *
@@ -38,6 +44,8 @@ import { fx } from '../tensor/nonlinear/util.js';
 import type { SigmoidMethod } from '../tensor/nonlinear/sigmoid.js';
 import { mlp, type InitOption, type Model } from '../ml/model.js';
 import { Adam, SGD, type Optimizer } from '../ml/modules/optim.js';
+import type { SecureBinaryMetrics } from '../ml/metrics.js';
+import type { ClassWeight } from '../spec/types.js';
 import { memoryNetwork } from '../net/memory.js';
 import { createEngine } from './engines.js';
 import type { Json, PartyContext } from './jobs.js';
@@ -66,7 +74,29 @@ export interface TrainState {
     counters: Record<string, number>;
     shapes: Record<string, number[]>;
     lossPerEpoch: number[];
+    /** Per-epoch validation metrics so far (aggregates, as opened). */
+    validation?: ValidationEpoch[];
   };
+}
+
+/** What is opened after an epoch on the validation set (aggregates only). */
+export type ValidationEpoch = {
+  /** 0-based epoch. */
+  readonly epoch: number;
+  /** Mean unweighted log loss (bce) / the spec's loss (other tasks) of the secret model. */
+  readonly loss: number;
+  readonly accuracy: number;
+  /** Binary tasks: at p = 1/2, and the ROC AUC at 64 thresholds. */
+  readonly precision?: number;
+  readonly recall?: number;
+  readonly f1?: number;
+  readonly auc?: number;
+  readonly rows: number;
+};
+
+/** Extra per-epoch information for the checkpoint hook (e.g. the node's `job.epoch` event). */
+export interface EpochInfo {
+  readonly validation?: ValidationEpoch;
 }
 
 export interface TrainCheckpointHook {
@@ -77,7 +107,7 @@ export interface TrainCheckpointHook {
    * this party's state; a returned promise (e.g. writing the checkpoint) is awaited before the job
    * returns.
    */
-  epochEnd(epoch: number, loss: number | undefined, state: TrainState): void | Promise<void>;
+  epochEnd(epoch: number, loss: number | undefined, state: TrainState, info: EpochInfo): void | Promise<void>;
 }
 
 /** Processes a spec needs: its members, plus a dealer for additive with dealer preprocessing. */
@@ -92,8 +122,40 @@ interface Encoded {
   readonly xs: SecretTensor<unknown> | null;
   /** Labels [N, 1] (class ids in fixed point). */
   readonly y: SecretTensor<unknown>;
-  /** Training targets: [N, 1] or one-hot [N, C]. */
+  /** Training targets: [N, 1], one-hot [N, C], or [N, 2] = (label, weight) with class weights. */
   readonly target: SecretTensor<unknown>;
+}
+
+type Parts = { train: OwnerPart | null; test: OwnerPart | null; validation: OwnerPart | null };
+type SetName = 'train' | 'test' | 'validation';
+
+/** Largest positive-class weight (declared or balanced); balanced weights are clipped to it. */
+export const MAX_CLASS_WEIGHT = 1000;
+
+/**
+ * An owner's positive-class weight from its own rows: 'balanced' = negatives/positives (1 when it
+ * has no positive or no negative row), or the declared number. Runs at the owner only.
+ */
+export function ownerClassWeight(cw: ClassWeight, labels: ArrayLike<number>): number {
+  if (cw !== 'balanced') return cw;
+  let pos = 0;
+  for (let i = 0; i < labels.length; i++) pos += labels[i]! > 0.5 ? 1 : 0;
+  const neg = labels.length - pos;
+  return pos === 0 || neg === 0 ? 1 : Math.min(MAX_CLASS_WEIGHT, neg / pos);
+}
+
+/** Whether the spec weights the training rows (some owner or `training.classWeight` gives a weight). */
+function weighted(spec: JobSpec): boolean {
+  return (
+    spec.training?.classWeight !== undefined ||
+    (spec.data?.train ?? []).some((d) => d.classWeight !== undefined)
+  );
+}
+
+/** A public bound on every row weight: the declared numbers, MAX_CLASS_WEIGHT with 'balanced'. */
+function weightBound(spec: JobSpec): number {
+  const all = [spec.training?.classWeight, ...(spec.data?.train ?? []).map((d) => d.classWeight)];
+  return Math.max(1, ...all.map((w) => (w === undefined ? 1 : w === 'balanced' ? MAX_CLASS_WEIGHT : w)));
 }
 
 function bad(message: string, details: Record<string, unknown> = {}): ShareholdError {
@@ -101,11 +163,7 @@ function bad(message: string, details: Record<string, unknown> = {}): ShareholdE
 }
 
 /** Exchange the public parts (columns, rows) of every party's datasets among the compute parties. */
-async function exchangeParts(
-  ctx: PartyContext,
-  parties: number,
-  mine: { train: OwnerPart | null; test: OwnerPart | null },
-): Promise<{ train: OwnerPart | null; test: OwnerPart | null }[]> {
+async function exchangeParts(ctx: PartyContext, parties: number, mine: Parts): Promise<Parts[]> {
   const others = [...Array(parties).keys()].filter((p) => p !== ctx.me);
   const payload = new TextEncoder().encode(JSON.stringify(mine));
   const got = await exchange(
@@ -114,26 +172,19 @@ async function exchangeParts(
     others.map((p) => [p, payload] as const),
     others,
   );
-  const all: { train: OwnerPart | null; test: OwnerPart | null }[] = [];
+  const all: Parts[] = [];
   others.forEach((p, k) => {
-    all[p] = JSON.parse(new TextDecoder().decode(got[k])) as {
-      train: OwnerPart | null;
-      test: OwnerPart | null;
-    };
+    all[p] = JSON.parse(new TextDecoder().decode(got[k])) as Parts;
   });
   all[ctx.me] = mine;
   return all;
 }
 
-function partitionOf(
-  spec: JobSpec,
-  set: 'train' | 'test',
-  parts: { train: OwnerPart | null; test: OwnerPart | null }[],
-): Partition {
+function partitionOf(spec: JobSpec, set: SetName, parts: Parts[]): Partition {
   const data = spec.data!;
   return describePartition(
     data.partition,
-    data[set].map((d) => {
+    (data[set] ?? []).map((d) => {
       const p = parts[d.party]?.[set];
       if (!p || p.party !== d.party)
         throw bad(`${set} set: party ${d.party} (${d.member}) did not describe its dataset`, {
@@ -184,6 +235,8 @@ async function shareSet(
   mine: Table | null,
   classes: number | null,
   scale?: number,
+  /** With class weights: this party's positive-class weight (as an owner), or null (no weights). */
+  weights?: { mine: number } | null,
 ): Promise<Encoded> {
   const me = e.me;
   const featCount = (o: OwnerPart): number => o.columns.filter((c) => c !== label).length;
@@ -194,7 +247,8 @@ async function shareSet(
     const F = featCount(o);
     const feats = local ? features(local, label).data : null;
     const lab = local && holdsLabel(o) ? labelsOf(local, label, classes) : null;
-    const [x, xs, y, t] = await Promise.all([
+    const wcol = lab && weights ? lab.y.map((v) => (v > 0.5 ? weights.mine : 1)) : null; // 1 + (w − 1)·y
+    const [x, xs, y, t, w] = await Promise.all([
       F > 0 ? SecretTensor.fromOwner(e, o.party, feats, [o.rows, F]) : null,
       F > 0 && scale !== undefined
         ? SecretTensor.fromOwner(e, o.party, feats ? feats.map((v) => v * scale) : null, [o.rows, F])
@@ -203,8 +257,9 @@ async function shareSet(
       holdsLabel(o) && classes !== null
         ? SecretTensor.fromOwner(e, o.party, lab ? lab.onehot : null, [o.rows, C])
         : null,
+      holdsLabel(o) && weights ? SecretTensor.fromOwner(e, o.party, wcol, [o.rows, 1]) : null,
     ]);
-    return { x, xs, y, t };
+    return { x, xs, y, t, w };
   });
   const parts = await Promise.all(jobs);
   const axis = p.kind === 'horizontal' ? 0 : 1;
@@ -212,12 +267,18 @@ async function shareSet(
   const xss = parts.flatMap((q) => (q.xs ? [q.xs] : []));
   const ys = parts.flatMap((q) => (q.y ? [q.y] : []));
   const ts = parts.flatMap((q) => (q.t ? [q.t] : []));
+  const ws = parts.flatMap((q) => (q.w ? [q.w] : []));
   const y = SecretTensor.concat(ys, 0);
   return {
     x: SecretTensor.concat(xs, axis),
     xs: xss.length > 0 ? SecretTensor.concat(xss, axis) : null,
     y,
-    target: classes === null ? y : SecretTensor.concat(ts, 0),
+    target:
+      classes !== null
+        ? SecretTensor.concat(ts, 0)
+        : weights
+          ? SecretTensor.concat([y, SecretTensor.concat(ws, 0)], 1)
+          : y,
   };
 }
 
@@ -268,6 +329,8 @@ export function rangeCheck(
   paramBound: number,
   lr: number,
   loss: 'bce' | 'mse' | 'cross-entropy',
+  /** A bound on the per-row loss weights (class weights; default 1). */
+  rowWeightBound = 1,
 ): RangeTracker & { readonly logitBound: number } {
   const r = new RangeTracker(f);
   let logitBound = 0;
@@ -289,7 +352,7 @@ export function rangeCheck(
     inF = out;
   });
   // loss gradient: |σ(z) − y| ≤ 1 (bce), |softmax − onehot| ≤ 1 (cross-entropy), 2|ŷ − y| (mse); times 1/B
-  const gradBound = loss === 'mse' ? 2 * (h.maxAbs + 1) : 1;
+  const gradBound = (loss === 'mse' ? 2 * (h.maxAbs + 1) : 1) * rowWeightBound;
   let g: Bounded = r.scale(
     r.input([batch, layers[layers.length - 1]!], gradBound),
     1 / batch,
@@ -380,28 +443,35 @@ export async function runTrainSpec(
   };
 
   // 1. my own files only; then the public description of everybody's
-  const readMine = async (set: 'train' | 'test'): Promise<Table | null> => {
+  const readMine = async (set: SetName): Promise<Table | null> => {
     const refs = datasetsOf(spec, set, me);
     if (refs.length > 1) throw bad(`${spec.file}: party ${me} holds two ${set} datasets`);
     return refs[0] ? applyLocalPreprocessing(spec, await readDataset(refs[0])) : null;
   };
   let myTrain = await readMine('train');
   let myTest = await readMine('test');
+  let myVal = await readMine('validation');
   const parts = await exchangeParts(ctx, parties, {
     train: myTrain ? ownerPart(me, myTrain) : null,
     test: myTest ? ownerPart(me, myTest) : null,
+    validation: myVal ? ownerPart(me, myVal) : null,
   });
   const trainP = partitionOf(spec, 'train', parts);
   const testP = data.test.length > 0 ? partitionOf(spec, 'test', parts) : null;
+  const valP = (data.validation ?? []).length > 0 ? partitionOf(spec, 'validation', parts) : null;
   if (!trainP.columns.includes(data.label))
     throw bad(`${spec.file}: no training dataset holds '${data.label}'`);
   const inFeatures = trainP.columns.length - 1;
-  if (
-    testP &&
-    testP.columns.filter((c) => c !== data.label).join(',') !==
-      trainP.columns.filter((c) => c !== data.label).join(',')
-  )
-    throw bad(`${spec.file}: the test set's feature columns differ from the training set's`);
+  const featureNames = (p: Partition): string => p.columns.filter((c) => c !== data.label).join(',');
+  for (const [what, p] of [
+    ['test', testP],
+    ['validation', valP],
+  ] as const) {
+    if (p && featureNames(p) !== featureNames(trainP))
+      throw bad(`${spec.file}: the ${what} set's feature columns differ from the training set's`);
+    if (p && !p.columns.includes(data.label))
+      throw bad(`${spec.file}: no ${what} dataset holds '${data.label}'`);
+  }
   const layers = model.type === 'logreg' ? [1] : model.layers;
   const classes = training.loss === 'cross-entropy' ? layers[layers.length - 1]! : null;
   phase('describe');
@@ -412,6 +482,7 @@ export async function runTrainSpec(
     const params = await secureStandardization(e, trainP, myTrain, { exclude: [data.label] });
     if (myTrain) myTrain = applyStandardization(myTrain, params);
     if (myTest) myTest = applyStandardization(myTest, params);
+    if (myVal) myVal = applyStandardization(myVal, params);
     featureBound = Math.sqrt(Math.max(1, trainP.rows - 1)); // Samuelson: |x − mean| ≤ √(N−1)·std
   } else {
     featureBound = await featureBracket(e, trainP, data.label, myTrain);
@@ -429,14 +500,30 @@ export async function runTrainSpec(
     paramBound,
     training.lr,
     training.loss,
+    weighted(spec) ? weightBound(spec) : 1,
   );
   ctx.log(`[ml.train] ${range.report().split('\n').join(' | ')}`);
 
-  // 4. inputs
-  const [train, test] = await Promise.all([
+  // 4. inputs (with class weights: my own weight from my own rows, input with them)
+  const isWeighted = weighted(spec);
+  let myWeight = 1;
+  if (isWeighted && myTrain && myTrain.columns.includes(data.label)) {
+    const cw = datasetsOf(spec, 'train', me)[0]?.classWeight ?? training.classWeight;
+    if (cw !== undefined) myWeight = ownerClassWeight(cw, labelsOf(myTrain, data.label, null).y);
+  }
+  const [train, test, val] = await Promise.all([
     // plain SGD: the owners also input lr·x (the first layer's update then needs no truncation)
-    shareSet(e, trainP, data.label, myTrain, classes, training.optimizer === 'sgd' ? training.lr : undefined),
+    shareSet(
+      e,
+      trainP,
+      data.label,
+      myTrain,
+      classes,
+      training.optimizer === 'sgd' ? training.lr : undefined,
+      isWeighted ? { mine: myWeight } : null,
+    ),
     testP ? shareSet(e, testP, data.label, myTest, classes) : null,
+    valP ? shareSet(e, valP, data.label, myVal, classes) : null,
   ]);
   phase('input');
 
@@ -457,6 +544,7 @@ export async function runTrainSpec(
   let optimizer: Optimizer<unknown> | undefined;
   let startEpoch = 0;
   let earlierLoss: number[] = [];
+  let earlierVal: ValidationEpoch[] = [];
   const saves: Promise<void>[] = [];
   if (hook) {
     const ps = net.parameters();
@@ -483,10 +571,11 @@ export async function runTrainSpec(
       optimizer.loadState({ tensors, counters: r.meta.counters });
       startEpoch = r.epoch + 1;
       earlierLoss = [...r.meta.lossPerEpoch];
+      earlierVal = [...(r.meta.validation ?? [])];
       ctx.log(`[ml.train] resuming after epoch ${startEpoch}/${training.epochs}`);
     }
   }
-  const snapshot = (lossSoFar: number[]): TrainState => {
+  const snapshot = (lossSoFar: number[], valSoFar: ValidationEpoch[]): TrainState => {
     const shares: Record<string, unknown> = {};
     const shapes: Record<string, number[]> = {};
     net.parameters().forEach((p, i) => (shares[`param.${i}`] = p.value.share));
@@ -495,13 +584,39 @@ export async function runTrainSpec(
       shares[`opt.${k}`] = t.share;
       shapes[k] = [...t.shape];
     }
-    return { shares, meta: { counters: { ...st.counters }, shapes, lossPerEpoch: lossSoFar } };
+    return {
+      shares,
+      meta: { counters: { ...st.counters }, shapes, lossPerEpoch: lossSoFar, validation: valSoFar },
+    };
   };
   const resumedLoss: number[] = [];
+  // a binary task (one logit, bce): precision/recall/F1/AUC from the opened ROC counts
+  const binary = training.loss === 'bce' && layers[layers.length - 1] === 1;
+  const validation: ValidationEpoch[] = [...earlierVal];
+  const validate = async (epoch: number): Promise<ValidationEpoch | undefined> => {
+    if (!val) return undefined;
+    if (binary) {
+      const { loss, metrics: m } = await net.binaryEvaluation(val.x, val.y, { loss: true });
+      return {
+        epoch,
+        loss: loss!,
+        accuracy: m.accuracy,
+        precision: m.precision,
+        recall: m.recall,
+        f1: m.f1,
+        auc: m.auc,
+        rows: m.total,
+      };
+    }
+    const [loss, r] = [await net.loss(val.x, val.target, training.loss), await net.evaluate(val.x, val.y)];
+    return { epoch, loss, accuracy: r.accuracy, rows: r.total };
+  };
+  let lastVal: ValidationEpoch | undefined;
   const { lossPerEpoch: lossRun } = await net.fit(train.x, train.target, {
     epochs: training.epochs - startEpoch,
+    epochOffset: startEpoch,
     batchSize: training.batchSize,
-    loss: training.loss,
+    loss: isWeighted ? 'weighted-bce' : training.loss,
     // the checkpoint hook's optimizer (its state is what gets saved and restored), else by name
     optimizer: optimizer ?? training.optimizer,
     lr: training.lr,
@@ -509,19 +624,35 @@ export async function runTrainSpec(
     ...(training.beta1 !== undefined ? { beta1: training.beta1 } : {}),
     ...(training.beta2 !== undefined ? { beta2: training.beta2 } : {}),
     ...(training.eps !== undefined ? { eps: training.eps } : {}),
-    ...(training.shuffle ? { shuffleSeed: 0 } : {}),
+    ...(training.shuffle ? { shuffleSeed: training.shuffleSeed ?? 0 } : {}),
     lossEachEpoch: lossEach,
     ...(train.xs ? { scaledInput: train.xs } : {}),
     // every worst-case bound fits (under the assumed parameter bound): the logits are bounded
     ...(range.ok ? { logitBound: range.logitBound } : {}),
+    afterEpoch: async (rel) => {
+      lastVal = await validate(startEpoch + rel);
+      if (lastVal) validation.push(lastVal);
+    },
     onEpoch: (rel, l) => {
       const ep = startEpoch + rel;
+      const v = lastVal;
       ctx.log(
-        `[ml.train] epoch ${ep + 1}/${training.epochs}${l !== undefined ? ` loss ${l.toFixed(6)}` : ''} ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+        `[ml.train] epoch ${ep + 1}/${training.epochs}${l !== undefined ? ` loss ${l.toFixed(6)}` : ''}` +
+          (v
+            ? ` validation loss ${v.loss.toFixed(4)}` +
+              (v.auc !== undefined ? ` auc ${v.auc.toFixed(4)} f1 ${v.f1!.toFixed(4)}` : '') +
+              ` acc ${v.accuracy.toFixed(4)}`
+            : '') +
+          ` ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
       if (hook) {
         if (l !== undefined) resumedLoss.push(l);
-        const p = hook.epochEnd(ep, l, snapshot([...earlierLoss, ...resumedLoss]));
+        const p = hook.epochEnd(
+          ep,
+          l,
+          snapshot([...earlierLoss, ...resumedLoss], [...validation]),
+          v ? { validation: v } : {},
+        );
         if (p instanceof Promise) {
           p.catch(() => {}); // reported by the Promise.all below, not as an unhandled rejection
           saves.push(p);
@@ -535,8 +666,22 @@ export async function runTrainSpec(
 
   // 6. metrics (aggregates only)
   const metrics: Record<string, Json> = { lossPerEpoch };
+  if (val) metrics.validation = validation.map((v) => ({ ...v }));
   let testSummary = '';
-  if (test) {
+  if (test && binary) {
+    // one logit: the ROC counts give accuracy at p = 1/2 as well (the same decision as `evaluate`)
+    const { metrics: m } = await net.binaryEvaluation(test.x, test.y);
+    const correct = Math.round(m.accuracy * m.total);
+    testSummary =
+      `: test accuracy ${m.accuracy.toFixed(4)} (${correct}/${m.total}), precision ${m.precision.toFixed(4)}, ` +
+      `recall ${m.recall.toFixed(4)}, f1 ${m.f1.toFixed(4)}, auc ${m.auc.toFixed(4)}`;
+    Object.assign(metrics, {
+      testAccuracy: m.accuracy,
+      testCorrect: correct,
+      testRows: m.total,
+      test: testMetricsJson(m),
+    });
+  } else if (test) {
     const r = await net.evaluate(test.x, test.y);
     testSummary = `: test accuracy ${r.accuracy.toFixed(4)} (${r.correct}/${r.total})`;
     Object.assign(metrics, { testAccuracy: r.accuracy, testCorrect: r.correct, testRows: r.total });
@@ -563,11 +708,25 @@ export async function runTrainSpec(
     party: me,
     member: spec.members[me]!.name,
     sigmoid: sigmoidMethod,
-    rows: { train: trainP.rows, test: testP?.rows ?? 0 },
+    rows: { train: trainP.rows, test: testP?.rows ?? 0, validation: valP?.rows ?? 0 },
     metrics,
     range: { ok: range.ok, featureBound, paramBound, report: range.report() },
     phases,
     model: out,
+  };
+}
+
+/** The test metrics of a binary model as reported (the opened ROC curve included). */
+function testMetricsJson(m: SecureBinaryMetrics): Json {
+  return {
+    precision: m.precision,
+    recall: m.recall,
+    f1: m.f1,
+    auc: m.auc,
+    accuracy: m.accuracy,
+    positives: m.positives,
+    rows: m.total,
+    roc: m.roc.map((r) => [...r]),
   };
 }
 

@@ -13,9 +13,9 @@ export async function readDataset(d: DatasetRef): Promise<Table> {
 }
 
 /** The datasets of `set` held by `party` (none for a compute-only party). */
-export function datasetsOf(spec: JobSpec, set: 'train' | 'test', party: number): DatasetRef[] {
+export function datasetsOf(spec: JobSpec, set: 'train' | 'test' | 'validation', party: number): DatasetRef[] {
   if (!spec.data) throw new ShareholdError('input-invalid', `${spec.file}: the spec has no data section`);
-  return spec.data[set].filter((d) => d.party === party);
+  return (spec.data[set] ?? []).filter((d) => d.party === party);
 }
 
 /**
@@ -25,10 +25,10 @@ export function datasetsOf(spec: JobSpec, set: 'train' | 'test', party: number):
  */
 export async function readAllDatasets(
   spec: JobSpec,
-  set: 'train' | 'test',
+  set: 'train' | 'test' | 'validation',
 ): Promise<{ partition: Partition; tables: Table[] }> {
   if (!spec.data) throw new ShareholdError('input-invalid', `${spec.file}: the spec has no data section`);
-  const refs = spec.data[set];
+  const refs = spec.data[set] ?? [];
   const tables = await Promise.all(refs.map(readDataset));
   const partition = describePartition(
     spec.data.partition,

@@ -7,6 +7,11 @@ export type SchemeName = 'rep3' | 'rep4' | 'shamir' | 'additive';
 export type Optimizer = 'sgd' | 'momentum' | 'adam';
 export type Loss = 'bce' | 'mse' | 'cross-entropy';
 export type Activation = 'relu' | 'sigmoid' | 'tanh' | 'none';
+/**
+ * Positive-class weight of a data owner's rows for bce: 'balanced' = negatives/positives of that
+ * owner's own rows (computed by the owner), or a declared number. Secret-shared with the rows.
+ */
+export type ClassWeight = 'balanced' | number;
 
 export interface Member {
   readonly name: string;
@@ -33,6 +38,8 @@ export interface DatasetRef {
   /** Column names, or a count (names then come from the file header). */
   readonly columns: readonly string[] | number;
   readonly integerColumns: readonly string[];
+  /** Training entries only: this owner's positive-class weight (overrides `training.classWeight`). */
+  readonly classWeight?: ClassWeight;
 }
 
 export interface DataSpec {
@@ -40,6 +47,8 @@ export interface DataSpec {
   readonly label: string;
   readonly train: readonly DatasetRef[];
   readonly test: readonly DatasetRef[];
+  /** Secret-shared validation set, evaluated after every epoch (aggregates only); may be empty. */
+  readonly validation?: readonly DatasetRef[];
 }
 
 export interface Preprocessing {
@@ -79,6 +88,10 @@ export interface Training {
   readonly eps?: number;
   readonly loss: Loss;
   readonly shuffle: boolean;
+  /** Public seed of the per-epoch row order with `shuffle` (default 0), the same at every party. */
+  readonly shuffleSeed?: number;
+  /** Default positive-class weight of every training owner (bce only); see `DatasetRef.classWeight`. */
+  readonly classWeight?: ClassWeight;
 }
 
 export interface OutputPolicy {

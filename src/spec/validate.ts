@@ -10,6 +10,7 @@ import { ShareholdError } from '../errors.js';
 import { validateDistill } from './distill.js';
 import type {
   Activation,
+  ClassWeight,
   DatasetRef,
   DataSpec,
   InitSpec,
@@ -354,7 +355,8 @@ export function validateSpecText(text: string, file: string, opts: ValidateOptio
     task === 'train'
       ? top.need('data', 'the training data (partition, label, train, test)')
       : top.get('data');
-  const d = c.map(dNode, 'data', ['partition', 'label', 'schema', 'train', 'test'], R);
+  const d = c.map(dNode, 'data', ['partition', 'label', 'schema', 'train', 'test', 'validation'], R);
+  const weightNodes: WeightNode[] = [];
   if (d && dNode) {
     const partition = c.oneOf(
       d.need('partition', 'horizontal (owners hold rows) or vertical (owners hold columns)'),
@@ -383,7 +385,7 @@ export function validateSpecText(text: string, file: string, opts: ValidateOptio
       return columns === undefined ? undefined : { columns, integer: integer ?? [] };
     };
     const common = d.has('schema') ? schemaOf(d.get('schema'), 'data.schema', dNode) : undefined;
-    const datasets = (key: 'train' | 'test', required: boolean): DatasetRef[] => {
+    const datasets = (key: 'train' | 'test' | 'validation', required: boolean): DatasetRef[] => {
       const listNode = required ? d.need(key, 'a list of {member, file[, schema]}') : d.get(key);
       const items = c.seq(listNode, d.p(key), dNode);
       const out: DatasetRef[] = [];
@@ -391,8 +393,9 @@ export function validateSpecText(text: string, file: string, opts: ValidateOptio
       if (items.length === 0) c.at(listNode, d.p(key), 'must list at least one dataset');
       items.forEach((it, i) => {
         const p = `${d.p(key)}[${i}]`;
-        const e = c.map(it, p, ['member', 'file', 'schema'], listNode);
+        const e = c.map(it, p, ['member', 'file', 'schema', 'classWeight'], listNode);
         if (!e) return;
+        const cw = entryClassWeight(c, key, e.get('classWeight'), e.p('classWeight'), it, weightNodes);
         const party = memberIndex(e.need('member', 'the member holding this file'), e.p('member'), it);
         const file = c.path(e.need('file', 'a CSV path relative to the spec file'), e.p('file'), it, '.csv');
         const own = e.has('schema') ? schemaOf(e.get('schema'), e.p('schema'), it) : undefined;
@@ -414,6 +417,7 @@ export function validateSpecText(text: string, file: string, opts: ValidateOptio
             file,
             columns: sch.columns,
             integerColumns: sch.integer,
+            ...(cw !== undefined ? { classWeight: cw } : {}),
           });
         if (partition === 'horizontal' && own && common)
           c.at(
@@ -444,17 +448,22 @@ export function validateSpecText(text: string, file: string, opts: ValidateOptio
     };
     const train = datasets('train', true);
     const test = datasets('test', false);
-    if (partition === 'vertical' && test.length > 0 && train.length > 0) {
-      const tm = test.map((r) => r.member).join(',');
-      const rm = train.map((r) => r.member).join(',');
-      if (tm !== rm)
-        c.at(
-          d.get('test'),
-          'data.test',
-          `vertical partition: test files must come from the same members as train, in the same order (${rm})`,
-        );
-    }
-    if (partition && label) data = { partition, label, train, test };
+    const validation = datasets('validation', false);
+    for (const [key, set] of [
+      ['test', test],
+      ['validation', validation],
+    ] as const)
+      if (partition === 'vertical' && set.length > 0 && train.length > 0) {
+        const tm = set.map((r) => r.member).join(',');
+        const rm = train.map((r) => r.member).join(',');
+        if (tm !== rm)
+          c.at(
+            d.get(key),
+            `data.${key}`,
+            `vertical partition: ${key} files must come from the same members as train, in the same order (${rm})`,
+          );
+      }
+    if (partition && label) data = { partition, label, train, test, validation };
   }
 
   // preprocessing
@@ -560,7 +569,20 @@ export function validateSpecText(text: string, file: string, opts: ValidateOptio
     const t = c.map(
       tNode,
       'training',
-      ['epochs', 'batchSize', 'lr', 'optimizer', 'momentum', 'beta1', 'beta2', 'eps', 'loss', 'shuffle'],
+      [
+        'epochs',
+        'batchSize',
+        'lr',
+        'optimizer',
+        'momentum',
+        'beta1',
+        'beta2',
+        'eps',
+        'loss',
+        'shuffle',
+        'shuffleSeed',
+        'classWeight',
+      ],
       R,
     );
     if (t && tNode) {
@@ -619,8 +641,16 @@ export function validateSpecText(text: string, file: string, opts: ValidateOptio
             'cross-entropy needs softmax or logits output (model.output: softmax or none); use bce for a sigmoid',
           );
       }
+      const extras = trainingExtras(c, t, tNode, shuffle ?? false, {
+        loss,
+        lossNode: t.get('loss'),
+        model,
+        data,
+        weightNodes,
+      });
       if (epochs && batchSize && lr && optimizer && loss)
         training = {
+          ...extras,
           epochs,
           batchSize,
           lr,
@@ -706,6 +736,120 @@ export function validateSpecText(text: string, file: string, opts: ValidateOptio
     ...(distill ? { distill: distill.spec } : {}),
   };
   return { ok: true, spec };
+}
+
+// ---- class weights, shuffle seed (issue 7: the case study's training options) ----
+
+/** Where a `classWeight` was given (for the consistency checks once the training section is read). */
+interface WeightNode {
+  readonly node: Node;
+  readonly path: string;
+  /** The entry's member name (undefined for training.classWeight). */
+  readonly member: string | undefined;
+}
+
+const MAX_CLASS_WEIGHT = 1000;
+
+function classWeightValue(
+  c: Checker,
+  node: Node | undefined,
+  path: string,
+  parent: Node,
+): ClassWeight | undefined {
+  if (!node) return undefined;
+  if (isScalar(node) && node.value === 'balanced') return 'balanced';
+  if (isScalar(node) && typeof node.value === 'number')
+    return c.num(node, path, parent, { gt: 0, max: MAX_CLASS_WEIGHT });
+  c.at(
+    node,
+    path,
+    `must be 'balanced' (negatives/positives of the owner's own rows) or a number > 0 and ≤ ${MAX_CLASS_WEIGHT}` +
+      (isScalar(node) ? ` (got ${JSON.stringify(node.value)})` : ''),
+    parent,
+  );
+  return undefined;
+}
+
+/** A data entry's `classWeight` (training entries only). */
+function entryClassWeight(
+  c: Checker,
+  key: 'train' | 'test' | 'validation',
+  node: Node | undefined,
+  path: string,
+  entry: Node,
+  out: WeightNode[],
+): ClassWeight | undefined {
+  if (!node) return undefined;
+  if (key !== 'train') {
+    c.at(
+      node,
+      path,
+      `only for data.train entries (the weights of the training rows; ${key} rows are not weighted)`,
+    );
+    return undefined;
+  }
+  const v = classWeightValue(c, node, path, entry);
+  const m = isMap(entry) ? (entry as YAMLMap<Node, Node>).get('member', true) : undefined;
+  out.push({ node, path, member: isScalar(m) && typeof m.value === 'string' ? m.value : undefined });
+  return v;
+}
+
+/** `training.shuffleSeed` and `training.classWeight`, and the rules tying class weights to the loss. */
+function trainingExtras(
+  c: Checker,
+  t: Entries,
+  tNode: Node,
+  shuffle: boolean,
+  o: {
+    loss: string | undefined;
+    lossNode: Node | undefined;
+    model: ModelSpec | undefined;
+    data: DataSpec | undefined;
+    weightNodes: readonly WeightNode[];
+  },
+): { shuffleSeed?: number; classWeight?: ClassWeight } {
+  const out: { shuffleSeed?: number; classWeight?: ClassWeight } = {};
+  if (t.has('shuffleSeed')) {
+    const v = c.num(t.get('shuffleSeed'), 'training.shuffleSeed', tNode, {
+      int: true,
+      min: 0,
+      max: 2 ** 31 - 1,
+    });
+    if (!shuffle) c.at(t.get('shuffleSeed'), 'training.shuffleSeed', 'only with shuffle: true');
+    else if (v !== undefined) out.shuffleSeed = v;
+  }
+  const all: WeightNode[] = [...o.weightNodes];
+  if (t.has('classWeight')) {
+    const v = classWeightValue(c, t.get('classWeight'), 'training.classWeight', tNode);
+    if (v !== undefined) out.classWeight = v;
+    all.push({ node: t.get('classWeight')!, path: 'training.classWeight', member: undefined });
+  }
+  if (all.length === 0) return out;
+  const outputs =
+    o.model?.type === 'logreg'
+      ? 1
+      : o.model?.type === 'mlp'
+        ? o.model.layers[o.model.layers.length - 1]
+        : undefined;
+  for (const w of all) {
+    if (o.loss !== undefined && o.loss !== 'bce')
+      c.at(w.node, w.path, `class weights need loss: bce (a binary task); training.loss is ${o.loss}`);
+    else if (outputs !== undefined && outputs !== 1)
+      c.at(w.node, w.path, `class weights need one output (the binary logit); the model has ${outputs}`);
+  }
+  // vertical: only the owner holding the label knows the classes of the rows
+  const d = o.data;
+  if (d?.partition === 'vertical')
+    for (const w of o.weightNodes) {
+      const ref = d.train.find((r) => r.member === w.member);
+      if (ref && Array.isArray(ref.columns) && !ref.columns.includes(d.label))
+        c.at(
+          w.node,
+          w.path,
+          `vertical partition: only the owner holding the label '${d.label}' can weight its rows (${ref.member} does not)`,
+        );
+    }
+  return out;
 }
 
 /** Read, parse and validate a spec file; throws `input-invalid` listing every problem. */
