@@ -25,7 +25,14 @@ warm-up), then --reps times; times are medians, rounds and bytes are per run. --
 Default: mul 10^6, ltz 10^5, matmul 128, relu 10^5, kernels.
 --suite inference: secure query inference of a 784-128-128-10 MLP (seeded weights shared by party 0,
 input by party 1, output to party 1): batch-1 latency and batch-1000 (or --size) throughput, online
-rounds and bytes, offline phase apart, outputs checked against float64.`;
+rounds and bytes, offline phase apart, outputs checked against float64.
+
+Examples:
+  npx sharehold bench --scheme rep3 --ops mul,ltz,matmul
+  npx sharehold bench --suite inference --json
+  npx sharehold bench logreg --sigmoid piecewise3
+
+Exit codes: 0 success; 1 a benchmark failed or gave a wrong result; 2 bad command line.`;
 
 export interface BenchLine {
   scheme: string;

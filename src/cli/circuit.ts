@@ -42,7 +42,13 @@ options:
   --timeout-ms <n>          peer silence before failing (default 60000)
   --bench                   benchmark: --blocks AES blocks in one batch (default 1000), --ot COTs
                             (default 2^20, 0 to skip), --relu gcRelu elements (default 100000, 0 to skip)
-  -h, --help`;
+  -h, --help
+
+Examples:
+  npx sharehold circuit --circuit test/vectors/bristol/adder_32bit.txt --garbler-input 5 --evaluator-input 7
+  npx sharehold circuit --bench --json
+
+Exit codes: 0 success; 1 the run failed or an output was wrong; 2 bad command line.`;
 
 function splitHex(v: string | undefined): string[] {
   if (v === undefined || v.trim() === '') return [];

@@ -2,6 +2,8 @@
  * `sharehold` command line: a thin surface over the library. Each subcommand lives in its own file
  * and exports `(argv: string[]) => Promise<number>` (the exit code).
  */
+import { EXIT_CODES, subcommandHelp } from './help.js';
+
 type Command = (argv: string[]) => Promise<number>;
 
 const commands: Record<string, { describe: string; load: () => Promise<Command> }> = {
@@ -35,10 +37,24 @@ const commands: Record<string, { describe: string; load: () => Promise<Command> 
   },
 };
 
+/** The top-level command names (for tests and docs). */
+export function commandNames(): string[] {
+  return Object.keys(commands);
+}
+
 export function usage(): string {
   const lines = ['usage: sharehold <command> [options]', '', 'commands:'];
   for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)} ${c.describe}`);
-  lines.push('', 'Run `sharehold <command> --help` for the options of a command.');
+  lines.push(
+    '',
+    'Run `sharehold <command> --help` for the options of a command, with an example.',
+    '',
+    'Examples:',
+    '  npx sharehold demo --quick        the case study on 50,000 transactions, about a minute',
+    '  npx sharehold run examples/breast-cancer-logreg.yaml --local',
+    '',
+    EXIT_CODES,
+  );
   return lines.join('\n');
 }
 
@@ -53,6 +69,26 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`unknown command ${JSON.stringify(name)}\n\n${usage()}`);
     return 2;
   }
+  const [sub, ...after] = rest;
+  if (sub !== undefined && !sub.startsWith('-') && after.some((a) => a === '--help' || a === '-h')) {
+    const text = subcommandHelp(name, sub);
+    if (text !== undefined) {
+      console.log(text);
+      return 0;
+    }
+  }
   const run = await c.load();
-  return run(rest);
+  try {
+    return await run(rest);
+  } catch (e) {
+    // node:util parseArgs: unknown option, missing value, unexpected positional argument
+    const code = (e as { code?: unknown }).code;
+    if (e instanceof TypeError && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      const what = sub !== undefined && !sub.startsWith('-') ? `${name} ${sub}` : name;
+      console.error(`sharehold ${what}: ${e.message.split('. To specify')[0]}`);
+      console.error(`Run \`sharehold ${what} --help\` for the options and an example.`);
+      return 2;
+    }
+    throw e;
+  }
 }

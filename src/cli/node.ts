@@ -297,7 +297,15 @@ Operator commands (call the node's API with the operator client certificate, key
   propose --config FILE --spec SPEC.yaml [--id JOB_ID]    propose a job to the consortium
   decide --config FILE --job JOB_ID                       check the spec, sign approve/refuse
   jobs --config FILE [--job JOB_ID]                       list jobs, or one job with its decisions
-  output --config FILE --job JOB_ID                       a finished job's output (recipients only)`;
+  output --config FILE --job JOB_ID                       a finished job's output (recipients only)
+
+Run \`sharehold node <subcommand> --help\` for one subcommand with an example.
+
+Example (one organization's node):
+  npx sharehold node init --name bank-a --dir ./bank-a
+  npx sharehold node start --config bank-a/node.json
+
+Exit codes: 0 success; 1 failure (API error, invalid roster, refused); 2 bad command line.`;
 
 async function init(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -376,9 +384,15 @@ export async function nodeCommand(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (e) {
-    if (isShareholdError(e) || (e instanceof TypeError && 'code' in e)) {
+    if (e instanceof TypeError && 'code' in e) {
+      // node:util parseArgs: unknown option, missing value
+      console.error(`sharehold node ${sub ?? ''}: ${e.message.split('. To specify')[0]}`);
+      console.error(`Run \`sharehold node ${sub ?? ''} --help\` for the options and an example.`);
+      return 2;
+    }
+    if (isShareholdError(e)) {
       console.error(e.message);
-      return e instanceof TypeError ? 2 : 1;
+      return 1;
     }
     if (e instanceof SyntaxError || (e instanceof Error && 'code' in e && typeof e.code === 'string')) {
       // unreadable or non-JSON input file
