@@ -60,6 +60,18 @@ export interface PlainTrainOptions {
   readonly lr: number;
   /** Weight of the positive class in the BCE (class imbalance); default 1. */
   readonly posWeight?: number;
+  /** Per-row weights (e.g. each owner's own positive-class weight on its rows); overrides posWeight. */
+  readonly rowWeights?: Float64Array;
+  /** A row order per epoch (a permutation of [0, rows)); default: file order. */
+  readonly order?: (epoch: number) => Int32Array;
+  /**
+   * The secure engine's Adam variant (src/ml/modules/optim.ts), for oracles: each gradient element
+   * clipped to ±clip before the moments (the engine clips s·g to ±127, i.e. clip = 127/s, s = 256),
+   * and the denominator √(v̂ + ε²) instead of √v̂ + ε. Default: PyTorch's Adam (no clipping).
+   */
+  readonly engineAdam?: { readonly clip: number };
+  /** After every epoch (e.g. metrics on a validation set with the current model). */
+  readonly onEpoch?: (epoch: number) => void;
   readonly beta1?: number;
   readonly beta2?: number;
   readonly eps?: number;
@@ -90,12 +102,33 @@ export function trainMlp(
   let t = 0;
   const losses: number[] = [];
   const d0 = m.sizes[0]!;
+  const d1 = d0;
+  const rw = o.rowWeights;
+  if (rw && rw.length !== rows) throw invalidArgument(`trainMlp: ${rw.length} row weights for ${rows} rows`);
   for (let epoch = 0; epoch < o.epochs; epoch++) {
     let lossSum = 0;
+    // this epoch's rows (in the public order when given)
+    let xe = x;
+    let ye = y;
+    let we = rw;
+    const perm = o.order?.(epoch);
+    if (perm) {
+      if (perm.length !== rows)
+        throw invalidArgument(`trainMlp: row order of ${perm.length} for ${rows} rows`);
+      xe = new Float64Array(rows * d1);
+      ye = new Float64Array(rows);
+      we = rw ? new Float64Array(rows) : undefined;
+      for (let i = 0; i < rows; i++) {
+        const r = perm[i]!;
+        xe.set(x.subarray(r * d1, (r + 1) * d1), i * d1);
+        ye[i] = y[r]!;
+        if (we) we[i] = rw![r]!;
+      }
+    }
     for (let r0 = 0; r0 < rows; r0 += o.batchSize) {
       const n = Math.min(o.batchSize, rows - r0);
       // forward, keeping activations
-      const acts: Float64Array[] = [x.subarray(r0 * d0, (r0 + n) * d0)];
+      const acts: Float64Array[] = [xe.subarray(r0 * d0, (r0 + n) * d0)];
       for (let l = 0; l < L; l++) {
         const fin = m.sizes[l]!;
         const fout = m.sizes[l + 1]!;
@@ -115,9 +148,9 @@ export function trainMlp(
       const z = acts[L]!;
       let g = new Float64Array(n);
       for (let r = 0; r < n; r++) {
-        const yy = y[r0 + r]!;
+        const yy = ye[r0 + r]!;
         const zz = z[r]!;
-        const wgt = yy > 0.5 ? pw : 1;
+        const wgt = we ? we[r0 + r]! : yy > 0.5 ? pw : 1;
         const sp = Math.max(zz, 0) + Math.log1p(Math.exp(-Math.abs(zz))); // softplus(z)
         lossSum += wgt * (sp - yy * zz);
         g[r] = (wgt * (1 / (1 + Math.exp(-zz)) - yy)) / n;
@@ -147,19 +180,23 @@ export function trainMlp(
       t++;
       const c1 = 1 - b1 ** t;
       const c2 = 1 - b2 ** t;
+      const ea = o.engineAdam;
       for (let p = 0; p < params.length; p++) {
         const P = params[p]!;
         const G = grads[p]!;
+        if (ea) for (let k = 0; k < G.length; k++) G[k] = Math.max(-ea.clip, Math.min(ea.clip, G[k]!));
         const M = mom[p]!;
         const V = vel[p]!;
         for (let k = 0; k < P.length; k++) {
           M[k] = b1 * M[k]! + (1 - b1) * G[k]!;
           V[k] = b2 * V[k]! + (1 - b2) * G[k]! * G[k]!;
-          P[k] = P[k]! - (o.lr * (M[k]! / c1)) / (Math.sqrt(V[k]! / c2) + eps);
+          const den = ea ? Math.sqrt(V[k]! / c2 + eps * eps) : Math.sqrt(V[k]! / c2) + eps;
+          P[k] = P[k]! - (o.lr * (M[k]! / c1)) / den;
         }
       }
     }
     losses.push(lossSum / rows);
+    o.onEpoch?.(epoch);
   }
   return losses;
 }
