@@ -36,13 +36,23 @@ const USAGE = `usage: sharehold ledger <subcommand> [options]
   pubkey [--data-dir D]                     print this node as a roster member (JSON)
   export <dir> [--data-dir D]               write entries + latest co-signed checkpoint to <dir>
   verify <dir> [--roster FILE] [--json]     verify an export or a node data dir offline
+  verify --node-config FILE [--roster CHAIN] [--json]
+  verify --data-dir NODE_DIR [--roster CHAIN] [--json]
+                                            verify every log a platform node holds (its own and its
+                                            replicas of the other members'): entries, checkpoints,
+                                            cosignature quorum, witness state, forks, cross-log
+                                            agreement; one block per log. CHAIN: a signed roster
+                                            chain (JSON array) to pin instead of the node's own
   verify --receipt FILE [<dir>] [--roster FILE]
                                             verify an inclusion receipt
   prove <index> [--data-dir D] [--out FILE] print an inclusion receipt (JSON) for entry <index>
   bench [--entries N] [--batched N] [--single N] [--json]
                                             durable append rate and verification time
 
-The data dir defaults to $SHAREHOLD_DATA_DIR, else ./.sharehold.`;
+The data dir defaults to $SHAREHOLD_DATA_DIR, else ./.sharehold.
+Exit codes: 0 success (verify: everything checks out), 1 verification or operation failure, 2 usage error.
+
+Example: sharehold ledger verify --node-config ~/bank1/node.json --json`;
 
 function dataDir(v: string | undefined): string {
   return v ?? process.env.SHAREHOLD_DATA_DIR ?? '.sharehold';
@@ -84,6 +94,49 @@ async function withNode<T>(dir: string, f: (n: LedgerNode) => Promise<T>): Promi
   }
 }
 
+/** A platform node's config file (`sharehold node init`), as opposed to a ledger data dir's node.json. */
+function isPlatformConfig(path: string): boolean {
+  try {
+    const v = readJsonFile(path) as { version?: unknown; keys?: unknown };
+    return v.version === 1 && typeof v.keys === 'object' && v.keys !== null;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `verify --node-config FILE`: every log of a platform node (src/node/ledger-verify.ts), against the
+ * roster chain in the node's store (or its config's roster file), or the pinned chain `rosterFile`.
+ */
+async function verifyPlatformNode(
+  configFile: string,
+  rosterFile: string | undefined,
+  json: boolean,
+): Promise<number> {
+  const { loadNodeConfig } = await import('../node/identity.js');
+  const { openNodeStore } = await import('../node/store/index.js');
+  const { verifyRosterChain } = await import('../consortium/index.js');
+  const { verifyNodeLedgers, formatNodeReport } = await import('../node/ledger-verify.js');
+  const cfg = loadNodeConfig(configFile);
+  let chain: unknown;
+  if (rosterFile) chain = readJsonFile(rosterFile);
+  else {
+    const store = await openNodeStore(cfg.store, cfg.dataDir);
+    try {
+      chain = await store.rosterChain();
+    } finally {
+      await store.close();
+    }
+    if ((chain as unknown[]).length === 0 && cfg.roster) chain = readJsonFile(join(cfg.dataDir, cfg.roster));
+  }
+  if (!Array.isArray(chain) || chain.length === 0)
+    throw new UsageError('the node has no consortium roster: pass --roster CHAIN (a signed roster chain)');
+  const roster = verifyRosterChain(chain as Parameters<typeof verifyRosterChain>[0]).current;
+  const r = await verifyNodeLedgers({ dataDir: cfg.dataDir, node: cfg.name, roster });
+  console.log(json ? JSON.stringify(r, null, 2) : formatNodeReport(r));
+  return r.ok ? 0 : 1;
+}
+
 async function run(sub: string, argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -98,6 +151,7 @@ async function run(sub: string, argv: string[]): Promise<number> {
       note: { type: 'string' },
       roster: { type: 'string' },
       receipt: { type: 'string' },
+      'node-config': { type: 'string' },
       json: { type: 'boolean' },
       entries: { type: 'string' },
       batched: { type: 'string' },
@@ -200,6 +254,16 @@ async function run(sub: string, argv: string[]): Promise<number> {
     }
     case 'verify': {
       const target = positionals[0];
+      const nodeConfig =
+        values['node-config'] ??
+        [values['data-dir'], target]
+          .filter((d): d is string => d !== undefined)
+          .map((d) => join(d, 'node.json'))
+          .find((f) => existsSync(f) && isPlatformConfig(f));
+      if (nodeConfig && !values.receipt) {
+        if (!existsSync(nodeConfig)) throw new UsageError(`no node config at ${nodeConfig}`);
+        return verifyPlatformNode(nodeConfig, values.roster, values.json === true);
+      }
       let roster: Roster | undefined = values.roster ? loadRoster(values.roster) : undefined;
       if (values.receipt) {
         if (!roster) {

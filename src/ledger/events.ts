@@ -37,6 +37,8 @@ export interface JobApproved {
   member: string;
   /** Leaf hash (hex) of the job.proposed entry being approved. */
   proposalDigest: string;
+  /** SHA-256 (hex) of the member's signed decision (RFC 8785 form), as the platform stores it. */
+  decisionDigest?: string;
 }
 export interface JobRefused {
   type: 'job.refused';
@@ -44,6 +46,8 @@ export interface JobRefused {
   jobId: string;
   member: string;
   reason: string;
+  /** SHA-256 (hex) of the member's signed decision (RFC 8785 form), as the platform stores it. */
+  decisionDigest?: string;
 }
 export interface JobStarted {
   type: 'job.started';
@@ -183,8 +187,8 @@ const SCHEMAS: Readonly<Record<AuditEventType, Readonly<Record<string, Field>>>>
     inputs: list(record({ member: id, datasetDigest: digest })),
     outputs: list(record({ recipient: id, name: id })),
   },
-  'job.approved': { jobId: id, member: id, proposalDigest: digest },
-  'job.refused': { jobId: id, member: id, reason: text },
+  'job.approved': { jobId: id, member: id, proposalDigest: digest, decisionDigest: opt(digest) },
+  'job.refused': { jobId: id, member: id, reason: text, decisionDigest: opt(digest) },
   'job.started': { jobId: id, protocol: id, parties: list(id) },
   'protocol.summary': {
     jobId: id,

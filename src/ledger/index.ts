@@ -107,6 +107,7 @@ export { exportLedger, EXPORT_FORMAT, type ExportResult } from './export.js';
 export {
   verifyLedgerDir,
   verifyDataDir,
+  verifyLedgerDb,
   verifyExport,
   type VerifyReport,
   type VerifyIssue,

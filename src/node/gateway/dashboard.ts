@@ -38,6 +38,8 @@ import { normalizeFingerprint } from '../../net/certs.js';
 import { signDecision, specHash } from '../../consortium/index.js';
 import { apiRequest } from '../client.js';
 import type { Caller, ShareholdNode } from '../node.js';
+import { ledgerRosterFor } from '../audit-ledger.js';
+import { LedgerSync } from '../ledger-sync.js';
 import {
   SqliteStorage,
   dataDirPaths,
@@ -61,17 +63,18 @@ export const ledgerOriginOf = (node: ShareholdNode): string => `sharehold.local/
 
 /**
  * Who signs for the node's ledger: the node itself as the log (its Ed25519 signing key), the current
- * consortium members (their roster signing keys) as cosigners, and a checkpoint counts with the
- * policy's approval quorum of cosignatures (capped at the member count). Without a roster: the node
- * alone, quorum 1.
+ * consortium members (their roster signing keys) as cosigners, and a checkpoint counts with
+ * `ledgerQuorum` cosignatures (audit-ledger.ts). Without a roster: the node alone, quorum 1.
  */
 export function ledgerRosterOf(node: ShareholdNode): Roster {
   const r = node.roster?.current;
-  const members = r
-    ? r.members.map((m) => ({ name: m.name, publicKey: new Uint8Array(Buffer.from(m.signingKey, 'base64')) }))
-    : [{ name: node.name, publicKey: node.keys.signing.publicKey }];
-  const quorum = r ? Math.min(Math.max(1, r.policy.approvals.quorum), members.length) : 1;
-  return { origin: ledgerOriginOf(node), log: node.name, quorum, members };
+  if (r) return ledgerRosterFor(r, node.name); // quorum: audit-ledger.ts ledgerQuorum
+  return {
+    origin: ledgerOriginOf(node),
+    log: node.name,
+    quorum: 1,
+    members: [{ name: node.name, publicKey: node.keys.signing.publicKey }],
+  };
 }
 
 const require = createRequire(import.meta.url);
@@ -341,10 +344,14 @@ export async function registerDashboard<S extends RawServerBase, L extends Fasti
 
   app.post(
     '/api/ledger/verify',
-    async (): Promise<(VerifyReport & { ms: number }) | { available: false }> => {
+    async (): Promise<(VerifyReport & { ms: number }) | { available: false } | object> => {
       const dir = ledgerDirOf(node);
       if (!existsSync(dataDirPaths(dir).ledger)) return { available: false };
       const t0 = performance.now();
+      // Every log the node holds (its own and the replicas; ledger-verify.ts), when the gateway runs
+      // the ledger sync; the report keeps the own log's fields at the top level.
+      const sync = node.roster ? LedgerSync.of(node) : undefined;
+      if (sync) return { ...(await sync.verify()), ms: Math.round(performance.now() - t0) };
       const report = await verifyDataDir(dir, { roster: ledgerRosterOf(node) });
       const ms = Math.round(performance.now() - t0);
       // The node's local paths are not shown to callers: the directory is named `ledger`.

@@ -6,7 +6,9 @@
  *
  * Routes (docs/platform.md): GET /health, GET /metrics, GET /api/roster, GET /api/roster/chain,
  * POST /api/roster, GET /api/datasets, POST /api/datasets, GET /api/jobs, GET /api/jobs/:id,
- * POST /api/jobs, POST /api/jobs/:id/decide, POST /api/jobs/:id/decisions, GET /api/events (WebSocket).
+ * POST /api/jobs, POST /api/jobs/:id/decide, POST /api/jobs/:id/decisions, GET /api/events (WebSocket);
+ * the audit ledger's GET /v1/ledger/{logs,entries,checkpoint,checkpoints,status,verify} and the
+ * members' POST /v1/ledger/{cosign,checkpoint,hello} (ledger-sync.ts).
  */
 import type { TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
@@ -20,6 +22,7 @@ import { apiRequest } from '../client.js';
 import type { Broadcast, Caller, ShareholdNode } from '../node.js';
 import type { Orchestrator } from '../orchestrator.js';
 import { NodeMetrics } from './metrics.js';
+import { LedgerSync, type LedgerSyncOptions } from '../ledger-sync.js';
 
 export interface GatewayOptions {
   /** Structured logger (default: pino at info on stdout). Never receives a key or a dataset value. */
@@ -32,6 +35,8 @@ export interface GatewayOptions {
   pushBackoffMs?: number;
   /** The node's orchestrator: job outputs and run status (routes answer 404 without one). */
   orchestrator?: Orchestrator;
+  /** Audit ledger replication and checkpoints (ledger-sync.ts); `false`: no ledger routes. */
+  ledger?: LedgerSyncOptions | false;
 }
 
 export interface Gateway {
@@ -40,6 +45,8 @@ export interface Gateway {
   url: string;
   /** Wait until every pending push to other members has finished (tests, shutdown). */
   settle(): Promise<void>;
+  /** The audit ledger's replication and checkpoints, unless disabled. */
+  ledger: LedgerSync | null;
   close(): Promise<void>;
 }
 
@@ -327,6 +334,49 @@ export async function startGateway(node: ShareholdNode, opts: GatewayOptions = {
     );
   });
 
+  // ---- audit ledger (docs/ledger.md "Platform ledger", ledger-sync.ts) ----
+  // Every trusted caller may read (entries hold nothing secret; members replicate them anyway); only
+  // members offer checkpoints of their own logs. `log` defaults to this node's own log.
+  const ledger =
+    opts.ledger === false
+      ? null
+      : await LedgerSync.start(node, { log: (msg, data) => logger.info(data ?? {}, msg), ...opts.ledger });
+  if (ledger) {
+    type LedgerQuery = { Querystring: { log?: string; from?: string; to?: string } };
+    const logOf = (q: { log?: string }): string =>
+      typeof q.log === 'string' && q.log !== '' ? q.log : node.name;
+    const intOf = (v: string | undefined, name: string, dflt?: number): number | undefined => {
+      if (v === undefined || v === '') return dflt;
+      if (!/^[0-9]{1,15}$/.test(v)) throw new HttpError(400, `${name} must be a non-negative integer`);
+      return Number(v);
+    };
+    const memberOnly = (req: FastifyRequest): string => {
+      const c = callerOf(req);
+      if (c.kind !== 'member') throw new HttpError(403, 'only members offer checkpoints');
+      return c.name;
+    };
+    app.get('/v1/ledger/logs', async () => ({ node: node.name, logs: await ledger.logs() }));
+    app.get<LedgerQuery>('/v1/ledger/entries', async (req) =>
+      ledger.entries(logOf(req.query), intOf(req.query.from, 'from', 0)!, intOf(req.query.to, 'to')),
+    );
+    app.get<LedgerQuery>('/v1/ledger/checkpoint', async (req) => ledger.checkpoint(logOf(req.query)));
+    app.get<LedgerQuery>('/v1/ledger/checkpoints', async (req) => ledger.checkpoints(logOf(req.query)));
+    app.get('/v1/ledger/status', async () => ledger.status());
+    app.get('/v1/ledger/verify', async () => {
+      const t0 = performance.now();
+      const r = await ledger.verify();
+      return { ...r, ms: Math.round(performance.now() - t0) };
+    });
+    app.post('/v1/ledger/cosign', async (req) =>
+      ledger.cosign(memberOnly(req), isObj(req.body) ? req.body : {}),
+    );
+    app.post('/v1/ledger/hello', async (req) => ledger.hello(memberOnly(req)));
+    app.post('/v1/ledger/checkpoint', async (req) =>
+      ledger.receiveCheckpoint(memberOnly(req), isObj(req.body) ? req.body : {}),
+    );
+  }
+  // ---- end audit ledger ----
+
   await (await import('./dashboard.js')).registerDashboard(app, node); // web dashboard (docs/dashboard.md)
   const url = await app.listen({
     host: opts.host ?? node.cfg.listen.host,
@@ -345,9 +395,11 @@ export async function startGateway(node: ShareholdNode, opts: GatewayOptions = {
     metrics,
     url,
     settle,
+    ledger,
     close: async () => {
       closing = true;
       stopRetries.abort();
+      await ledger?.close();
       await settle();
       for (const s of sockets) s.destroy();
       await app.close();
