@@ -231,7 +231,7 @@ void test('spec: vertical partition: only the label owner may weight its rows; v
   );
   has(
     issues,
-    12,
+    13,
     'data.validation',
     /validation files must come from the same members as train, in the same order \(a,b\)/,
   );
