@@ -31,6 +31,10 @@ const commands: Record<string, { describe: string; load: () => Promise<Command> 
     describe: 'garble and evaluate a Bristol circuit between two local parties',
     load: async () => (await import('./circuit.js')).circuitCommand,
   },
+  casestudy: {
+    describe: 'generate the fraud case study data (three banks) for examples/fraud-rep4.yaml',
+    load: async () => (await import('./casestudy.js')).casestudyCommand,
+  },
   node: {
     describe: "a consortium member's node: init, roster, start (gateway, REST API, events)",
     load: async () => (await import('./node.js')).nodeCommand,
