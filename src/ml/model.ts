@@ -107,6 +107,14 @@ export interface ModelFitOptions<S> {
    * `logitWidth`, one round less per step). Leave it out when nothing bounds the logits.
    */
   readonly logitBound?: number;
+  /**
+   * The parameter bound the range check assumed for `logitBound`. When the 3-piece sigmoid compares
+   * on fewer bits because of it (rep3), every parameter is checked against it after each epoch (one
+   * batched comparison; only the number of parameters outside ±paramBound is opened) and the job
+   * fails with `fixed-point-range` instead of comparing on too few bits later. The width keeps a
+   * factor 8 above the logit bound, which covers the growth within one epoch.
+   */
+  readonly paramBound?: number;
   /** After every epoch (loss present when `lossEachEpoch`). */
   readonly onEpoch?: (epoch: number, loss: number | undefined) => void;
   /**
@@ -471,6 +479,14 @@ export class Model<S> {
             });
     }
     const lossPerEpoch: number[] = [];
+    // the narrowed comparison is in use: rep3, the 3-piece sigmoid in the bce gradient, a logit bound
+    const narrowed =
+      this.engine.scheme === 'rep3' &&
+      this.sigmoidMethod === 'piecewise3' &&
+      lossName === 'bce' &&
+      opts.logitBound !== undefined &&
+      logitWidth(opts.logitBound, this.engine.f) < 64;
+    const guard = narrowed ? opts.paramBound : undefined;
     const prep = new OfflinePlanner(this.engine, Math.ceil(x.shape[0]! / opts.batchSize));
     await fitLoop(this.trainNet, loss, opt, x, y, {
       batchSize: opts.batchSize,
@@ -488,6 +504,17 @@ export class Model<S> {
         : {}),
       afterStep: (epoch, k) => prep.afterStep(epoch, k),
       onEpochEnd: async (epoch) => {
+        if (guard !== undefined) {
+          const outside = await this.parametersOutside(guard);
+          if (outside > 0)
+            throw new ShareholdError(
+              'fixed-point-range',
+              `after epoch ${epoch + 1}, ${outside} parameter(s) left ±${guard}, the bound the range check ` +
+                `assumed for the 3-piece sigmoid's narrow comparison; rerun with sigmoid: exact, or a larger ` +
+                `parameter bound`,
+              { epoch, outside, bound: guard },
+            );
+        }
         let l: number | undefined;
         if (opts.lossEachEpoch) {
           l = await this.loss(x, y, lossName);
@@ -498,6 +525,22 @@ export class Model<S> {
       },
     });
     return { lossPerEpoch };
+  }
+
+  /**
+   * How many parameters lie outside ±bound: one batched comparison on every parameter; only that
+   * count is opened (to every compute party).
+   */
+  async parametersOutside(bound: number): Promise<number> {
+    const e = this.engine;
+    const flat = e.concat(this.named.map((p) => p.param.value.share));
+    const n = e.length(flat);
+    const minusB = new BigUint64Array(n).fill(BigInt.asUintN(64, -BigInt(Math.round(bound * 2 ** e.f))));
+    // [p − B < 0] and [−p − B < 0] are both 1 inside the bound
+    const inside = await e.ltz(e.concat([e.addPublic(flat, minusB), e.addPublic(e.neg(flat), minusB)]));
+    const count = SecretTensor.fromShare(e, inside, [2 * n]).sum();
+    const v = await e.reveal(count.share);
+    return 2 * n - toInts(v!)[0]!;
   }
 
   /** Logits (the network without its output function). */

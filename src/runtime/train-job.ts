@@ -628,7 +628,7 @@ export async function runTrainSpec(
     lossEachEpoch: lossEach,
     ...(train.xs ? { scaledInput: train.xs } : {}),
     // every worst-case bound fits (under the assumed parameter bound): the logits are bounded
-    ...(range.ok ? { logitBound: range.logitBound } : {}),
+    ...(range.ok ? { logitBound: range.logitBound, paramBound } : {}),
     afterEpoch: async (rel) => {
       lastVal = await validate(startEpoch + rel);
       if (lastVal) validation.push(lastVal);
