@@ -523,7 +523,40 @@ function describe(event) {
     .join(', ');
 }
 
+/** Every log the node holds: its own and its replicas of the other members' (GET /v1/ledger/logs). */
+async function loadLogs() {
+  let logs = [];
+  try {
+    logs = (await api('/v1/ledger/logs')).logs;
+  } catch {
+    /* the gateway runs without the ledger sync */
+  }
+  fillTable(
+    'logs-body',
+    logs.map((l) =>
+      el(
+        'tr',
+        { 'data-log': l.log, 'data-role': l.role },
+        el('th', { scope: 'row' }, l.log),
+        el('td', {}, l.role === 'own' ? 'own log' : 'replica'),
+        el('td', {}, String(l.size)),
+        el('td', { class: 'mono hash', title: l.root }, short(l.root)),
+        el(
+          'td',
+          { class: l.checkpoint && l.checkpoint.quorumMet && l.checkpoint.size === l.size ? 'ok' : 'bad' },
+          l.checkpoint
+            ? `size ${l.checkpoint.size}, co-signed by ${l.checkpoint.cosigners.join(', ') || 'nobody'} (${l.checkpoint.cosigners.length} of ${l.checkpoint.quorum}${l.checkpoint.quorumMet ? ', met' : ''})`
+            : 'none',
+        ),
+      ),
+    ),
+    5,
+    'None.',
+  );
+}
+
 async function loadLedger() {
+  void loadLogs();
   const l = await api('/api/ledger');
   const summary = document.getElementById('ledger-summary');
   const button = document.getElementById('verify-ledger');
@@ -605,6 +638,24 @@ async function verifyLedger() {
     out.replaceChildren(
       el('p', {}, head),
       ...(r.firstBadIndex !== undefined ? [el('p', {}, `First bad entry: ${r.firstBadIndex}.`)] : []),
+      ...(Array.isArray(r.logs)
+        ? [
+            el(
+              'ul',
+              {},
+              ...r.logs.map((l) =>
+                el(
+                  'li',
+                  { 'data-log': l.log, class: l.ok ? 'ok' : 'bad' },
+                  `${l.ok ? 'OK' : 'FAILED'}: ${l.log} (${l.role === 'own' ? 'own log' : 'replica'}), ${l.entries} entries` +
+                    (l.checkpoint
+                      ? `, checkpoint size ${l.checkpoint.size} co-signed by ${l.checkpoint.cosigners.join(', ')}`
+                      : ', no co-signed checkpoint'),
+                ),
+              ),
+            ),
+          ]
+        : []),
       ...r.errors.map((e) =>
         el('p', { class: verdict === 'partial' ? 'hint' : 'bad' }, `${e.code}: ${e.message}`),
       ),

@@ -23,8 +23,11 @@ import {
 export interface DistillOptions {
   /** Hidden layer sizes of the student (default [8]: a 16-8-1 MLP); [] = logistic regression. */
   readonly hidden?: readonly number[];
+  /** Default: enough epochs for about 2,000 Adam steps (20..200 epochs). */
   readonly epochs?: number;
+  /** Default 256. */
   readonly batchSize?: number;
+  /** Adam learning rate, default 0.01. */
   readonly lr?: number;
   /** 16-byte seed of the student's initialisation (default zeros: a public constant). */
   readonly seed?: Uint8Array;
@@ -66,10 +69,12 @@ export function distillPublicModel(
   const { mean, std } = columnStats(x, rows, d, d);
   const xs = standardize(x, rows, mean, std);
   const net = initMlp([d, ...(opts.hidden ?? [8]), 1], opts.seed ?? new Uint8Array(16));
+  const batchSize = opts.batchSize ?? 256;
+  const steps = Math.ceil(rows / batchSize);
   const lossPerEpoch = trainMlp(net, xs, y, rows, {
-    epochs: opts.epochs ?? 20,
-    batchSize: opts.batchSize ?? 256,
-    lr: opts.lr ?? 0.005,
+    epochs: opts.epochs ?? Math.min(200, Math.max(20, Math.ceil(2000 / steps))),
+    batchSize,
+    lr: opts.lr ?? 0.01,
   });
   return { mean, std, net, lossPerEpoch };
 }

@@ -37,6 +37,7 @@ import { validateSpecText } from '../spec/validate.js';
 import type { DatasetRef, JobSpec } from '../spec/types.js';
 import { CheckpointStore, commonEpoch } from '../runtime/checkpoint.js';
 import { runTrainSpec, type TrainState } from '../runtime/train-job.js';
+import { distillMismatches, runDistillSpec } from '../runtime/distill-job.js';
 import type { Json } from '../runtime/jobs.js';
 import type { TlsChannel } from '../net/tls.js';
 import { configPath } from './identity.js';
@@ -132,8 +133,10 @@ export async function resolveDatasets(
 /** What this node's orchestrator can run; reasons for a refusal otherwise (used at decide time). */
 export function orchestrationReasons(spec: JobSpec, node: ShareholdNode): string[] {
   const reasons: string[] = [];
-  if (spec.task !== 'train')
-    reasons.push('the node orchestrator runs training jobs only (inference over nodes is not done yet)');
+  if (spec.task !== 'train' && spec.task !== 'distill')
+    reasons.push(
+      'the node orchestrator runs training and distill jobs only (inference over nodes is not done yet)',
+    );
   if (spec.scheme.name === 'additive' && (spec.scheme.prep ?? 'dealer') === 'dealer')
     reasons.push('additive with a dealer needs a helper process the node orchestrator does not start');
   const roster = node.roster?.current;
@@ -383,6 +386,12 @@ export class Orchestrator {
     try {
       if (map.some((m) => m < 0))
         throw new ShareholdError('invalid-argument', `a member of job ${job.id} is not in the compute mesh`);
+      if (spec.task === 'distill') {
+        const result = await this.#distill(job, spec, link, me, gen);
+        notify('done');
+        await this.#finish(job, spec, result, performance.now() - t0, link);
+        return;
+      }
       const { reasons, files } = await resolveDatasets(node, spec, { forRun: true });
       if (reasons.length > 0) throw new ShareholdError('input-invalid', reasons.join('; '));
       const localRef = (d: DatasetRef): DatasetRef => (files.has(d) ? { ...d, file: files.get(d)! } : d);
@@ -584,20 +593,71 @@ export class Orchestrator {
     }
   }
 
+  /**
+   * A distill job at this party (src/runtime/distill-job.ts): the named training job must be `done`
+   * here with the same members, scheme and architecture; this party's own final parameter shares
+   * come from its own encrypted checkpoint of that job, its training files from its registered
+   * datasets (for the secure standardization statistics). Stateless: after a pause it starts over.
+   */
+  async #distill(job: JobRecord, spec: JobSpec, link: JobLink, me: number, gen: number): Promise<Json> {
+    const node = this.#node;
+    const fromId = spec.distill!.fromJob;
+    const bad = (m: string): ShareholdError =>
+      new ShareholdError('input-invalid', `distill job ${job.id}: ${m}`);
+    const from = await node.store.getJob(fromId);
+    if (!from) throw bad(`training job ${fromId} is unknown at ${node.name}`);
+    if (from.state !== 'done') throw bad(`training job ${fromId} is ${from.state}, not done`);
+    const parsed = validateSpecText(from.specText, `${from.id}.yaml`);
+    if (!parsed.ok) throw bad(`training job ${fromId} has an invalid spec`);
+    const problems = distillMismatches(spec, parsed.spec);
+    if (problems.length > 0) throw bad(problems.join('; '));
+    const epochs = parsed.spec.training?.epochs ?? 0;
+    const store = new CheckpointStore(join(node.cfg.dataDir, 'checkpoints'), this.#key!, me);
+    if (!(await store.epochs(fromId)).includes(epochs - 1))
+      throw bad(`${node.name} holds no final checkpoint (epoch ${epochs}) of training job ${fromId}`);
+    const { shares } = await store.load(fromId, epochs - 1);
+    const { reasons, files } = await resolveDatasets(node, parsed.spec, { forRun: true });
+    if (reasons.length > 0) throw bad(reasons.join('; '));
+    const train = parsed.spec;
+    const localRef = (d: DatasetRef): DatasetRef => (files.has(d) ? { ...d, file: files.get(d)! } : d);
+    const local: JobSpec = train.data
+      ? { ...train, data: { ...train.data, train: train.data.train.map(localRef), test: [] } }
+      : train;
+    this.#protocols.set(job.id, `ml.distill/${spec.scheme.name}`);
+    await this.#setState(job.id, 'running');
+    this.#emit({
+      type: 'job.started',
+      jobId: job.id,
+      party: me,
+      parties: spec.members.map((m) => m.name),
+      meshGeneration: gen,
+      resumeFrom: null,
+    });
+    return runDistillSpec({ ch: link, me, n: spec.members.length, params: {}, log: () => {} }, spec, {
+      trainSpec: local,
+      shares,
+      agree: from.specHash,
+    });
+  }
+
   async #finish(job: JobRecord, spec: JobSpec, result: Json, ms: number, link: JobLink): Promise<void> {
     const node = this.#node;
-    const r = result as { model?: Json; metrics?: Record<string, Json> };
+    const r = result as { model?: Json; labels?: Json; publicSet?: Json; metrics?: Record<string, Json> };
     const metrics = r.metrics ?? {};
+    // a distill job's output is the soft labels of the public rows (src/runtime/distill-job.ts)
+    const out: Record<string, Json> =
+      spec.task === 'distill'
+        ? { labels: r.labels ?? null, publicSet: r.publicSet ?? null }
+        : { model: r.model ?? null };
     if (
       spec.output.model === 'reveal' &&
       spec.output.to.includes(node.name) &&
-      r.model !== 'not-a-recipient'
+      (spec.task === 'distill' ? r.labels : r.model) !== 'not-a-recipient'
     ) {
       // The salt makes the digest that every member sees (event, ledger) a hiding commitment: a
       // low-entropy output could otherwise be recovered from its hash by trying the candidates.
       const salt = randomBytes(16).toString('hex');
-      const text =
-        JSON.stringify({ jobId: job.id, specHash: job.specHash, model: r.model, metrics, salt }) + '\n';
+      const text = JSON.stringify({ jobId: job.id, specHash: job.specHash, ...out, metrics, salt }) + '\n';
       const dir = join(node.cfg.dataDir, 'outputs');
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const file = join(dir, `${job.id}.json`);

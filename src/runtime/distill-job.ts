@@ -42,6 +42,8 @@ export interface DistillSource {
   readonly trainSpec: JobSpec;
   /** This party's shares of the final parameters, `param.<i>` (as in the training checkpoints). */
   readonly shares: Readonly<Record<string, unknown>>;
+  /** A public value every party must hold the same (the node passes the training job's spec hash). */
+  readonly agree?: string;
 }
 
 export interface DistillJobOptions {
@@ -129,7 +131,11 @@ export async function runDistillSpec(
   if (train.preprocessing.standardize && refs[0])
     myTrain = applyLocalPreprocessing(train, await readDataset(refs[0]));
   const others = [...Array(parties).keys()].filter((p) => p !== me);
-  const mine = { digest: set.digest, part: myTrain ? ownerPart(me, myTrain) : null };
+  const mine = {
+    digest: set.digest,
+    agree: src.agree ?? null,
+    part: myTrain ? ownerPart(me, myTrain) : null,
+  };
   const got = await exchange(
     ctx.ch,
     'ml.distill/agree',
@@ -139,7 +145,15 @@ export async function runDistillSpec(
   const parts: (OwnerPart | null)[] = [];
   parts[me] = mine.part;
   others.forEach((p, k) => {
-    const m = JSON.parse(new TextDecoder().decode(got[k])) as { digest?: unknown; part?: OwnerPart | null };
+    const m = JSON.parse(new TextDecoder().decode(got[k])) as {
+      digest?: unknown;
+      agree?: unknown;
+      part?: OwnerPart | null;
+    };
+    if (m.agree !== mine.agree)
+      throw new ShareholdError('policy-refused', `party ${p} runs the distill job on another training job`, {
+        party: p,
+      });
     if (m.digest !== set.digest)
       throw new ShareholdError('policy-refused', `party ${p} generated a different public set`, { party: p });
     parts[p] = m.part ?? null;

@@ -266,7 +266,7 @@ void test('distill job: rep4 secure soft labels = float64 probabilities of the s
       ty,
       0.5,
     );
-    const student = distillPublicModel(set.x, r0.labels, { hidden: [8], epochs: 20 });
+    const student = distillPublicModel(set.x, r0.labels, { hidden: [8] });
     const studentM = evaluatePublicModel(student, tx, ty);
     console.log(
       `teacher AUC ${teacherM.auc.toFixed(4)} F1 ${teacherM.f1.toFixed(3)}; public student AUC ` +
