@@ -77,10 +77,7 @@ export async function runInferenceBench(o: InferBenchOptions = {}): Promise<Infe
     job: 'ml.infer.bench',
     params,
     timeoutMs: o.timeoutMs ?? 120_000,
-    execArgv: [
-      ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
-      ...(process.env.SHAREHOLD_PARTY_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
-    ],
+    ...(o.cpuProfDir ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] } : {}),
   });
   const per = (results as unknown[]).filter(
     (r): r is { party: number; reluWidths: Record<string, number>; rows: InferBenchRow[] } =>

@@ -113,6 +113,11 @@ const PARTY_MAIN = fileURLToPath(new URL('./party-main.js', import.meta.url));
 const TAIL_LINES = 20;
 
 /** Run `job` on `n` local party processes over TLS; see the module comment for failure handling. */
+/** Extra V8/Node flags for every party process, from SHAREHOLD_PARTY_NODE_FLAGS (space-separated). */
+function partyNodeFlags(): string[] {
+  return (process.env.SHAREHOLD_PARTY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+}
+
 export async function launchLocal(opts: LaunchOptions): Promise<LaunchResult> {
   const { n, job } = opts;
   if (!Number.isInteger(n) || n < 2) throw invalidArgument(`launchLocal needs n >= 2 parties, got ${n}`);
@@ -208,7 +213,7 @@ export async function launchLocal(opts: LaunchOptions): Promise<LaunchResult> {
 
     for (let i = 0; i < n; i++) {
       const child = fork(PARTY_MAIN, [], {
-        execArgv: opts.execArgv ?? [],
+        execArgv: [...(opts.execArgv ?? []), ...partyNodeFlags()],
         env,
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
         serialization: 'json',
