@@ -5,7 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateSpecText, type SpecIssue } from '../../src/spec/index.js';
+import { resolve } from 'node:path';
+import { loadSpec, validateSpecText, type SpecIssue } from '../../src/spec/index.js';
+import { FRAUD_COLUMNS } from '../../src/casestudy/fraud-data.js';
+import { repoRoot } from '../data/paths.js';
 import type { JobSpec } from '../../src/spec/types.js';
 
 /** A rep4 fraud spec; `over` replaces whole lines by their key (first occurrence, same indent). */
@@ -239,4 +242,23 @@ void test('spec: vertical partition: only the label owner may weight its rows; v
     !issues.some((i) => i.path === 'data.train[1].classWeight'),
     'the label owner may weight its rows',
   );
+});
+
+void test('examples/fraud-rep4.yaml validates: rep4, three banks and a compute-only operator', () => {
+  const s = loadSpec(resolve(repoRoot, 'examples', 'fraud-rep4.yaml'));
+  assert.equal(s.scheme.name, 'rep4');
+  assert.deepEqual(
+    s.members.map((m) => m.name),
+    ['bank-a', 'bank-b', 'bank-c', 'operator'],
+  );
+  for (const set of [s.data!.train, s.data!.test, s.data!.validation!]) {
+    assert.deepEqual(
+      set.map((d) => d.member),
+      ['bank-a', 'bank-b', 'bank-c'],
+    );
+    assert.deepEqual(set[0]!.columns, [...FRAUD_COLUMNS]);
+  }
+  assert.ok(s.data!.train.every((d) => d.classWeight === 10));
+  assert.ok(s.training!.shuffle);
+  assert.equal(s.training!.loss, 'bce');
 });
