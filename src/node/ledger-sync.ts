@@ -861,7 +861,14 @@ export class LedgerSync {
     for (const off of this.#offs) off();
     await this.#chain;
     await this.#cpMutex.run(async () => {});
-    await Promise.allSettled([...this.#workers]);
+    // A request in flight to a peer that hangs would hold the shutdown for its timeout: wait 1.5 s at
+    // most (a late answer then fails against the closed storage, which the worker only logs).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.#workers]),
+      new Promise((r) => (timer = setTimeout(r, 1500))),
+    ]);
+    clearTimeout(timer);
     for (const r of this.#replicas.values()) {
       try {
         const rep = await r;
