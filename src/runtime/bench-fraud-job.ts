@@ -13,7 +13,8 @@
  * Timing: step 0 runs untimed with on-demand preprocessing (JIT warm-up; it also measures how many
  * truncation triples and daBits a step uses). Then, every `chunk` steps, the material for the next
  * `chunk` steps is generated in one batch ("offline", timed apart), and the steps are timed one by
- * one. Every module call is timed by category (wall time, time spent waiting for peers' messages
+ * one. (Generating the next chunk's batch in the background during the current chunk's steps was
+ * tried and is slower here: the batch's long synchronous stretches delay every online round.) Every module call is timed by category (wall time, time spent waiting for peers' messages
  * from the channel's counter, rounds, bytes), so a step's time splits into matrix products (and
  * their truncations), ReLU comparisons, the loss's sigmoid, ReLU backward products and the optimizer.
  *
