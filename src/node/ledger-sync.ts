@@ -175,6 +175,7 @@ export class LedgerSync {
   readonly #workers = new Set<Promise<void>>();
   readonly #stop = new AbortController();
   #cpTimer: NodeJS.Timeout | null = null;
+  #noteTimer: NodeJS.Timeout | null = null;
   #chain: Promise<unknown> = Promise.resolve();
   #closed = false;
   #appendErrors = 0;
@@ -527,12 +528,26 @@ export class LedgerSync {
     const merged = await this.#own.ledger.addCheckpoint(note, roster);
     p.ackedSize = Math.max(p.ackedSize, size);
     p.cosigned++;
-    if (merged !== before)
-      for (const q of this.#peers.values())
-        if (q.ackedSize >= size) {
-          q.wantNote = true;
-          this.#kick(q);
-        }
+    if (merged !== before) this.#scheduleNotes();
+  }
+
+  /**
+   * Send the merged note to the peers that co-signed its size, 100 ms after the last new cosignature
+   * (the answers of one round arrive together: one note per peer instead of one per answer).
+   */
+  #scheduleNotes(): void {
+    if (this.#noteTimer) clearTimeout(this.#noteTimer);
+    this.#noteTimer = setTimeout(() => {
+      this.#noteTimer = null;
+      void this.#own.ledger.latestCheckpoint().then((latest) => {
+        if (!latest || this.#closed) return;
+        for (const q of this.#peers.values())
+          if (q.ackedSize >= latest.size) {
+            q.wantNote = true;
+            this.#kick(q);
+          }
+      });
+    }, 100);
   }
 
   // ---- replicas of the other members' logs ----
@@ -822,7 +837,8 @@ export class LedgerSync {
         const p = this.#peer(m.name);
         return {
           name: p.name,
-          pending: p.running || p.wantCosign || p.wantNote || this.#cpTimer !== null,
+          pending:
+            p.running || p.wantCosign || p.wantNote || this.#cpTimer !== null || this.#noteTimer !== null,
           ackedSize: p.ackedSize,
           attempts: p.attempts,
           cosigned: p.cosigned,
@@ -845,9 +861,9 @@ export class LedgerSync {
     for (;;) {
       await this.#chain;
       await this.#cpMutex.run(async () => {});
-      if (this.#workers.size === 0 && this.#cpTimer === null) return;
+      if (this.#workers.size === 0 && this.#cpTimer === null && this.#noteTimer === null) return;
       await Promise.allSettled([...this.#workers]);
-      if (this.#cpTimer) await new Promise((r) => setTimeout(r, 20));
+      if (this.#cpTimer || this.#noteTimer) await new Promise((r) => setTimeout(r, 20));
     }
   }
 
@@ -856,7 +872,8 @@ export class LedgerSync {
     this.#closed = true;
     if (running.get(this.#node) === this) running.delete(this.#node);
     if (this.#cpTimer) clearTimeout(this.#cpTimer);
-    this.#cpTimer = null;
+    if (this.#noteTimer) clearTimeout(this.#noteTimer);
+    this.#cpTimer = this.#noteTimer = null;
     this.#stop.abort();
     for (const off of this.#offs) off();
     await this.#chain;
