@@ -11,7 +11,7 @@ import { processesFor } from '../runtime/train-job.js';
 import { validateSpecText, formatIssues } from '../spec/validate.js';
 import type { JobSpec } from '../spec/types.js';
 import { isShareholdError } from '../errors.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 /** Exit codes of `sharehold run`. */
 export const RUN_EXIT = {
@@ -25,6 +25,7 @@ export const RUN_EXIT = {
 } as const;
 
 const HELP = `usage: sharehold run <job.yaml> --local [--json] [--sigmoid exact|piecewise3] [--no-epoch-loss] [--timeout-ms 60000]
+       sharehold run <distill.yaml> --local --train <train.yaml> [--out labels.json] [--json]
 
 Validates the job spec (docs/jobspec.md) and runs it: with --local, every member is a separate party
 process on this machine, connected over TLS 1.3 with throwaway certificates on 127.0.0.1; each party
@@ -37,6 +38,9 @@ reads only its own dataset files. Only task: train specs run here (inference: \`
   --sigmoid M       sigmoid approximation: exact (default) or piecewise3 (MP-SPDZ's 3-piece)
   --no-epoch-loss   skip the secure training-loss evaluation after every epoch
   --timeout-ms N    peer silence before a party gives up (default 60000)
+  --train FILE      task: distill only: the training spec (its name = the distill spec's
+                    model.fromJob) — trained first, then its secret model labels the public set
+  --out FILE        task: distill only: write the recipients' soft labels (JSON) to FILE
 
 Example:
   npx sharehold run examples/breast-cancer-logreg.yaml --local
@@ -78,6 +82,8 @@ export async function runCommand(argv: string[]): Promise<number> {
         sigmoid: { type: 'string', default: 'exact' },
         'no-epoch-loss': { type: 'boolean', default: false },
         'timeout-ms': { type: 'string', default: '60000' },
+        train: { type: 'string' },
+        out: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -126,6 +132,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     return RUN_EXIT.invalidSpec;
   }
   const spec: JobSpec = v.spec;
+  if (spec.task === 'distill') return runDistillLocal(file, spec, values, { json, sigmoid, timeoutMs });
   if (spec.task !== 'train') {
     console.error(
       `${positionals[0]}: task ${spec.task} — \`sharehold run\` runs training jobs; use \`sharehold infer\``,
@@ -216,5 +223,86 @@ export async function runCommand(argv: string[]): Promise<number> {
       : 'model              stays secret-shared among the parties (nobody saw it)',
   );
   console.log(lines.join('\n'));
+  return RUN_EXIT.ok;
+}
+
+/**
+ * `sharehold run <distill.yaml> --local --train <train.yaml>`: the training spec, then the distill
+ * spec, in one local job (`ml.distill.local`, src/runtime/distill-job.ts); the recipients' soft labels
+ * are written to --out (mode 0600).
+ */
+async function runDistillLocal(
+  file: string,
+  spec: JobSpec,
+  values: Record<string, string | boolean | undefined>,
+  o: { json: boolean; sigmoid: string; timeoutMs: number },
+): Promise<number> {
+  if (typeof values.train !== 'string') {
+    console.error('sharehold run: a task: distill spec needs --train <train.yaml> (the model it distills)');
+    return RUN_EXIT.usage;
+  }
+  const train = resolve(values.train);
+  let tv;
+  try {
+    tv = validateSpecText(readFileSync(train, 'utf8'), values.train, { checkFiles: true });
+  } catch (e) {
+    console.error(`${train}: cannot read the training spec (${(e as { code?: string }).code ?? 'error'})`);
+    return RUN_EXIT.usage;
+  }
+  if (!tv.ok) {
+    console.error(formatIssues(tv.issues));
+    return RUN_EXIT.invalidSpec;
+  }
+  if (!o.json)
+    console.log(
+      `${spec.name}: train ${tv.spec.name} (${tv.spec.training?.epochs ?? 0} epochs), then label ${spec.distill!.publicSet.rows} public rows; ${spec.members.length} parties, ${spec.scheme.name}, processes over TLS 1.3 on 127.0.0.1…`,
+    );
+  let res;
+  try {
+    res = await launchLocal({
+      n: processesFor(tv.spec),
+      job: 'ml.distill.local',
+      params: { spec: file, train, sigmoid: o.sigmoid },
+      timeoutMs: o.timeoutMs,
+      connectTimeoutMs: 30_000,
+    });
+  } catch (e) {
+    if (isShareholdError(e)) {
+      console.error(`sharehold run: ${e.message}`);
+      for (const p of (e.details as { parties?: { party: number; code: string; message: string }[] })
+        .parties ?? [])
+        if (p.code !== 'ok' && p.code !== 'killed')
+          console.error(`  party ${p.party}: ${p.code}: ${p.message}`);
+      return RUN_EXIT.failed;
+    }
+    throw e;
+  }
+  const results = res.results as unknown as { labels: Json; publicSet: Json; metrics: Json; train: Json }[];
+  const got = results.find((r) => Array.isArray(r.labels));
+  const rounds = Math.max(...res.stats.map((s) => s.rounds));
+  const bytes = Math.max(...res.stats.map((s) => s.bytesSent));
+  const summary = {
+    job: spec.name,
+    train: results[0]!.train,
+    distill: results[0]!.metrics,
+    publicSet: results[0]!.publicSet,
+    recipients: spec.output.to,
+    rounds,
+    bytes,
+    seconds: res.seconds,
+  };
+  if (typeof values.out === 'string' && got)
+    writeFileSync(resolve(values.out), JSON.stringify({ ...summary, labels: got.labels }) + '\n', {
+      mode: 0o600,
+    });
+  if (o.json) console.log(JSON.stringify({ ...summary, labels: got?.labels ?? null }));
+  else
+    console.log(
+      `\nlabelled ${(got?.labels as unknown[] | undefined)?.length ?? 0} public rows for ${spec.output.to.join(', ')}; ` +
+        `${res.seconds.toFixed(2)} s job time (training included), ${rounds} rounds, ${(bytes / 1e6).toFixed(1)} MB sent per party (max)` +
+        (typeof values.out === 'string'
+          ? `; labels in ${values.out}`
+          : ' (use --out FILE or --json for the labels)'),
+    );
   return RUN_EXIT.ok;
 }

@@ -15,6 +15,8 @@ import './bench-job.js';
 import './shamir-jobs.js';
 import { mlTrainJob } from './train-job.js';
 registerJob('ml.train', mlTrainJob);
+import { mlDistillLocalJob } from './distill-job.js';
+registerJob('ml.distill.local', mlDistillLocalJob);
 import './infer-job.js';
 import './infer-bench.js';
 import './bench-fraud-job.js';

@@ -25,6 +25,7 @@
 import { exchange } from '../protocols/channel.js';
 import { ShareholdError } from '../errors.js';
 import type { JobSpec } from '../spec/types.js';
+import { loadSpec } from '../spec/validate.js';
 import { applyLocalPreprocessing, datasetsOf, readDataset } from '../spec/data.js';
 import type { Table } from '../data/csv.js';
 import { describePartition, ownerPart, type OwnerPart } from '../data/partition.js';
@@ -36,6 +37,7 @@ import { sigmoid, type SigmoidMethod } from '../tensor/nonlinear/sigmoid.js';
 import { publicSet, type PublicGenerator } from '../casestudy/public-set.js';
 import { createEngine } from './engines.js';
 import type { Json, PartyContext } from './jobs.js';
+import { runTrainSpec, type TrainState } from './train-job.js';
 
 export interface DistillSource {
   /** The finished training job's spec (data entries pointing at this party's local files). */
@@ -243,5 +245,56 @@ export async function runDistillSpec(
       bytesSent: ctx.ch.stats.bytesSent - s0.bytes,
     },
     labels: labels ? [...labels] : 'not-a-recipient',
+  };
+}
+
+/**
+ * `ml.distill.local` (`sharehold run <distill.yaml> --local --train <train.yaml>`): train, then
+ * distill, inside one job — there is no checkpoint store between two local runs, so the training
+ * spec runs first (its model stays in memory as this party's shares of the final epoch, captured by
+ * the train job's checkpoint hook) and the distill spec then labels the public set with it. The
+ * distill spec's `model.fromJob` must be the training spec's `name`. Params: `{ spec, train }`
+ * (absolute paths), `sigmoid?`.
+ */
+export async function mlDistillLocalJob(ctx: PartyContext): Promise<Json> {
+  const { spec: sf, train: tf, sigmoid: sg } = ctx.params;
+  if (typeof sf !== 'string' || typeof tf !== 'string')
+    throw new ShareholdError(
+      'invalid-argument',
+      'ml.distill.local needs params.spec and params.train (paths)',
+    );
+  if (sg !== undefined && sg !== 'exact' && sg !== 'piecewise3')
+    throw new ShareholdError('invalid-argument', 'ml.distill.local: sigmoid must be exact or piecewise3');
+  const spec = loadSpec(sf);
+  const train = loadSpec(tf);
+  if (spec.distill?.fromJob !== train.name)
+    throw bad(
+      `${sf}: model.fromJob is '${spec.distill?.fromJob ?? ''}', the training spec's name is '${train.name}'`,
+    );
+  const problems = distillMismatches(spec, train);
+  if (problems.length > 0) throw bad(`distill job ${spec.name}: ${problems.join('; ')}`, { problems });
+  let last: TrainState | null = null;
+  const trained = (await runTrainSpec(ctx, train, {
+    ...(sg !== undefined ? { sigmoid: sg } : {}),
+    checkpoint: {
+      resume: null,
+      epochEnd: (_epoch, _loss, state) => {
+        last = state;
+      },
+    },
+  })) as { metrics?: Json; rows?: Json; model?: Json };
+  const final = last as TrainState | null;
+  if (!final) throw bad(`training spec ${train.name} ran no epoch`);
+  const labelled = (await runDistillSpec(
+    ctx,
+    spec,
+    { trainSpec: train, shares: final.shares },
+    sg !== undefined ? { sigmoid: sg } : {},
+  )) as Record<string, Json>;
+  return {
+    ...labelled,
+    // the trained model as the training spec's output policy gave it to this party ('shared', or the
+    // revealed parameters at its recipients)
+    train: { metrics: trained.metrics ?? null, rows: trained.rows ?? null, model: trained.model ?? null },
   };
 }
