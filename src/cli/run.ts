@@ -29,7 +29,8 @@ const HELP = `usage: sharehold run <job.yaml> --local [--json] [--sigmoid exact|
 
 Validates the job spec (docs/jobspec.md) and runs it: with --local, every member is a separate party
 process on this machine, connected over TLS 1.3 with throwaway certificates on 127.0.0.1; each party
-reads only its own dataset files. Only task: train specs run here (inference: \`sharehold infer\`).
+reads only its own dataset files. Runs task: train specs, and task: distill specs with --train
+(inference: \`sharehold infer\`).
 
   --local           run every party locally (the only mode so far; required)
   --json            print one JSON object: { job, scheme, parties, metrics: { testAccuracy,
