@@ -61,6 +61,8 @@ export interface TrainJobOptions {
   readonly paramBound?: number;
   /** Checkpoint/resume (the node orchestrator): save this party's state after every epoch. */
   readonly checkpoint?: TrainCheckpointHook;
+  /** After every epoch (0-based, counted from the start of the run): the opened aggregates only. */
+  readonly onEpoch?: (epoch: number, loss: number | undefined, info: EpochInfo) => void;
 }
 
 /**
@@ -645,6 +647,7 @@ export async function runTrainSpec(
             : '') +
           ` ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
+      opts.onEpoch?.(ep, l, v ? { validation: v } : {});
       if (hook) {
         if (l !== undefined) resumedLoss.push(l);
         const p = hook.epochEnd(

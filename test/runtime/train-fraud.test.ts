@@ -167,7 +167,11 @@ void test('ml.train rep4 (3 banks + compute-only operator): class weights, shuff
 
     // ---- the secure job
     const t0 = performance.now();
-    const { results, rounds, bytesSent } = await runSpecInMemory(spec, { trainAccuracy: false });
+    const seen: { epoch: number; validation: unknown }[] = [];
+    const { results, rounds, bytesSent } = await runSpecInMemory(spec, {
+      trainAccuracy: false,
+      onEpoch: (epoch, _loss, info) => seen.push({ epoch, validation: info.validation }),
+    });
     const seconds = (performance.now() - t0) / 1000;
     assert.equal(results.length, 4);
     const r = results[0] as unknown as {
@@ -195,6 +199,9 @@ void test('ml.train rep4 (3 banks + compute-only operator): class weights, shuff
     const lines: string[] = [];
     assert.equal(m.lossPerEpoch.length, EPOCHS);
     assert.equal(m.validation.length, EPOCHS);
+    // the epoch callback (every party's) got exactly the reported per-epoch metrics
+    assert.equal(seen.length, 4 * EPOCHS);
+    for (const x of seen) assert.deepEqual(x.validation, m.validation[x.epoch]);
     const counts = (x: { precision: number; recall: number }, pos: number): { tp: number; p: number } => {
       const tp = Math.round(x.recall * pos);
       return { tp, p: x.precision > 0 ? Math.round(tp / x.precision) : 0 };
