@@ -234,6 +234,11 @@ export class LedgerSync {
     return this.#node.name;
   }
 
+  /** Whether close() was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** The node's own log. */
   get own(): NodeLedger {
     return this.#own;

@@ -367,12 +367,25 @@ export async function startGateway(node: ShareholdNode, opts: GatewayOptions = {
       const r = await ledger.verify();
       return { ...r, ms: Math.round(performance.now() - t0) };
     });
+    // 503 (the writer retries) while this node shuts down or cannot reach the writer for its entries.
+    const retryable = async <T>(fn: () => Promise<T>): Promise<T> => {
+      try {
+        return await fn();
+      } catch (e) {
+        if (
+          ledger.closed ||
+          (isShareholdError(e) && ['peer-disconnected', 'peer-timeout', 'cert-refused'].includes(e.code))
+        )
+          throw new HttpError(503, `ledger unavailable: ${isShareholdError(e) ? e.code : 'shutting down'}`);
+        throw e;
+      }
+    };
     app.post('/v1/ledger/cosign', async (req) =>
-      ledger.cosign(memberOnly(req), isObj(req.body) ? req.body : {}),
+      retryable(() => ledger.cosign(memberOnly(req), isObj(req.body) ? req.body : {})),
     );
     app.post('/v1/ledger/hello', async (req) => ledger.hello(memberOnly(req)));
     app.post('/v1/ledger/checkpoint', async (req) =>
-      ledger.receiveCheckpoint(memberOnly(req), isObj(req.body) ? req.body : {}),
+      retryable(() => ledger.receiveCheckpoint(memberOnly(req), isObj(req.body) ? req.body : {})),
     );
   }
   // ---- end audit ledger ----
