@@ -96,3 +96,41 @@ export function evaluatePublicModel(
 ): BinaryMetrics {
   return binaryMetrics(publicModelProbabilities(m, x), y, threshold);
 }
+
+/** What `distillSpecText` needs: the training job's public facts and the public set. */
+export interface DistillSpecOptions {
+  readonly name: string;
+  /** The training job's members, in its order. */
+  readonly members: readonly string[];
+  readonly scheme: 'rep3' | 'rep4' | 'shamir' | 'additive';
+  readonly threshold?: number;
+  readonly f?: number;
+  /** The training job's architecture: 'logreg' or its MLP layers and functions. */
+  readonly model:
+    'logreg' | { readonly layers: readonly number[]; readonly activation?: string; readonly output: string };
+  /** The training job's id on the platform (or the training spec's name for `run --local`). */
+  readonly fromJob: string;
+  readonly publicSet: { readonly generator: string; readonly seed: number; readonly rows: number };
+  /** The members who receive the soft labels. */
+  readonly to: readonly string[];
+}
+
+/** The YAML of a `task: distill` job spec (docs/jobspec.md) — e.g. for the demo to propose. */
+export function distillSpecText(o: DistillSpecOptions): string {
+  const m =
+    o.model === 'logreg'
+      ? `{ type: logreg, fromJob: ${o.fromJob} }`
+      : `{ type: mlp, layers: [${o.model.layers.join(', ')}], activation: ${o.model.activation ?? 'relu'}, output: ${o.model.output}, fromJob: ${o.fromJob} }`;
+  return [
+    'version: 1',
+    `name: ${o.name}`,
+    'task: distill',
+    `members: [${o.members.join(', ')}]`,
+    `scheme: { name: ${o.scheme}${o.threshold !== undefined ? `, threshold: ${o.threshold}` : ''} }`,
+    ...(o.f !== undefined ? [`fixedPoint: { f: ${o.f} }`] : []),
+    `model: ${m}`,
+    `publicSet: { generator: ${o.publicSet.generator}, seed: ${o.publicSet.seed}, rows: ${o.publicSet.rows} }`,
+    `output: { labels: reveal, to: [${o.to.join(', ')}] }`,
+    '',
+  ].join('\n');
+}

@@ -20,7 +20,11 @@ import {
 } from '../../src/casestudy/fraud-data.js';
 import { binaryMetrics, columnStats, forwardMlp, initMlp, trainMlp } from '../../src/casestudy/plain.js';
 import { publicSeedBytes, publicSet } from '../../src/casestudy/public-set.js';
-import { distillPublicModel, evaluatePublicModel } from '../../src/casestudy/distill.js';
+import {
+  distillPublicModel,
+  distillSpecText as buildDistillSpec,
+  evaluatePublicModel,
+} from '../../src/casestudy/distill.js';
 import { readCsv } from '../../src/data/csv.js';
 import { memoryNetwork } from '../../src/net/memory.js';
 import { createEngine } from '../../src/runtime/engines.js';
@@ -115,6 +119,20 @@ void test('spec: task distill validates; every problem is reported with its posi
     publicSet: { generator: 'fraud-public', seed: 11, rows: 100 },
   });
   assert.deepEqual(s.output, { model: 'reveal', to: ['bank-a', 'bank-b'] });
+  // the builder the demo uses gives the same spec
+  const built = valid(
+    buildDistillSpec({
+      name: 'fraud-distill',
+      members: ['bank-a', 'bank-b', 'bank-c', 'operator'],
+      scheme: 'rep4',
+      model: { layers: [8, 1], activation: 'relu', output: 'sigmoid' },
+      fromJob: 'fraud-small',
+      publicSet: { generator: 'fraud-public', seed: 11, rows: 100 },
+      to: ['bank-a', 'bank-b'],
+    }),
+    '/x/d.yaml',
+  );
+  assert.deepEqual({ ...built }, { ...s });
   const bad = `version: 1
 name: d
 task: distill
