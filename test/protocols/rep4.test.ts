@@ -364,6 +364,50 @@ void test('ltz (9 rounds, < 40 B per element), lt, eq, relu; injection without d
   }
 });
 
+void test('narrow ltz/relu (width k, |x| < 2^(k−1)): exact, 8 rounds for k ≤ 33, bytes ∝ k', async () => {
+  const n = 320;
+  const cases = [33, 40, 2];
+  const xs = cases.map((k) => {
+    const x = randomRing(n, k - 1, true); // |x| < 2^(k−2)
+    // the extremes of the k-bit range and values around 0
+    const lim = 1n << BigInt(k - 1);
+    [0n, 1n, -1n, lim - 1n, -lim, -lim + 1n].forEach((v, i) => (x[i] = BigInt.asUintN(64, v)));
+    return x;
+  });
+  const { out } = await run4(async (s, me) => {
+    await s.preprocessDaBits(8 * n);
+    const res = [];
+    for (const [c, k] of cases.entries()) {
+      const sx = await s.input(0, me === 0 ? xs[c]! : null, n);
+      const l = await measured(s, () => s.ltz(sx, k));
+      const r = await s.relu(sx, k);
+      res.push({ ltz: await s.reveal(l.v), y: await s.reveal(r.y), d: await s.reveal(r.d), ...l });
+    }
+    const sx = await s.input(0, me === 0 ? xs[0]! : null, n);
+    const wide = await measured(s, () => s.ltz(sx));
+    return { res, wideBytes: wide.bytes };
+  });
+  for (const o of out) {
+    o.res.forEach((r, c) => {
+      const k = cases[c]!;
+      for (let i = 0; i < n; i++) {
+        const xi = signed(xs[c]![i]!);
+        assert.equal(r.ltz![i], xi < 0n ? 1n : 0n, `k=${k} ltz ${i}`);
+        assert.equal(r.d![i], xi >= 0n ? 1n : 0n, `k=${k} drelu ${i}`);
+        assert.equal(r.y![i], BigInt.asUintN(64, xi > 0n ? xi : 0n), `k=${k} relu ${i}`);
+      }
+    });
+    assert.equal(o.res[0]!.rounds, 8); // 32 positions: 5 tree levels
+    assert.equal(o.res[1]!.rounds, 9); // 39 positions: 6
+    // bytes scale with the width (plus the fixed daBit opening)
+    assert.ok(o.res[0]!.bytes < 0.6 * o.wideBytes, `33 bits: ${o.res[0]!.bytes} vs 64 bits: ${o.wideBytes}`);
+  }
+  await assert.rejects(
+    run4(async (s) => s.ltz(s.constant(new BigUint64Array(4)), 65)),
+    (e: unknown) => isShareholdError(e) && e.code === 'invalid-argument',
+  );
+});
+
 void test('max and argmax over rows, odd widths and ties (lowest index wins)', async () => {
   for (const [rows, cols] of [
     [1, 1],

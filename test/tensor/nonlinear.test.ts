@@ -128,7 +128,7 @@ void test('log on [2^-6, 2^15): absolute ≤ 1e-4; 14 online rounds', async () =
   assert.ok(rounds <= 14, `${rounds}`);
 });
 
-void test('sqrt and rsqrt on [2^-12, 2^14): |y − r| ≤ 1 ulp + 3e-4·r, relative ≤ 2e-3 (rsqrt: x ≤ 2^13); 17 rounds', async () => {
+void test('sqrt and rsqrt on [2^-12, 2^14): |y − r| ≤ 1 ulp + 3e-4·r, relative ≤ 2e-3 (rsqrt: x ≤ 2^13); 16 rounds (the normalization compares on 33 bits)', async () => {
   const xs = logGrid(2 ** -12, 2 ** 14 - 1, 600).map(quant);
   const a = await run((e, x) => sqrt(e, x), xs);
   const b = await run((e, x) => rsqrt(e, x), xs);
@@ -145,7 +145,7 @@ void test('sqrt and rsqrt on [2^-12, 2^14): |y − r| ≤ 1 ulp + 3e-4·r, relat
     });
   check(a.y, Math.sqrt, Infinity, 'sqrt');
   check(b.y, (x) => 1 / Math.sqrt(x), 2 ** 13, 'rsqrt');
-  assert.ok(a.rounds <= 17 && b.rounds <= 17, `${a.rounds} ${b.rounds}`);
+  assert.ok(a.rounds <= 16 && b.rounds <= 16, `${a.rounds} ${b.rounds}`);
 });
 
 const sig = (x: number): number => 1 / (1 + Math.exp(-x));

@@ -16,6 +16,8 @@
  * + 22 (118 tree gates at 1.5 bits) + 1/8 (masked bit) ≈ 34.
  * lt(x, y) = ltz(x − y), valid when |x − y| < 2^63; eq(x, y) = 1 − ltz(x − y) − ltz(y − x) as one batch;
  * drelu = 1 − ltz; relu(x) = x · drelu(x): one more multiplication (10 rounds).
+ * Narrow comparisons: ltz/drelu/relu take a `width` k when the caller can bound |x| < 2^(k−1) (see
+ * `msbBinary`): ≈ 34·k/64 bytes, one round less for k ≤ 33.
  * Security: semi-honest, one corrupt party (each pair member sees only masked bits of the other pair's
  * summand).
  */
@@ -38,22 +40,29 @@ import { JointRound, PAIR_A, PAIR_B, zerosB } from './inp.js';
 import { rep4Bits, xorPlane4, type Plane4 } from './mul.js';
 import { bitInject, bitInjectDa, type DaBits4 } from './b2a.js';
 import { andCrossWords, mulA } from './mul.js';
+import { invalidArgument } from '../../errors.js';
 
 /** Supplies n preprocessed daBits (or null to inject without preprocessing). */
 export type DaBitSource4 = ((n: number) => Promise<DaBits4>) | null;
 
 /**
  * Binary sharings of the pair summands of x: [u] (u = x_0 + x_1, from pair A) and [v] (v = x_2 + x_3,
- * from pair B), 64 planes each, in one round.
+ * from pair B), their low `planes` bit planes (default all 64), in one round.
  */
-export async function pairSplitBits(ctx: Rep4Ctx, scope: OpScope, x: Rep4A): Promise<[Rep4B, Rep4B]> {
+export async function pairSplitBits(
+  ctx: Rep4Ctx,
+  scope: OpScope,
+  x: Rep4A,
+  planes = 64,
+): Promise<[Rep4B, Rep4B]> {
   const me = ctx.me;
   const n = x.c[0].length;
-  const u = zerosB(n, 64);
-  const v = zerosB(n, 64);
+  const u = zerosB(n, planes);
+  const v = zerosB(n, planes);
   const L = u.c[0].length;
+  // the low `planes` bit planes of each summand (toPlanes lays planes out lowest first)
   const sum = (i: number, j: number) => (): Uint32Array =>
-    toPlanes(R.add(x.c[slotOf(me, i)]!, x.c[slotOf(me, j)]!));
+    toPlanes(R.add(x.c[slotOf(me, i)]!, x.c[slotOf(me, j)]!)).subarray(0, L);
   const round = new JointRound(ctx, scope);
   round.words(PAIR_A, L, sum(0, 1), u.c);
   round.words(PAIR_B, L, sum(2, 3), v.c);
@@ -96,22 +105,42 @@ export async function genProp(
   return { g, p };
 }
 
-/** The sign bit of x as a one-plane binary sharing (8 rounds). */
-export async function msbBinary(ctx: Rep4Ctx, scope: OpScope, x: Rep4A): Promise<Rep4B> {
+function checkWidth(width: number): void {
+  if (!Number.isInteger(width) || width < 2 || width > 64)
+    throw invalidArgument(`comparison width must be an integer in 2..64, got ${width}`);
+}
+
+/**
+ * The sign bit of x as a one-plane binary sharing (8 rounds on 64 bits). With `width` k < 64 the
+ * caller guarantees −2^(k−1) ≤ x < 2^(k−1) (ring units): then x mod 2^k = (u + v) mod 2^k and the sign
+ * is bit k−1 of it, u_{k−1} ⊕ v_{k−1} ⊕ (carry out of the low k−1 bits), so the pairs input only k
+ * planes and the circuit runs on k−1 positions: bytes and work scale with k, and the carry tree has
+ * ⌈log2(k−1)⌉ levels (5 for k ≤ 33: one round less). Same messages, fewer of them: the security
+ * argument is the 64-bit one. Outside the bound the bit is that of x mod 2^k (wrong, not leaking).
+ */
+export async function msbBinary(ctx: Rep4Ctx, scope: OpScope, x: Rep4A, width = 64): Promise<Rep4B> {
+  checkWidth(width);
   const n = x.c[0].length;
   const W = wordsPerPlane(n);
-  const [u, v] = await pairSplitBits(ctx, scope.child('split'), x);
-  const { g, p } = await genProp(ctx, scope.child('gen'), u, v, 63);
+  const [u, v] = await pairSplitBits(ctx, scope.child('split'), x, width);
+  const { g, p } = await genProp(ctx, scope.child('gen'), u, v, width - 1);
   const [carry] = await carryOuts(rep4Bits(ctx), scope.child('tree'), W, [{ g, p }]);
-  const msb = xorPlane4(xorPlane4(planeOf(u, 63), planeOf(v, 63)), carry!);
+  const msb = xorPlane4(xorPlane4(planeOf(u, width - 1), planeOf(v, width - 1)), carry!);
   return { n, w: 1, c: msb };
 }
 
-/** [x < 0] as an arithmetic 0/1 sharing. */
-export async function ltz(ctx: Rep4Ctx, scope: OpScope, x: Rep4A, da: DaBitSource4 = null): Promise<Rep4A> {
+/** [x < 0] as an arithmetic 0/1 sharing; `width` as for `msbBinary` (default 64: no bound needed). */
+export async function ltz(
+  ctx: Rep4Ctx,
+  scope: OpScope,
+  x: Rep4A,
+  da: DaBitSource4 = null,
+  width = 64,
+): Promise<Rep4A> {
+  checkWidth(width);
   const bits = da ? da(x.c[0].length) : null; // reserved now, awaited after the circuit
   bits?.catch(() => {}); // if the circuit fails first, its failure is the one reported
-  const bit = await msbBinary(ctx, scope.child('msb'), x);
+  const bit = await msbBinary(ctx, scope.child('msb'), x, width);
   return bits
     ? bitInjectDa(ctx, scope.child('inj'), bit, await bits)
     : bitInject(ctx, scope.child('inj'), bit);
@@ -141,8 +170,14 @@ export async function eq(
   return addScalarA(ctx.me, negA(s), 1n);
 }
 
-export async function drelu(ctx: Rep4Ctx, scope: OpScope, x: Rep4A, da: DaBitSource4 = null): Promise<Rep4A> {
-  const l = await ltz(ctx, scope, x, da);
+export async function drelu(
+  ctx: Rep4Ctx,
+  scope: OpScope,
+  x: Rep4A,
+  da: DaBitSource4 = null,
+  width = 64,
+): Promise<Rep4A> {
+  const l = await ltz(ctx, scope, x, da, width);
   return addScalarA(ctx.me, negA(l), 1n);
 }
 
@@ -151,8 +186,9 @@ export async function relu(
   scope: OpScope,
   x: Rep4A,
   da: DaBitSource4 = null,
+  width = 64,
 ): Promise<{ y: Rep4A; d: Rep4A }> {
-  const d = await drelu(ctx, scope.child('d'), x, da);
+  const d = await drelu(ctx, scope.child('d'), x, da, width);
   const y = await mulA(ctx, scope.child('mul'), x, d);
   return { y, d };
 }

@@ -190,8 +190,12 @@ export class Rep4Session implements Engine<Rep4A> {
   bitInject(x: Rep4B): Promise<Rep4A> {
     return bitInject(this.ctx, this.op('inj'), x);
   }
-  ltz(x: Rep4A): Promise<Rep4A> {
-    return ltz(this.ctx, this.op('ltz'), x, this.daSource);
+  /**
+   * [x < 0]. `width` k < 64: the caller guarantees −2^(k−1) ≤ x < 2^(k−1) in ring units (e.g. from a
+   * documented input range); the comparison then runs on k bits (compare.ts `msbBinary`).
+   */
+  ltz(x: Rep4A, width = 64): Promise<Rep4A> {
+    return ltz(this.ctx, this.op('ltz'), x, this.daSource, width);
   }
   lt(x: Rep4A, y: Rep4A): Promise<Rep4A> {
     return lt(this.ctx, this.op('lt'), x, y, this.daSource);
@@ -199,11 +203,12 @@ export class Rep4Session implements Engine<Rep4A> {
   eq(x: Rep4A, y: Rep4A): Promise<Rep4A> {
     return eq(this.ctx, this.op('eq'), x, y, this.daSource);
   }
-  relu(x: Rep4A): Promise<{ y: Rep4A; d: Rep4A }> {
-    return relu(this.ctx, this.op('relu'), x, this.daSource);
+  /** max(x, 0) and [x ≥ 0]; `width` as for `ltz`. */
+  relu(x: Rep4A, width = 64): Promise<{ y: Rep4A; d: Rep4A }> {
+    return relu(this.ctx, this.op('relu'), x, this.daSource, width);
   }
-  drelu(x: Rep4A): Promise<Rep4A> {
-    return drelu(this.ctx, this.op('drelu'), x, this.daSource);
+  drelu(x: Rep4A, width = 64): Promise<Rep4A> {
+    return drelu(this.ctx, this.op('drelu'), x, this.daSource, width);
   }
   maxArgmax(x: Rep4A, rows: number, cols: number): Promise<{ max: Rep4A; argmax: Rep4A }> {
     const scope = this.op('max');

@@ -9,7 +9,8 @@
  * |y − r| ≤ 2^-16 + 3·10^-4·r, hence relative error ≤ 2·10^-3 (rsqrt: for x ≤ 2^13; one ulp is 2·10^-3 of
  * 1/√x near 2^14) (measured sqrt ≈ 8·10^-4 at x near 2^-12, rsqrt ≈ 1.5·10^-3 near 2^14 — both the 2^-16
  * resolution of small outputs; the earlier 1.5·10^-2 was the encoding error of x = 2^-12, 16 ulp).
- * Rounds (rep3, online): 17 measured = comparison + 1 + 6 + 1.
+ * Rounds (rep3, online): 16 measured = comparison (8: on 33 bits, see `core`; 9 on 64) + 1 + 6 + 1;
+ * the same on rep4 (narrow comparisons), 17 on engines without them.
  */
 import type { Engine } from '../../protocols/engine.js';
 import { bitSum, fill, fx, geThresholds } from './util.js';
@@ -22,10 +23,14 @@ async function core<S>(e: Engine<S>, x: S): Promise<{ w: S; beta: S; xbeta: S }>
   const f = e.f;
   const js: number[] = [];
   for (let j = LO + 1; j < HI; j++) js.push(j);
+  // inputs below 2^14 (the documented range) and thresholds below 2^12: |x − T| < 2^(14+f) ring
+  // units, so the comparisons run on 33 bits at f ≤ 18 (rep3/rep4: half the bytes, one round less);
+  // an input up to 2^(32−f) still compares correctly
   const bits = await geThresholds(
     e,
     x,
     js.map((j) => fx(4 ** j, f)),
+    f <= 18 ? 33 : 64,
   );
   // α/2 = 4^-(LO+1)/2 − Σ b_j·(4^-j − 4^-(j+1))/2 ;  β = 2^-(LO+1) − Σ b_j·2^-(j+1)
   const halfAlpha = bitSum(

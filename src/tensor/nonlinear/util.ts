@@ -18,11 +18,23 @@ export function constFx<S>(e: Engine<S>, n: number, c: number): S {
 
 /**
  * [x ≥ T_j] for public thresholds (fixed point), as 0/1 integers: one batched ltz for all thresholds.
- * Returns one sharing of length n per threshold.
+ * Returns one sharing of length n per threshold. `width` (< 64): the caller guarantees
+ * |x − T_j| < 2^(width−1) ring units (e.g. from the function's documented input range); engines with
+ * narrow comparisons (rep3, rep4: an extra `width` argument of `ltz`) then compare on that many bits,
+ * the others ignore it.
  */
-export async function geThresholds<S>(e: Engine<S>, x: S, thresholds: readonly bigint[]): Promise<S[]> {
+export async function geThresholds<S>(
+  e: Engine<S>,
+  x: S,
+  thresholds: readonly bigint[],
+  width = 64,
+): Promise<S[]> {
   const n = e.length(x);
-  const lt = await e.ltz(e.concat(thresholds.map((t) => e.addPublic(x, fill(n, -t)))));
+  const v = e.concat(thresholds.map((t) => e.addPublic(x, fill(n, -t))));
+  const narrow = width < 64 && (e.scheme === 'rep3' || e.scheme === 'rep4');
+  const lt = narrow
+    ? await (e as unknown as { ltz(x: S, w: number): Promise<S> }).ltz(v, width)
+    : await e.ltz(v);
   const one = fill(n, 1n);
   return thresholds.map((_, j) => e.addPublic(e.neg(e.slice(lt, j * n, (j + 1) * n)), one));
 }
