@@ -65,6 +65,9 @@ export interface LedgerSyncOptions {
 /** Entries per `GET /v1/ledger/entries` page. */
 export const ENTRIES_PAGE = 1000;
 
+/** Most entries a replica fetches for one checkpoint (held in memory until the root checks). */
+export const MAX_CATCH_UP = 100_000;
+
 /** Serialize async critical sections. */
 class Mutex {
   #tail: Promise<unknown> = Promise.resolve();
@@ -618,6 +621,11 @@ export class LedgerSync {
   /** Bring the replica of `log` up to the checkpoint `cp` (entries from the writer, checked against its root). */
   async #catchUp(rep: Replica, log: string, size: number, root: Uint8Array): Promise<void> {
     if (size <= rep.ledger.size) return;
+    // The entries are held in memory until their root is checked: bound what one offer can cost.
+    if (size - rep.ledger.size > MAX_CATCH_UP)
+      throw invalidArgument(
+        `checkpoint of size ${size} is ${size - rep.ledger.size} entries ahead of this replica (at most ${MAX_CATCH_UP} per offer)`,
+      );
     const m = this.#others().find((x) => x.name === log);
     if (!m) throw invalidArgument(`${log} is not a member with a usable certificate`);
     const entries = await this.#fetch(m, rep.ledger.size, size);

@@ -301,6 +301,12 @@ void test('platform ledger: negotiation entries, co-signed checkpoints replicate
         assert.equal(t.status, 0);
         assert.equal(t.stdout.trim(), v.text);
         console.log(t.stdout.trim());
+        // the same with the node's data directory instead of its config
+        const d = spawnSync(process.execPath, [BIN, 'ledger', 'verify', '--data-dir', cfgs[i]!.dataDir], {
+          encoding: 'utf8',
+        });
+        assert.equal(d.status, 0);
+        assert.equal(d.stdout.trim(), v.text);
       }
     }
 
