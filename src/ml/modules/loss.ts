@@ -129,7 +129,8 @@ export class BCEWithLogitsLoss<S> implements Loss<S> {
  * grad: w·(σ(z) − y)/B; loss: mean(w·(softplus(z) − z·y)). With w = 1 + (pw − 1)·y this is PyTorch's
  * `BCEWithLogitsLoss(pos_weight = pw)` (since y² = y); a data owner chooses the weights of its own
  * rows (e.g. for class imbalance) and shares them with the rows, so no one else learns them.
- * Cost over BCEWithLogitsLoss: one secret product (one round, ≤ 1 ulp + |w|·ulp).
+ * Cost over BCEWithLogitsLoss: one secret product (one round, ≤ 1 ulp + |w|·ulp); the scaling
+ * w·(1/B) runs concurrently with the sigmoid.
  */
 export class WeightedBCEWithLogitsLoss<S> implements Loss<S> {
   constructor(readonly method: SigmoidMethod = 'exact') {}
@@ -144,10 +145,15 @@ export class WeightedBCEWithLogitsLoss<S> implements Loss<S> {
     return { y: t.slice(1, 0, 1), w: t.slice(1, 1, 2) };
   }
 
+  /**
+   * w/B is computed while the sigmoid runs (it does not depend on z: its round overlaps the
+   * sigmoid's), then one fused product (σ(z) − y)·(w/B): one round after the sigmoid instead of two.
+   */
   async grad(z: SecretTensor<S>, t: SecretTensor<S>): Promise<SecretTensor<S>> {
     const { y, w } = this.#split('WeightedBCEWithLogitsLoss', z, t);
+    const wc = w.mulScalar(1 / z.size); // issued first, concurrent with the sigmoid
     const p = await z.mapElementwise((e, s) => sigmoid(e, s, this.method));
-    return (await p.sub(y).mul(w)).mulScalar(1 / z.size);
+    return p.sub(y).mul(await wc);
   }
 
   async loss(z: SecretTensor<S>, t: SecretTensor<S>): Promise<SecretTensor<S>> {
