@@ -8,7 +8,7 @@ type Command = (argv: string[]) => Promise<number>;
 
 const commands: Record<string, { describe: string; load: () => Promise<Command> }> = {
   demo: {
-    describe: 'run a small local 3-party job over TLS (the quick start)',
+    describe: 'the fraud-detection case study end to end on four local node processes (the quick start)',
     load: async () => (await import('./demo.js')).demoCommand,
   },
   bench: {
