@@ -597,12 +597,12 @@ export class Model<S> {
     if (this.outFeatures !== 1)
       throw invalidArgument(`binaryEvaluation: the model has ${this.outFeatures} outputs, not one logit`);
     const z = await this.logits(x);
-    const [lossT, metrics] = await Promise.all([
-      opts.loss ? this.lossFn('bce').loss!(z, labels).then((t) => t.reveal()) : null,
-      secureBinaryMetrics(this.engine, z.share, labels.share, {
-        ...(opts.thresholds ? { thresholds: opts.thresholds } : {}),
-      }),
-    ]);
+    // one after the other: two multi-round chains issued concurrently would reserve their later
+    // operation ids in an order that depends on message timing, differently at each party
+    const lossT = opts.loss ? await this.lossFn('bce').loss!(z, labels).then((t) => t.reveal()) : null;
+    const metrics = await secureBinaryMetrics(this.engine, z.share, labels.share, {
+      ...(opts.thresholds ? { thresholds: opts.thresholds } : {}),
+    });
     return { loss: lossT ? lossT[0]! : undefined, metrics };
   }
 
