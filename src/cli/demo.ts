@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isShareholdError } from '../errors.js';
 import { Progress, formatDuration } from './progress.js';
-import { DemoInterrupted, runDemo, type DemoResult } from '../demo/run.js';
+import { DemoInterrupted, runDemo, spawnedHelpers, type DemoResult } from '../demo/run.js';
 import { stopSpawned } from '../demo/procs.js';
 import { formatReport } from '../demo/report.js';
 
@@ -148,6 +148,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     return result.ok ? DEMO_EXIT.ok : DEMO_EXIT.failed;
   } catch (e) {
     progress.stop();
+    for (const c of spawnedHelpers) c.kill('SIGKILL');
     if (e instanceof DemoInterrupted || signalName) {
       await stopSpawned();
       process.stderr.write(

@@ -48,8 +48,17 @@ export function formatReport(r: DemoResult, seconds: number): string {
     f(p.accuracy, 4),
   ]);
   const d = r.distillation;
-  if ('available' in d && d.available === false)
-    rows.push(['public distilled model', '', `not available: ${d.reason}`, '', '', '', '']);
+  if (d.available)
+    rows.push([
+      `public distilled model (${d.publicRows.toLocaleString('en')} public rows)`,
+      '—',
+      f(d.precision),
+      f(d.recall),
+      f(d.f1),
+      f(d.auc),
+      f(d.accuracy, 4),
+    ]);
+  else rows.push(['public distilled model', '', `not available: ${d.reason}`, '', '', '', '']);
   const widths = head.map((h, i) =>
     Math.max(h.length, ...rows.map((x) => (x[1] === '' && i > 1 ? 0 : x[i]!.length))),
   );
@@ -81,22 +90,15 @@ export function formatReport(r: DemoResult, seconds: number): string {
     L.push(`  validation per epoch: ${job.validationPerEpoch.map((v) => JSON.stringify(v)).join('; ')}`);
   L.push(`  approved by ${job.approvals.join(', ')}; the model stays secret-shared among the four nodes.`);
   L.push('');
-  L.push('Audit ledgers:');
+  L.push('Audit ledgers (sharehold ledger verify --node-config <node>/node.json, at every node):');
   for (const c of r.ledger) {
     const cp = c.checkpoint
-      ? `, checkpoint of size ${c.checkpoint.size} co-signed by ${c.checkpoint.cosigners.join(', ') || 'nobody'} (quorum ${c.checkpoint.quorum})`
-      : ', no co-signed checkpoint';
-    const verdict =
-      c.verdict === 'verified'
-        ? 'VERIFIED'
-        : c.verdict === 'entries-verified-no-cosigned-checkpoint'
-          ? 'entries verified'
-          : c.verdict === 'no-ledger'
-            ? 'NO LEDGER'
-            : 'FAILED';
+      ? `latest counted checkpoint: size ${c.checkpoint.size}, co-signed by ${c.checkpoint.cosigners.join(', ')} (quorum ${c.checkpoint.quorum})`
+      : 'no counted checkpoint';
     L.push(
-      `  ${c.node.padEnd(8)} ${verdict}: ${c.entriesVerified} entries${cp}` +
-        (c.errors.length > 0 ? ` — ${c.errors.map((e) => `${e.code}: ${e.message}`).join('; ')}` : ''),
+      `  ${c.node.padEnd(8)} ${c.ok ? 'OK' : 'FAILED'}: ${c.logs} logs (own + replicas), ${c.entriesVerified} own entries, ${cp}` +
+        (c.crossChecks > 0 ? `, ${c.crossChecks} cross-check problems` : '') +
+        (c.errors.length > 0 ? ` — ${c.errors.join('; ')}` : ''),
     );
   }
   L.push('');

@@ -6,11 +6,15 @@
  * the audit-ledger verification on every node. Everything secret stays in the node processes: this
  * process only talks to the nodes' APIs as their operator and reads public events.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { publicSet } from '../casestudy/public-set.js';
+import { distillPublicModel, distillSpecText, evaluatePublicModel } from '../casestudy/distill.js';
 import { ShareholdError } from '../errors.js';
 import { apiRequest, type ApiResponse } from '../node/client.js';
-import { BANKS, FRAUD_COLUMNS, FRAUD_LABEL } from '../casestudy/fraud-data.js';
+import { BANKS, FRAUD_COLUMNS, FRAUD_LABEL, NF, type FraudTable } from '../casestudy/fraud-data.js';
 import type { BinaryMetrics } from '../casestudy/plain.js';
 import { formatDuration, type Progress } from '../cli/progress.js';
 import { createConsortium, NODE_NAMES, OPERATOR } from './consortium.js';
@@ -54,11 +58,16 @@ export interface JointMetrics {
 
 export interface LedgerCheck {
   node: string;
+  /** `sharehold ledger verify --node-config <node>/node.json --json` exited 0 and reported ok. */
   ok: boolean;
-  verdict: 'verified' | 'entries-verified-no-cosigned-checkpoint' | 'failed' | 'no-ledger';
+  exitCode: number | null;
+  /** Logs checked at this node (its own and its replicas of the other members'). */
+  logs: number;
   entriesVerified: number;
   checkpoint: { size: number; cosigners: string[]; quorum: number } | null;
-  errors: { code: string; message: string }[];
+  crossChecks: number;
+  errors: string[];
+  warnings: number;
 }
 
 export interface DemoResult {
@@ -81,12 +90,29 @@ export interface DemoResult {
   joint: JointMetrics | Unavailable;
   banksAlone: Record<string, BaselineResult>;
   pooledPlaintext: BaselineResult;
-  distillation: Unavailable | Record<string, unknown>;
+  distillation: DistillResult | Unavailable;
   ledger: LedgerCheck[];
   dashboard: { node: string; url: string; clientCert: string; clientKey: string }[];
   nodes: { name: string; pid: number; dir: string; log: string; running: boolean }[];
   phasesSeconds: Record<string, number>;
 }
+
+export interface DistillResult {
+  available: true;
+  publicRows: number;
+  generator: string;
+  recipient: string;
+  student: string;
+  precision: number;
+  recall: number;
+  f1: number;
+  auc: number;
+  accuracy: number;
+  seconds: number;
+}
+
+/** Helper processes (ledger verify) this demo started and that still run. */
+export const spawnedHelpers = new Set<ChildProcess>();
 
 export class DemoInterrupted extends Error {
   constructor() {
@@ -240,47 +266,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     });
 
     // 5. propose, decide (each member signs), quorum
-    const approvals = await timed('approval', async () => {
-      const b = pg.bar('Proposal and signed approvals', { total: NODE_NAMES.length, unit: 'signatures' });
-      const bankA = byName.get(BANKS[0])!;
-      const prop = expectOk(
-        await call(bankA, 'POST', '/api/jobs', { id: JOB_ID, specText: demoSpec(training) }),
-        'propose the training job',
-      );
-      const local = (prop.localReasons as string[] | undefined) ?? [];
-      if (local.length > 0)
-        throw new ShareholdError('policy-refused', `bank-a's own policy check refused: ${local.join('; ')}`);
-      const signers: string[] = [];
-      for (const p of procs) {
-        await until(
-          `the proposal at ${p.name}`,
-          async () => ((await call(p, 'GET', `/api/jobs/${JOB_ID}`)).status === 200 ? true : undefined),
-          signal,
-        );
-        const d = expectOk(await call(p, 'POST', `/api/jobs/${JOB_ID}/decide`), `decide at ${p.name}`) as {
-          signed: { body: { decision: string; reasons: string[] } };
-        };
-        if (d.signed.body.decision !== 'approve')
-          throw new ShareholdError(
-            'policy-refused',
-            `${p.name} refused the job: ${d.signed.body.reasons.join('; ')}`,
-          );
-        signers.push(p.name);
-        b.update(signers.length, `${p.name} signed`);
-      }
-      await until(
-        'the job approved at every node',
-        async () => {
-          for (const p of procs) {
-            if ((await jobState(p, call)) === 'proposed') return undefined;
-          }
-          return true;
-        },
-        signal,
-      );
-      b.finish(`approved by ${signers.join(', ')} (Ed25519 signatures, quorum 4 of 4)`);
-      return signers;
-    });
+    const approvals = await timed('approval', () =>
+      proposeAndApprove(o, procs, call, JOB_ID, demoSpec(training), 'Proposal and signed approvals'),
+    );
 
     // 6. the run, followed through bank-a's stored job events
     const run = await timed('training', () => followJob(o, training, procs, call, watchDeaths, data.train));
@@ -308,23 +296,28 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       return { banks: res, pooled };
     });
 
-    // 8. distillation (issue 7's public model): reported as unavailable until the job exists
-    const distillation: Unavailable = {
-      available: false,
-      reason: 'the distillation job is not in this build yet',
-    };
-    pg.log(`Distillation: not available (${distillation.reason})`);
+    // 8. distillation: the secret model labels a public set under MPC (its own job, approved by
+    // all four); the labels go to bank-a only, which trains the small public model in the clear
+    const distillation = await timed('distillation', () =>
+      distill(o, training, procs, call, watchDeaths, testAll),
+    );
 
     // 9. ledger verification on every node
     const ledger = await timed('verification', async () => {
-      const b = pg.bar('Verifying every node’s audit ledger', { total: procs.length, unit: 'nodes' });
+      const b = pg.bar('sharehold ledger verify on every node', { total: procs.length, unit: 'nodes' });
       const out: LedgerCheck[] = [];
       for (const p of procs) {
         check(signal);
-        out.push(await verifyLedger(p, call));
-        b.update(out.length, `${p.name}: ${out.at(-1)!.verdict}`);
+        out.push(await verifyLedger(p, signal));
+        b.update(out.length, `${p.name}: ${out.at(-1)!.ok ? 'OK' : 'FAILED'}`);
       }
-      b.finish(out.map((c) => `${c.node} ${c.verdict} (${c.entriesVerified} entries)`).join(', '));
+      b.finish(
+        out
+          .map(
+            (c) => `${c.node} ${c.ok ? 'OK' : 'FAILED'} (${c.logs} logs, ${c.entriesVerified} own entries)`,
+          )
+          .join(', '),
+      );
       return out;
     });
 
@@ -488,23 +481,7 @@ async function followJob(
   );
   // every party must finish (each emits its own job.done)
   const wait = pg.bar('Waiting for every node to finish the job', { total: procs.length, unit: 'nodes' });
-  await until(
-    'the job done at every node',
-    async () => {
-      watchDeaths();
-      let n = 0;
-      for (const p of procs) {
-        const st = await jobState(p, call);
-        if (st === 'failed') throw new ShareholdError('party-failed', `the job failed at ${p.name}`);
-        if (st === 'done') n++;
-      }
-      wait.update(n);
-      return n === procs.length ? true : undefined;
-    },
-    signal,
-    300_000,
-    500,
-  );
+  await doneEverywhere(o, procs, call, watchDeaths, JOB_ID, (n) => wait.update(n), 300_000);
   wait.finish('done at all four nodes');
   const metrics = d.metrics ?? {};
   const lossPerEpoch = Array.isArray(metrics.lossPerEpoch) ? (metrics.lossPerEpoch as number[]) : losses;
@@ -524,47 +501,232 @@ async function followJob(
   };
 }
 
-async function jobState(p: NodeProc, call: Call): Promise<string | undefined> {
-  const r = await call(p, 'GET', `/api/jobs/${JOB_ID}`);
-  return r.status === 200 ? (r.body as { job?: { state?: string } }).job?.state : undefined;
-}
+const BIN = fileURLToPath(new URL('../../../bin/sharehold.js', import.meta.url));
 
-async function verifyLedger(p: NodeProc, call: Call): Promise<LedgerCheck> {
-  const r = await call(p, 'POST', '/api/ledger/verify');
-  const b = r.body as {
-    available?: boolean;
+/** `sharehold ledger verify --node-config` on one node (read-only: it runs while the node is up). */
+async function verifyLedger(p: NodeProc, signal: AbortSignal): Promise<LedgerCheck> {
+  const child = spawn(process.execPath, [BIN, 'ledger', 'verify', '--node-config', p.configFile, '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  spawnedHelpers.add(child);
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
+  child.stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  spawnedHelpers.delete(child);
+  check(signal);
+  let r: {
     ok?: boolean;
+    logs?: unknown[];
     entriesVerified?: number;
     checkpoint?: { size: number; cosigners: string[]; quorum: number };
-    errors?: { code: string; message: string }[];
-  };
-  if (r.status !== 200 || b.available === false)
+    crossChecks?: unknown[];
+    errors?: unknown[];
+    warnings?: unknown[];
+  } = {};
+  try {
+    r = JSON.parse(out) as typeof r;
+  } catch {
     return {
       node: p.name,
       ok: false,
-      verdict: 'no-ledger',
+      exitCode: code,
+      logs: 0,
       entriesVerified: 0,
       checkpoint: null,
-      errors: [{ code: 'not-found', message: `no ledger (HTTP ${r.status})` }],
+      crossChecks: 0,
+      errors: [
+        `ledger verify printed no report (exit ${code}): ${err.trim().split('\n').slice(-2).join(' ')}`,
+      ],
+      warnings: 0,
     };
-  const errors = b.errors ?? [];
-  const entriesOk = errors.length === 0 && (b.entriesVerified ?? 0) > 0;
-  const verdict = !entriesOk
-    ? 'failed'
-    : b.checkpoint && b.checkpoint.cosigners.length >= b.checkpoint.quorum
-      ? 'verified'
-      : 'entries-verified-no-cosigned-checkpoint';
+  }
+  const text = (e: unknown): string =>
+    typeof e === 'string'
+      ? e
+      : typeof e === 'object' && e !== null
+        ? `${String((e as { code?: unknown }).code ?? '')}: ${String((e as { message?: unknown }).message ?? '')}`
+        : String(e);
   return {
     node: p.name,
-    ok: entriesOk,
-    verdict,
-    entriesVerified: b.entriesVerified ?? 0,
-    checkpoint: b.checkpoint
-      ? { size: b.checkpoint.size, cosigners: b.checkpoint.cosigners, quorum: b.checkpoint.quorum }
+    ok: code === 0 && r.ok === true,
+    exitCode: code,
+    logs: r.logs?.length ?? 0,
+    entriesVerified: r.entriesVerified ?? 0,
+    checkpoint: r.checkpoint
+      ? { size: r.checkpoint.size, cosigners: r.checkpoint.cosigners, quorum: r.checkpoint.quorum }
       : null,
-    errors: errors.map((e) => ({ code: e.code, message: e.message })),
+    crossChecks: r.crossChecks?.length ?? 0,
+    errors: (r.errors ?? []).slice(0, 5).map(text),
+    warnings: r.warnings?.length ?? 0,
   };
 }
 
-export { OPERATOR };
-export type { BinaryMetrics };
+/** Bank-a proposes `specText` as `jobId`; every node checks it and signs its decision; quorum reached. */
+async function proposeAndApprove(
+  o: DemoOptions,
+  procs: NodeProc[],
+  call: Call,
+  jobId: string,
+  specText: string,
+  label: string,
+): Promise<string[]> {
+  const { progress: pg, signal } = o;
+  const b = pg.bar(label, { total: procs.length, unit: 'signatures' });
+  const bankA = procs.find((p) => p.name === BANKS[0])!;
+  const prop = expectOk(
+    await call(bankA, 'POST', '/api/jobs', { id: jobId, specText }),
+    `propose job ${jobId}`,
+  );
+  const local = (prop.localReasons as string[] | undefined) ?? [];
+  if (local.length > 0)
+    throw new ShareholdError(
+      'policy-refused',
+      `bank-a's own policy check refused ${jobId}: ${local.join('; ')}`,
+    );
+  const signers: string[] = [];
+  for (const p of procs) {
+    await until(
+      `the proposal of ${jobId} at ${p.name}`,
+      async () => ((await call(p, 'GET', `/api/jobs/${jobId}`)).status === 200 ? true : undefined),
+      signal,
+    );
+    const d = expectOk(
+      await call(p, 'POST', `/api/jobs/${jobId}/decide`),
+      `decide ${jobId} at ${p.name}`,
+    ) as {
+      signed: { body: { decision: string; reasons: string[] } };
+    };
+    if (d.signed.body.decision !== 'approve')
+      throw new ShareholdError(
+        'policy-refused',
+        `${p.name} refused ${jobId}: ${d.signed.body.reasons.join('; ')}`,
+      );
+    signers.push(p.name);
+    b.update(signers.length, `${p.name} signed`);
+  }
+  await until(
+    `${jobId} approved at every node`,
+    async () => {
+      for (const p of procs) if ((await jobState(p, call, jobId)) === 'proposed') return undefined;
+      return true;
+    },
+    signal,
+  );
+  b.finish(`approved by ${signers.join(', ')} (Ed25519 signatures, quorum 4 of 4)`);
+  return signers;
+}
+
+/** Wait until `jobId` is done at every node (each runs its own party); a failure anywhere ends the wait. */
+async function doneEverywhere(
+  o: DemoOptions,
+  procs: NodeProc[],
+  call: Call,
+  watchDeaths: () => void,
+  jobId: string,
+  onCount: (n: number) => void,
+  timeoutMs: number,
+): Promise<void> {
+  await until(
+    `${jobId} done at every node`,
+    async () => {
+      watchDeaths();
+      let n = 0;
+      for (const p of procs) {
+        const st = await jobState(p, call, jobId);
+        if (st === 'failed') throw new ShareholdError('party-failed', `job ${jobId} failed at ${p.name}`);
+        if (st === 'done') n++;
+      }
+      onCount(n);
+      return n === procs.length ? true : undefined;
+    },
+    o.signal,
+    timeoutMs,
+    500,
+  );
+}
+
+export const DISTILL_ID = 'fraud-distill';
+
+async function distill(
+  o: DemoOptions,
+  training: DemoTraining,
+  procs: NodeProc[],
+  call: Call,
+  watchDeaths: () => void,
+  testAll: FraudTable,
+): Promise<DistillResult> {
+  const { progress: pg } = o;
+  // public rows to label: a tenth of the training rows, 1,000 to 20,000
+  const rows = Math.min(20_000, Math.max(1_000, Math.round(o.rows / 10)));
+  const set = { generator: 'fraud-mixture' as const, seed: 5, rows };
+  const spec = distillSpecText({
+    name: 'fraud-public-model',
+    members: NODE_NAMES,
+    scheme: o.scheme,
+    ...(o.scheme === 'shamir' ? { threshold: 1 } : {}),
+    f: 16,
+    model: { layers: [...training.hidden, 1], activation: 'relu', output: 'sigmoid' },
+    fromJob: JOB_ID,
+    publicSet: set,
+    to: [BANKS[0]],
+  });
+  await proposeAndApprove(
+    o,
+    procs,
+    call,
+    DISTILL_ID,
+    spec,
+    'Distillation job: proposal and signed approvals',
+  );
+  const bar = pg.bar(`Secret model labels ${rows.toLocaleString('en')} public rows under MPC`, {
+    total: procs.length,
+    unit: 'nodes done',
+  });
+  await doneEverywhere(o, procs, call, watchDeaths, DISTILL_ID, (n) => bar.update(n), 1_800_000);
+  const bankA = procs.find((p) => p.name === BANKS[0])!;
+  const out = expectOk(
+    await call(bankA, 'GET', `/api/jobs/${DISTILL_ID}/output`),
+    'the soft labels at bank-a',
+  ) as {
+    labels?: number[];
+    publicSet?: { digest?: string; rows?: number };
+  };
+  const pub = publicSet(set.generator, set.seed, set.rows);
+  if (!Array.isArray(out.labels) || out.labels.length !== rows || out.publicSet?.digest !== pub.digest)
+    throw new ShareholdError('party-failed', 'the distillation output does not match the public set');
+  bar.finish(`soft labels opened to bank-a only (the others got 403)`);
+  const b2 = pg.bar('Training the public model in the clear at bank-a', {});
+  await new Promise((r) => setImmediate(r));
+  const t0 = performance.now();
+  const student = distillPublicModel(pub.x, out.labels, { hidden: [8] });
+  const x = new Float64Array(testAll.rows * NF);
+  const y = new Float64Array(testAll.rows);
+  for (let r = 0; r < testAll.rows; r++) {
+    x.set(testAll.data.subarray(r * (NF + 1), r * (NF + 1) + NF), r * NF);
+    y[r] = testAll.data[r * (NF + 1) + NF]!;
+  }
+  const m = evaluatePublicModel(student, x, y);
+  b2.finish(`16-8-1 MLP, F1 ${m.f1.toFixed(3)}, AUC ${m.auc.toFixed(3)}`);
+  return {
+    available: true,
+    publicRows: rows,
+    generator: set.generator,
+    recipient: BANKS[0],
+    student: '16-8-1 ReLU MLP (plaintext)',
+    precision: m.precision,
+    recall: m.recall,
+    f1: m.f1,
+    auc: m.auc,
+    accuracy: m.accuracy,
+    seconds: Math.round((performance.now() - t0) / 100) / 10,
+  };
+}
+
+async function jobState(p: NodeProc, call: Call, jobId = JOB_ID): Promise<string | undefined> {
+  const r = await call(p, 'GET', `/api/jobs/${jobId}`);
+  return r.status === 200 ? (r.body as { job?: { state?: string } }).job?.state : undefined;
+}

@@ -92,7 +92,8 @@ void test('sharehold demo --quick --json: four node processes, metrics, verified
         string,
         { precision: number; recall: number; f1: number; auc: number; rows: number }
       >;
-      ledger: { node: string; ok: boolean; entriesVerified: number }[];
+      ledger: { node: string; ok: boolean; entriesVerified: number; logs: number }[];
+      distillation: { available: boolean; f1: number; auc: number; publicRows: number };
       nodes: { name: string; pid: number; running: boolean }[];
       rows: { train: Record<string, number> };
       job: { lossPerEpoch: number[]; secondsPerEpoch: number[] };
@@ -114,6 +115,8 @@ void test('sharehold demo --quick --json: four node processes, metrics, verified
       ROWS,
     );
     assert.equal(res.job.lossPerEpoch.length, 1);
+    assert.equal(res.distillation.available, true);
+    assert.ok(res.distillation.auc >= 0 && res.distillation.auc <= 1, `student AUC ${res.distillation.auc}`);
     assert.deepEqual(
       res.ledger.map((l) => l.node),
       ['bank-a', 'bank-b', 'bank-c', 'operator'],
@@ -121,6 +124,7 @@ void test('sharehold demo --quick --json: four node processes, metrics, verified
     for (const l of res.ledger) {
       assert.equal(l.ok, true, `${l.node} ledger`);
       assert.ok(l.entriesVerified > 0);
+      assert.equal(l.logs, 4, `${l.node}: its own log and a replica of each other member's`);
     }
     assert.equal(res.nodes.length, 4);
     for (const n of res.nodes) {
