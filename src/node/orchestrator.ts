@@ -87,6 +87,7 @@ export async function resolveDatasets(
 ): Promise<{ reasons: string[]; files: Map<DatasetRef, string> }> {
   const reasons: string[] = [];
   const files = new Map<DatasetRef, string>();
+  if (spec.task === 'distill' && !opts.forRun) reasons.push(...(await distillReasons(node, spec)));
   if (!spec.data) return { reasons, files };
   for (const ref of [...spec.data.train, ...spec.data.test, ...(spec.data.validation ?? [])]) {
     if (ref.member !== node.name) continue;
@@ -128,6 +129,22 @@ export async function resolveDatasets(
     files.set(ref, d.file);
   }
   return { reasons, files };
+}
+
+/**
+ * Decide-time reasons of a distill spec at this node: the training job it names must be known here,
+ * `done`, and fit (same members, scheme, f, architecture). (The run checks them again, plus the
+ * final checkpoint.)
+ */
+async function distillReasons(node: ShareholdNode, spec: JobSpec): Promise<string[]> {
+  const id = spec.distill?.fromJob ?? '';
+  const from = await node.store.getJob(id);
+  if (!from) return [`distill: training job '${id}' is unknown at ${node.name}`];
+  if (from.state !== 'done')
+    return [`distill: training job '${id}' is ${from.state} at ${node.name}; decide once it is done`];
+  const parsed = validateSpecText(from.specText, `${from.id}.yaml`);
+  if (!parsed.ok) return [`distill: training job '${id}' has an invalid spec`];
+  return distillMismatches(spec, parsed.spec).map((m) => `distill: ${m}`);
 }
 
 /** What this node's orchestrator can run; reasons for a refusal otherwise (used at decide time). */

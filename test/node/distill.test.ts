@@ -60,12 +60,12 @@ training: { epochs: ${EPOCHS}, batchSize: 100, lr: 0.03, optimizer: adam, loss: 
 output: { model: shared }
 `;
 
-const distillSpec = (to: string): string => `version: 1
+const distillSpec = (to: string, fromJob = 'train'): string => `version: 1
 name: fraud-distill
 task: distill
 members: [${NAMES.join(', ')}]
 scheme: { name: rep4 }
-model: { type: mlp, layers: [8, 1], activation: relu, output: sigmoid, fromJob: train }
+model: { type: mlp, layers: [8, 1], activation: relu, output: sigmoid, fromJob: ${fromJob} }
 publicSet: { generator: fraud-mixture, seed: 5, rows: ${PUBLIC_ROWS} }
 output: { labels: reveal, to: [${to}] }
 `;
@@ -181,7 +181,21 @@ void test('distill on four node processes: policy, quorum, secure labels to the 
     const trainSecs = (Date.now() - tTrain) / 1000;
     assert.equal((await call(a, 'GET', '/api/jobs/train/output')).status, 403); // nothing revealed
 
-    // 2a. a recipient whose roles may not receive predictions: every node refuses, with the reason
+    // 2a. a distill job naming an unknown training job: every node refuses, with the reason
+    await propose('distill-nope', distillSpec('bank-a', 'nope'));
+    await decide('distill-nope', [a, b, c, op]);
+    const nope = (await call(a, 'GET', '/api/jobs/distill-nope')).body as {
+      job: { state: string };
+      quorum: { refusedBy: { reasons: string[] }[] };
+    };
+    assert.ok(
+      nope.quorum.refusedBy.length >= 1 &&
+        nope.quorum.refusedBy.every((r) =>
+          r.reasons.some((x) => /training job 'nope' is unknown at/.test(x)),
+        ),
+      JSON.stringify(nope.quorum.refusedBy),
+    );
+    // a recipient whose roles may not receive predictions: every node refuses, with the reason
     await propose('distill-op', distillSpec('operator'));
     await decide('distill-op', [a, b, c]);
     await waitFor('distill-op refused', async () => {
