@@ -15,9 +15,8 @@ import { distillPublicModel, distillSpecText, evaluatePublicModel } from '../cas
 import { ShareholdError } from '../errors.js';
 import { apiRequest, type ApiResponse } from '../node/client.js';
 import { BANKS, FRAUD_COLUMNS, FRAUD_LABEL, NF, type FraudTable } from '../casestudy/fraud-data.js';
-import type { BinaryMetrics } from '../casestudy/plain.js';
 import { formatDuration, type Progress } from '../cli/progress.js';
-import { createConsortium, NODE_NAMES, OPERATOR } from './consortium.js';
+import { createConsortium, NODE_NAMES } from './consortium.js';
 import { generateDemoData } from './data.js';
 import { concatTables, plainModel, shuffleTable, type BaselineResult } from './baseline.js';
 import {
@@ -548,7 +547,7 @@ async function verifyLedger(p: NodeProc, signal: AbortSignal): Promise<LedgerChe
     typeof e === 'string'
       ? e
       : typeof e === 'object' && e !== null
-        ? `${String((e as { code?: unknown }).code ?? '')}: ${String((e as { message?: unknown }).message ?? '')}`
+        ? `${JSON.stringify((e as { code?: unknown }).code ?? '')}: ${JSON.stringify((e as { message?: unknown }).message ?? '')}`
         : String(e);
   return {
     node: p.name,
