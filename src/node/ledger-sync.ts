@@ -826,6 +826,8 @@ export class LedgerSync {
     size: number;
     checkpointSize: number | null;
     countedSize: number | null;
+    /** Own log fully covered by a counted checkpoint and nothing pending towards any peer. */
+    settled: boolean;
     appendErrors: number;
     peers: {
       name: string;
@@ -840,25 +842,27 @@ export class LedgerSync {
     const led = this.#own.ledger;
     const latest = await led.latestCheckpoint();
     const counted = await led.latestCountedCheckpoint(this.rosterFor(this.name));
+    const peers = this.#others().map((m) => {
+      const p = this.#peer(m.name);
+      return {
+        name: p.name,
+        pending:
+          p.running || p.wantCosign || p.wantNote || this.#cpTimer !== null || this.#noteTimer !== null,
+        ackedSize: p.ackedSize,
+        attempts: p.attempts,
+        cosigned: p.cosigned,
+        refused: p.refused,
+        ...(p.lastError ? { lastError: p.lastError } : {}),
+      };
+    });
     return {
       node: this.name,
       size: led.size,
       checkpointSize: latest?.size ?? null,
       countedSize: counted?.size ?? null,
+      settled: counted?.size === led.size && peers.every((p) => !p.pending),
       appendErrors: this.#appendErrors,
-      peers: this.#others().map((m) => {
-        const p = this.#peer(m.name);
-        return {
-          name: p.name,
-          pending:
-            p.running || p.wantCosign || p.wantNote || this.#cpTimer !== null || this.#noteTimer !== null,
-          ackedSize: p.ackedSize,
-          attempts: p.attempts,
-          cosigned: p.cosigned,
-          refused: p.refused,
-          ...(p.lastError ? { lastError: p.lastError } : {}),
-        };
-      }),
+      peers,
     };
   }
 
