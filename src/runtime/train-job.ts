@@ -44,7 +44,7 @@ import { fx } from '../tensor/nonlinear/util.js';
 import type { SigmoidMethod } from '../tensor/nonlinear/sigmoid.js';
 import { mlp, type InitOption, type Model } from '../ml/model.js';
 import { Adam, SGD, type Optimizer } from '../ml/modules/optim.js';
-import type { SecureBinaryMetrics } from '../ml/metrics.js';
+import { defaultThresholds, type SecureBinaryMetrics } from '../ml/metrics.js';
 import type { ClassWeight } from '../spec/types.js';
 import { memoryNetwork } from '../net/memory.js';
 import { createEngine } from './engines.js';
@@ -598,7 +598,12 @@ export async function runTrainSpec(
   const validate = async (epoch: number): Promise<ValidationEpoch | undefined> => {
     if (!val) return undefined;
     if (binary) {
-      const { loss, metrics: m } = await net.binaryEvaluation(val.x, val.y, { loss: true });
+      const { loss, metrics: m } = await net.binaryEvaluation(val.x, val.y, {
+        loss: true,
+        ...(training.validationThresholds !== undefined
+          ? { thresholds: defaultThresholds(training.validationThresholds) }
+          : {}),
+      });
       return {
         epoch,
         loss: loss!,

@@ -92,6 +92,11 @@ export interface Training {
   readonly shuffleSeed?: number;
   /** Default positive-class weight of every training owner (bce only); see `DatasetRef.classWeight`. */
   readonly classWeight?: ClassWeight;
+  /**
+   * K: the per-epoch validation ROC is taken at the logits of k/(K+1), k = 1..K, and 0 (binary
+   * tasks; default 63, as the test metrics): one comparison per validation row and threshold.
+   */
+  readonly validationThresholds?: number;
 }
 
 export interface OutputPolicy {

@@ -582,6 +582,7 @@ export function validateSpecText(text: string, file: string, opts: ValidateOptio
         'shuffle',
         'shuffleSeed',
         'classWeight',
+        'validationThresholds',
       ],
       R,
     );
@@ -807,8 +808,18 @@ function trainingExtras(
     data: DataSpec | undefined;
     weightNodes: readonly WeightNode[];
   },
-): { shuffleSeed?: number; classWeight?: ClassWeight } {
-  const out: { shuffleSeed?: number; classWeight?: ClassWeight } = {};
+): { shuffleSeed?: number; classWeight?: ClassWeight; validationThresholds?: number } {
+  const out: { shuffleSeed?: number; classWeight?: ClassWeight; validationThresholds?: number } = {};
+  if (t.has('validationThresholds')) {
+    const v = c.num(t.get('validationThresholds'), 'training.validationThresholds', tNode, {
+      int: true,
+      min: 2,
+      max: 256,
+    });
+    if (!(o.data?.validation ?? []).length)
+      c.at(t.get('validationThresholds'), 'training.validationThresholds', 'only with a data.validation set');
+    else if (v !== undefined) out.validationThresholds = v;
+  }
   if (t.has('shuffleSeed')) {
     const v = c.num(t.get('shuffleSeed'), 'training.shuffleSeed', tNode, {
       int: true,

@@ -2,7 +2,7 @@
  * The fraud training job's per-epoch hook and resume: every party's checkpoint hook receives the
  * epoch's opened validation metrics (what the node orchestrator puts in its `job.epoch` event), and a
  * run resumed from the epoch-1 checkpoints continues with epoch 2's public row order and reports the
- * validation history of both epochs: its epoch-2 metrics agree with an uninterrupted run's (and with
+ * validation history of both epochs (its ROC at `validationThresholds: 31`): its epoch-2 metrics agree with an uninterrupted run's (and with
  * a float64 run of the same order) within the stated tolerances (losses 2e-3, AUC 0.005; the secure
  * runs differ only by fixed-point rounding and fresh randomness).
  */
@@ -15,7 +15,7 @@ import { generateCaseStudyFiles } from '../../src/casestudy/files.js';
 import { BANKS, NF } from '../../src/casestudy/fraud-data.js';
 import { columnStats, featuresAndLabels, forwardMlp, initMlp, trainMlp } from '../../src/casestudy/plain.js';
 import { readCsv } from '../../src/data/csv.js';
-import { binnedMetrics } from '../../src/ml/metrics.js';
+import { binnedMetrics, defaultThresholds } from '../../src/ml/metrics.js';
 import { publicPermutation } from '../../src/ml/model.js';
 import { memoryNetwork } from '../../src/net/memory.js';
 import {
@@ -86,7 +86,7 @@ void test('ml.train: the epoch hook gets the validation metrics; a resumed run c
         entries('validation.csv'),
         'preprocessing: { standardize: true }',
         'model: { type: mlp, layers: [4, 1], activation: relu, output: sigmoid, init: { file: init.json } }',
-        `training: { epochs: 2, batchSize: 100, lr: 0.02, optimizer: adam, loss: bce, shuffle: true, shuffleSeed: ${SEED} }`,
+        `training: { epochs: 2, batchSize: 100, lr: 0.02, optimizer: adam, loss: bce, shuffle: true, shuffleSeed: ${SEED}, validationThresholds: 31 }`,
         '',
       ].join('\n'),
     );
@@ -161,7 +161,10 @@ void test('ml.train: the epoch hook gets the validation metrics; a resumed run c
         let l = 0;
         for (let i = 0; i < vt.rows; i++)
           l += Math.max(z[i]!, 0) + Math.log1p(Math.exp(-Math.abs(z[i]!))) - val.y[i]! * z[i]!;
-        oracle.push({ auc: binnedMetrics(z, val.y).auc, loss: l / vt.rows });
+        oracle.push({
+          auc: binnedMetrics(z, val.y, { thresholds: defaultThresholds(31) }).auc,
+          loss: l / vt.rows,
+        });
       },
     });
     const msg = JSON.stringify({ full: fm.validation, resumed: rm2.validation, oracle });

@@ -187,6 +187,29 @@ void test('spec: bad class weights, validation entries and shuffle seeds are ref
     'training.classWeight',
     /must be a number > 0/,
   );
+  has(
+    refused(specText({ 'shuffleSeed:': '  validationThresholds: 1' })),
+    27,
+    'training.validationThresholds',
+    /must be an integer ≥ 2 ≤ 256 \(got 1\)/,
+  );
+  has(
+    refused(
+      specText({
+        'validation:': null,
+        '- { member: bank-a, file: a/validation.csv }': null,
+        '- { member: bank-b, file: b/validation.csv }': null,
+        'shuffleSeed:': '  validationThresholds: 15',
+      }),
+    ),
+    24,
+    'training.validationThresholds',
+    /only with a data\.validation set/,
+  );
+  assert.equal(
+    ok(specText({ 'shuffleSeed:': '  validationThresholds: 15' })).training!.validationThresholds,
+    15,
+  );
   // class weights only for a binary bce task: every place that gives one is reported
   const mse = refused(
     specText({
