@@ -5,6 +5,8 @@
  * - three nodes with gateways (mutual TLS on loopback, no orchestrator): a proposal and three signed
  *   approvals become entries in all three logs; every log is replicated at the two other nodes and its
  *   checkpoint co-signed by all three;
+ * - verification across logs: two logs that each verify alone but disagree on a proposal and on a
+ *   member's decision make the node's verification fail, naming the job and the member;
  * - a witness refuses, over the gateway, a checkpoint of another member's log (403/409), one signed by
  *   a key that is not the log's (422), an older one (400) and one of the same size with another root:
  *   a fork, whose evidence makes `verify` fail.
@@ -31,7 +33,14 @@ import { defaultPolicy } from '../consortium/helpers.js';
 import { freePort } from '../net/ports.js';
 import { decisionEvent, ledgerQuorum, proposalEvent, rosterEvents } from '../../src/node/audit-ledger.js';
 import { validateEvent } from '../../src/ledger/events.js';
-import { signCheckpoint } from '../../src/ledger/checkpoint.js';
+import { addSignatures, cosignature, signCheckpoint } from '../../src/ledger/checkpoint.js';
+import { Ledger } from '../../src/ledger/log.js';
+import { SqliteStorage } from '../../src/ledger/sqlite-store.js';
+import { verifyNodeLedgers } from '../../src/node/ledger-verify.js';
+import { ledgerOrigin, replicaFile } from '../../src/node/audit-ledger.js';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { AuditEvent } from '../../src/ledger/events.js';
 import { validateSpecText } from '../../src/spec/validate.js';
 import type { DecisionRecord } from '../../src/node/store/index.js';
 
@@ -295,6 +304,100 @@ void test('three gateways: entries replicated and co-signed by all; a witness re
       await r.gw.close();
       await r.node.close();
     }
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('verify across logs: a proposal or a decision recorded differently fails, naming job and member', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sh-lsync-x-'));
+  try {
+    const cfgs = await Promise.all(
+      ['a', 'b'].map(async (n) => (await initNode({ name: n, dir: join(dir, n), port: 7443 })).config),
+    );
+    const keys = cfgs.map((c) => loadNodeKeys(c));
+    const body = createRoster(
+      'cross',
+      cfgs.map((c, i) => memberEntry(c, keys[i]!, ['data-owner', 'compute'])),
+      defaultPolicy(),
+    );
+    const time = new Date().toISOString();
+    const proposal = (parametersDigest: string): AuditEvent => ({
+      type: 'job.proposed',
+      time,
+      jobId: 'job-1',
+      proposer: 'a',
+      computation: 'ml.train/logreg',
+      parametersDigest,
+      policyDigest: '11'.repeat(32),
+      inputs: [],
+      outputs: [],
+    });
+    /** Write `writer`'s log (in a's data directory: own or replica) with a checkpoint co-signed by both. */
+    const write = async (file: string, writer: number, events: AuditEvent[]): Promise<void> => {
+      mkdirSync(dirname(file), { recursive: true });
+      const log = await Ledger.open({
+        storage: new SqliteStorage(file),
+        origin: ledgerOrigin(cfgs[writer]!.name),
+      });
+      await log.appendBatch(events);
+      const note = await log.signCheckpoint(keys[writer]!.signing);
+      const text = note.slice(0, note.indexOf('\n\n') + 1);
+      await log.addCheckpoint(
+        addSignatures(
+          note,
+          keys.map((k) => cosignature(text, k.signing, 1_700_000_000)),
+        ),
+      );
+      await log.close();
+    };
+    const leafOf = 'ab'.repeat(32);
+    // a's own log: the proposal with digest X, b's approval; a's replica of b's log: digest Y, b refused
+    await write(join(cfgs[0]!.dataDir, 'ledger.sqlite'), 0, [
+      proposal('0a'.repeat(32)),
+      {
+        type: 'job.approved',
+        time,
+        jobId: 'job-1',
+        member: 'b',
+        proposalDigest: leafOf,
+        decisionDigest: 'd1'.repeat(32),
+      },
+    ]);
+    await write(replicaFile(cfgs[0]!.dataDir, 'b'), 1, [
+      proposal('0b'.repeat(32)),
+      {
+        type: 'job.refused',
+        time,
+        jobId: 'job-1',
+        member: 'b',
+        reason: 'no',
+        decisionDigest: 'd2'.repeat(32),
+      },
+    ]);
+    const r = await verifyNodeLedgers({ dataDir: cfgs[0]!.dataDir, node: 'a', roster: body });
+    assert.deepEqual(
+      r.logs.map((l) => [l.log, l.role, l.ok, l.checkpoint?.cosigners]),
+      [
+        ['a', 'own', true, ['a', 'b']],
+        ['b', 'replica', true, ['a', 'b']],
+      ],
+    );
+    assert.equal(r.ok, false);
+    assert.equal(r.crossChecks.length, 2, JSON.stringify(r.crossChecks));
+    const msgs = r.crossChecks.map((c) => c.message);
+    assert.ok(
+      msgs.some((m) =>
+        /job job-1: b's log records the proposal as .*parameters 0b0b.*, a's as .*parameters 0a0a/.test(m),
+      ),
+      msgs.join('\n'),
+    );
+    assert.ok(
+      msgs.some((m) =>
+        /job job-1: a's log records b's decision as job\.approved, b's own log as job\.refused/.test(m),
+      ),
+      msgs.join('\n'),
+    );
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
