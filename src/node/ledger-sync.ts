@@ -223,7 +223,6 @@ export class LedgerSync {
     });
     // Offer the latest checkpoint again: a peer may have missed it while either node was down.
     s.#scheduleCheckpoint(0);
-    s.#sayHello();
     running.set(node, s);
     return s;
   }
@@ -421,8 +420,12 @@ export class LedgerSync {
     return { ok: true };
   }
 
-  /** Tell every other member this node is up (one attempt each; they offer their checkpoints). */
-  #sayHello(): void {
+  /**
+   * Tell every other member this node is up (one attempt each; they offer their checkpoints at once).
+   * The gateway calls it once it listens.
+   */
+  announce(): void {
+    if (this.#closed) return;
     for (const m of this.#others()) {
       const w = this.#request(m, 'POST', '/v1/ledger/hello', {})
         .then(() => undefined)

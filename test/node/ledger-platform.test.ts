@@ -171,6 +171,7 @@ void test('platform ledger: negotiation entries, co-signed checkpoints replicate
     for (const i of [0, 1, 2])
       await waitFor(`job-a done at ${names[i]}`, async () => (await state(i, 'job-a')) === 'done', 50_000);
     const tJob = Date.now();
+    console.log(`negotiated, org4 stopped, job-a done at ${((tJob - t0) / 1000).toFixed(1)} s`);
     await waitFor('counted checkpoints without org4', async () => {
       for (const i of [0, 1, 2]) {
         const l = ((await call(i, 'GET', '/v1/ledger/logs')).body as { logs: LogSummary[] }).logs[0]!;
@@ -284,6 +285,7 @@ void test('platform ledger: negotiation entries, co-signed checkpoints replicate
     );
     procs.length = 0;
 
+    console.log(`replicas checked, nodes stopped at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const cfgFile = (i: number): string => join(cfgs[i]!.dataDir, 'node.json');
     /** What `ledger verify` runs, in this process (status as the CLI's exit code). */
     const verifyHere = async (
@@ -322,6 +324,7 @@ void test('platform ledger: negotiation entries, co-signed checkpoints replicate
       }
     }
 
+    console.log(`verified on every node at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     // Nothing secret in any log or replica (SQLite files and WALs of every node): no dataset cell with
     // 4+ decimals (a timestamp has 3), no number of the revealed model, no private key material. The
     // positive control finds the job id and the spec hash in the same bytes.

@@ -395,6 +395,7 @@ export async function startGateway(node: ShareholdNode, opts: GatewayOptions = {
     host: opts.host ?? node.cfg.listen.host,
     port: opts.port ?? node.cfg.listen.port,
   });
+  ledger?.announce(); // the other members offer their ledger checkpoints now that we listen
   node.bus.emit({
     type: 'node.started',
     node: node.name,
