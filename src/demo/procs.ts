@@ -14,6 +14,9 @@ import type { ClientTls } from '../node/client.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/sharehold.js', import.meta.url));
 
+/** The compute mesh's silence timeout of the demo's nodes (`SHAREHOLD_PEER_TIMEOUT_MS` overrides). */
+export const DEMO_PEER_TIMEOUT_MS = 120_000;
+
 /** Every node process this demo started that has not exited yet (what Ctrl-C must stop). */
 export const spawned = new Set<ChildProcess>();
 
@@ -40,7 +43,14 @@ export async function startNode(cfg: NodeConfig, timeoutMs = 60_000): Promise<No
   const logFile = join(cfg.dataDir, 'node.log');
   const fd = openSync(logFile, 'a', 0o600);
   const proc = spawn(process.execPath, [BIN, 'node', 'start', '--config', configFile], {
-    env: { ...process.env, SHAREHOLD_LOG_LEVEL: process.env.SHAREHOLD_LOG_LEVEL ?? 'warn' },
+    env: {
+      ...process.env,
+      SHAREHOLD_LOG_LEVEL: process.env.SHAREHOLD_LOG_LEVEL ?? 'warn',
+      // The mesh's silence timeout (default 3 s): four nodes computing on one shared machine can block
+      // an event loop for longer than that (input sharing of 50,000+ rows), which would end the mesh
+      // generation and restart the job forever. A killed node is still seen at once (socket closed).
+      SHAREHOLD_PEER_TIMEOUT_MS: process.env.SHAREHOLD_PEER_TIMEOUT_MS ?? String(DEMO_PEER_TIMEOUT_MS),
+    },
     stdio: ['ignore', fd, fd],
     detached: true,
   });

@@ -192,7 +192,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   if (existsSync(o.dataDir) && readdirSync(o.dataDir).length > 0)
     throw new ShareholdError('invalid-argument', `${o.dataDir} is not empty: give a new or empty --data-dir`);
   mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
-  const training = defaultTraining(o.scheme, o.epochs);
+  const training = defaultTraining(o.scheme, o.epochs, o.rows);
   pg.log(`Data directory: ${o.dataDir}`);
 
   // 1. identities, roster and policy
@@ -283,11 +283,18 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       for (const [i, bank] of BANKS.entries()) {
         check(signal);
         await new Promise((r) => setImmediate(r));
-        res[bank] = plainModel(shuffleTable(data.train[i]!), testAll, training);
+        // the bank's own class weight, as in the secure job
+        const w = training.classWeight[bank];
+        res[bank] = plainModel(shuffleTable(data.train[i]!), testAll, training, {
+          posWeight: typeof w === 'number' ? w : balancedWeight(data.train[i]!),
+        });
         b.update(i + 1, `${bank} F1 ${res[bank].f1.toFixed(3)}`);
       }
       await new Promise((r) => setImmediate(r));
-      const pooled = plainModel(shuffleTable(concatTables(data.train)), testAll, training);
+      const pooledWeight = training.classWeight[BANKS[0]];
+      const pooled = plainModel(shuffleTable(concatTables(data.train)), testAll, training, {
+        posWeight: typeof pooledWeight === 'number' ? pooledWeight : balancedWeight(concatTables(data.train)),
+      });
       b.finish(
         BANKS.map((k) => `${k} F1 ${res[k]!.f1.toFixed(3)}`).join(', ') +
           `, pooled F1 ${pooled.f1.toFixed(3)}`,
@@ -365,6 +372,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       b?.finish();
     }
   }
+}
+
+/** negatives / positives of a table's own rows (what `classWeight: balanced` computes). */
+function balancedWeight(t: FraudTable): number {
+  let pos = 0;
+  for (let i = 0; i < t.rows; i++) pos += t.data[i * (NF + 1) + NF]! > 0.5 ? 1 : 0;
+  return pos === 0 ? 1 : (t.rows - pos) / pos;
 }
 
 const num = (v: unknown, d = 3): string => (typeof v === 'number' ? v.toFixed(d) : 'n/a');
