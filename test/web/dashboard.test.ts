@@ -3,14 +3,15 @@
  * client certificate presented at the mutual-TLS handshake. Three nodes on 127.0.0.1 (real TLS sockets,
  * as test/node/gateway.test.ts); org1's page shows the members' health, the datasets, the jobs; a job
  * is approved and another refused from the page (the decisions are checked over the API on every node);
- * a training curve is drawn from `job.progress` events on the WebSocket; the ledger's checkpoints and
- * co-signatures are shown and verified from the page, and a tampered entry is reported by index.
+ * a training curve is drawn from `job.progress` events on the WebSocket; the platform ledger the nodes
+ * write themselves (org1's log with the roster and both jobs' negotiation, its checkpoint co-signed by
+ * the three members, the replicas org1 keeps of org2's and org3's logs) is shown and verified from the
+ * page, and an entry tampered with in ledger.sqlite is reported by index.
  *
  * Skipped with the reason printed only when /usr/bin/chromium is absent (CI installs it).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,16 +26,7 @@ import { ledgerDirOf, ledgerRosterOf } from '../../src/node/gateway/dashboard.js
 import { apiRequest, type ClientTls } from '../../src/node/client.js';
 import { createRoster, signRoster, type SignedRoster } from '../../src/consortium/index.js';
 import type { QuorumStatus, SignedApproval } from '../../src/consortium/index.js';
-import {
-  Ledger,
-  MemoryStorage,
-  MemoryWitnessState,
-  SqliteStorage,
-  Witness,
-  addSignatures,
-  dataDirPaths,
-  toHex,
-} from '../../src/ledger/index.js';
+import { dataDirPaths } from '../../src/ledger/index.js';
 import { openDatabase } from '../../src/ledger/sqlite.js';
 import { defaultPolicy } from '../consortium/helpers.js';
 import { freePort, plaintextCurve } from './helpers.js';
@@ -62,8 +54,6 @@ interface Running {
   gw: Gateway;
   operator: ClientTls;
 }
-
-const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 void test('dashboard in Chromium: members, datasets, jobs approved and refused from the page, live curve, ledger verify', async (t) => {
   const missing = chromiumMissing();
@@ -219,107 +209,170 @@ void test('dashboard in Chromium: members, datasets, jobs approved and refused f
       new RegExp(`last: epoch ${curve.length} of ${curve.length}: loss ${curve.at(-1)!.loss.toPrecision(4)}`),
     );
 
-    // The node's audit ledger (ledger.sqlite in its data directory, as the orchestrator writes it):
-    // entries for the two jobs; a checkpoint signed by org1 as the log with the node's signing key,
-    // co-signed by org1 and, after replicating and checking the root, by org2 (quorum 2 of 3).
+    // The node's audit ledger as the platform writes it (src/node/audit-ledger.ts, ledger-sync.ts): each
+    // node writes its own log (ledger.sqlite in its data directory) with the negotiation it saw, signs
+    // checkpoints of it, has the other members co-sign them and keeps their replicas of the others' logs.
+    // Wait until every node is settled (own log covered by a counted checkpoint, nothing pending) and
+    // every replica has caught up with its owner's checkpoint.
     const lroster = ledgerRosterOf(n1.node);
     assert.deepEqual(
       [lroster.origin, lroster.log, lroster.quorum],
       ['sharehold.local/ledger/org1', 'org1', 2],
     );
-    const ledgerFile = dataDirPaths(ledgerDirOf(n1.node)).ledger;
-    const log = await Ledger.open({
-      storage: new SqliteStorage(ledgerFile),
-      origin: lroster.origin,
-      nodeName: 'org1',
-    });
-    const now = (): string => new Date().toISOString();
-    const [prop] = await log
-      .append({
-        type: 'job.proposed',
-        time: now(),
-        jobId: 'dash-approve',
-        proposer: 'org1',
-        computation: 'ml.train/logreg',
-        parametersDigest: sha(SPEC_TEXT),
-        policyDigest: sha(JSON.stringify(body.policy)),
-        inputs: [{ member: 'org1', datasetDigest: sha(`bc-org1:${rows}:${n1.node.keys.tlsFingerprint}`) }],
-        outputs: names.map((n) => ({ recipient: n, name: 'model' })),
-      })
-      .then((r) => [r]);
-    const witness = (r: Running): Witness =>
-      new Witness({ identity: r.node.keys.signing, roster: lroster, state: new MemoryWitnessState() });
-    const w1 = witness(n1);
-    const w2 = witness(n2);
-    // checkpoint of size 1: the log's own cosignature only (does not count)
-    const first = await log.signCheckpoint(n1.node.keys.signing);
-    await log.addCheckpoint(addSignatures(first, [await w1.cosign(first, [])]), lroster);
-    const proposalDigest = toHex(prop!.leafHash);
-    await log.appendBatch(
-      ['org1', 'org2'].map((m) => ({
-        type: 'job.approved' as const,
-        time: now(),
-        jobId: 'dash-approve',
-        member: m,
-        proposalDigest,
-      })),
+    type LogRow = { log: string; role: string; size: number; root: string; countedSize: number | null };
+    const logsOf = async (r: Running): Promise<LogRow[]> =>
+      ((await call(r, 'GET', '/v1/ledger/logs')).body as { logs: LogRow[] }).logs;
+    const ownOf = async (r: Running): Promise<LogRow> => (await logsOf(r)).find((l) => l.role === 'own')!;
+    const tLedger = performance.now();
+    for (;;) {
+      for (const r of running) await r.gw.ledger!.settle();
+      const st = await Promise.all(
+        running.map(async (r) => (await call(r, 'GET', '/v1/ledger/status')).body as { settled: boolean }),
+      );
+      const own = await Promise.all(running.map(ownOf));
+      const all = await Promise.all(running.map(logsOf));
+      const caughtUp = all.every((ls) =>
+        ls.every((l) => {
+          const o = own.find((x) => x.log === l.log)!;
+          return l.size === o.size && l.root === o.root && l.countedSize === o.size;
+        }),
+      );
+      if (st.every((s) => s.settled) && caughtUp) break;
+      if (performance.now() - tLedger > 20_000)
+        throw new Error(`ledgers not settled: ${JSON.stringify({ st, all })}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const settledMs = performance.now() - tLedger;
+
+    // org1's log: the roster (three members added, the policy) and the negotiation of both jobs, every
+    // member's decision included (org2's and org3's approvals arrived signed; org1 logs them as it saw
+    // them). The job.progress events above are no ledger entries.
+    const view = (await call(n1, 'GET', '/api/ledger')).body as {
+      size: number;
+      entries: { index: number; leafHash: string; event: Record<string, unknown> }[];
+    };
+    const evs = view.entries.map((e) => e.event);
+    const key = (e: Record<string, unknown>): string =>
+      [e.type, e.action, e.jobId, e.member, e.proposer]
+        .filter((x): x is string => typeof x === 'string')
+        .join(' ');
+    assert.deepEqual(
+      evs.map(key).sort(),
+      [
+        'member.changed added org1',
+        'member.changed added org2',
+        'member.changed added org3',
+        'policy.changed',
+        'job.proposed dash-approve org1',
+        'job.proposed dash-refuse org1',
+        'job.approved dash-approve org1',
+        'job.approved dash-approve org2',
+        'job.approved dash-approve org3',
+        'job.refused dash-refuse org1',
+      ].sort(),
     );
-    await log.append({
-      type: 'job.refused',
-      time: now(),
-      jobId: 'dash-refuse',
-      member: 'org1',
-      reason: 'not this quarter',
-    });
-    const note = await log.signCheckpoint(n1.node.keys.signing);
-    const replica = await Ledger.open({
-      storage: new MemoryStorage(),
-      origin: lroster.origin,
-      nodeName: 'org2',
-    });
-    await replica.replicate(
-      (await log.storage.read(0, log.size)).map((r) => r.entry),
-      log.root(),
+    assert.equal(view.size, 10);
+    const proposal = view.entries.find(
+      (e) => e.event.type === 'job.proposed' && e.event.jobId === 'dash-approve',
+    )!;
+    for (const e of evs.filter((x) => x.type === 'job.approved'))
+      assert.equal(e.proposalDigest, proposal.leafHash, 'an approval points at the proposal entry');
+    const refusal = evs.find((x) => x.type === 'job.refused')!;
+    assert.equal(refusal.reason, 'refused by the operator: not this quarter');
+    assert.equal(
+      evs.find((x) => x.type === 'policy.changed')!.policyDigest,
+      proposal.event.policyDigest,
+      'the proposal names the roster policy',
     );
-    assert.equal(toHex(replica.root()), toHex(log.root()));
-    const sigs = [await w1.cosign(note, log.consistencyProof(1, 4)), await w2.cosign(note, [])];
-    await log.addCheckpoint(addSignatures(note, sigs), lroster);
-    await replica.close();
-    await log.close();
+    // Every node's replica of org1's log has org1's root: the same entries everywhere.
+    const own1 = await ownOf(n1);
+    for (const r of [n2, n3]) {
+      const rep = (await logsOf(r)).find((l) => l.log === 'org1')!;
+      assert.deepEqual([rep.role, rep.size, rep.root], ['replica', own1.size, own1.root], r.cfg.name);
+    }
 
     await page.reload();
     await page.locator('body[data-ready="true"]').waitFor();
     // After a reload the curve comes back from the job's stored events.
     assert.equal((await waitForCurve(page, 'dash-approve', curve.length)).points, curve.length);
-    assert.match(
-      (await page.locator('#ledger-summary').textContent()) ?? '',
-      /4 entries; a checkpoint counts with 2 of 3/,
+    assert.equal(
+      await page.locator('#ledger-summary').textContent(),
+      'Log sharehold.local/ledger/org1, written by org1; 10 entries; a checkpoint counts with 2 of 3 co-signatures (org1, org2, org3).',
     );
-    const cp = page.locator('#checkpoints-body tr[data-checkpoint="4"] td');
-    assert.deepEqual(await cp.allTextContents().then((c) => [c[1], c[2]]), ['org1, org2', '2 of 2 (met)']);
-    assert.equal(await page.locator('#entries-body tr[data-entry]').count(), 4);
+    // The page's entries: the same types, newest first, with their leaf hashes.
+    const rowsShown = page.locator('#entries-body tr[data-entry]');
+    assert.equal(await rowsShown.count(), 10);
+    assert.deepEqual(
+      await rowsShown.locator('td:first-of-type').allTextContents(),
+      [...view.entries].reverse().map((e) => e.event.type),
+    );
+    assert.equal(
+      await page.locator(`#entries-body tr[data-entry="${proposal.index}"] td.hash`).getAttribute('title'),
+      proposal.leafHash,
+    );
+    assert.match(
+      (await page.locator(`#entries-body tr[data-entry="${proposal.index}"]`).textContent()) ?? '',
+      /jobId: dash-approve/,
+    );
+    // The latest checkpoint covers the whole log, signed by org1 and co-signed by every member (all
+    // three are up), the quorum 2 met.
+    const cp = page.locator('#checkpoints-body tr[data-checkpoint="10"] td');
+    assert.deepEqual(await cp.allTextContents().then((c) => [c[1], c[2]]), [
+      'org1, org2, org3',
+      '3 of 2 (met)',
+    ]);
+    // The logs held at org1: its own and its replicas of org2's and org3's, each covered by a checkpoint
+    // with the quorum met, at the owner's size.
+    for (const r of running) {
+      const o = await ownOf(r);
+      const tr = page.locator(`#logs-body tr[data-log="${r.cfg.name}"]`);
+      assert.equal(await tr.getAttribute('data-role'), r === n1 ? 'own' : 'replica');
+      const c = await tr.locator('td').allTextContents();
+      assert.deepEqual(c.slice(0, 2), [r === n1 ? 'own log' : 'replica', String(o.size)], r.cfg.name);
+      assert.equal(c[3], `size ${o.size}, co-signed by org1, org2, org3 (3 of 2, met)`, r.cfg.name);
+      assert.equal(await tr.locator('td.ok').count(), 1, r.cfg.name);
+    }
     const tVerify = performance.now();
     const v = await verifyFromPage(page);
     const verifyMs = performance.now() - tVerify;
-    assert.equal(v.ok, true, v.text);
+    assert.equal(v.verdict, 'true', v.text);
     assert.match(
       v.text,
-      /Verified: 4 entries\. Latest co-signed checkpoint: size 4, co-signed by org1, org2/,
+      /^Verified: 10 entries\. Latest co-signed checkpoint: size 10, co-signed by org1, org2, org3 \(quorum 2\)\./,
     );
+    for (const r of running) {
+      const o = await ownOf(r);
+      const li = page.locator(`#verify-result li[data-log="${r.cfg.name}"]`);
+      assert.equal(await li.getAttribute('class'), 'ok', r.cfg.name);
+      assert.equal(
+        await li.textContent(),
+        `OK: ${r.cfg.name} (${r === n1 ? 'own log' : 'replica'}), ${o.size} entries, checkpoint size ${o.size} co-signed by org1, org2, org3`,
+      );
+    }
 
-    // A flipped byte in entry 1 of org1's ledger: verification from the page fails, naming entry 1.
+    // A flipped byte in org1's own approval entry (written into ledger.sqlite behind the node's back):
+    // verification from the page fails, naming that entry; the replicas org1 holds still verify.
+    const approvedByOrg1 = view.entries.find(
+      (e) => e.event.type === 'job.approved' && e.event.member === 'org1',
+    )!.index;
+    const ledgerFile = dataDirPaths(ledgerDirOf(n1.node)).ledger;
     const db = openDatabase(ledgerFile);
-    const row = db.prepare('SELECT entry FROM entries WHERE idx = 1').get() as { entry: Buffer };
+    const row = db.prepare('SELECT entry FROM entries WHERE idx = ?').get(approvedByOrg1) as {
+      entry: Buffer;
+    };
     const bad = Buffer.from(row.entry);
     const at = bad.indexOf('"member":"org1"');
     assert.ok(at > 0);
     bad[at + '"member":"org'.length] = 0x33; // a forged approval: org1 -> org3, still a valid event
-    db.prepare('UPDATE entries SET entry = ? WHERE idx = 1').run(bad);
+    db.prepare('UPDATE entries SET entry = ? WHERE idx = ?').run(bad, approvedByOrg1);
     db.close();
     const v2 = await verifyFromPage(page);
-    assert.equal(v2.ok, false);
-    assert.match(v2.text, /Verification FAILED after 1 entries/);
-    assert.match(v2.text, /First bad entry: 1\./);
+    assert.equal(v2.verdict, 'false', v2.text);
+    assert.match(v2.text, new RegExp(`Verification FAILED after ${approvedByOrg1} entries`));
+    assert.match(v2.text, new RegExp(`First bad entry: ${approvedByOrg1}\\.`));
+    assert.equal(await page.locator('#verify-result li[data-log="org1"]').getAttribute('class'), 'bad');
+    for (const m of ['org2', 'org3'])
+      assert.equal(await page.locator(`#verify-result li[data-log="${m}"]`).getAttribute('class'), 'ok', m);
     assert.ok(!v2.text.includes(dir) && !v.text.includes(dir), 'no local path shown');
 
     // A member's certificate may read the page but not act; the node refuses its decision (403).
@@ -364,7 +417,7 @@ void test('dashboard in Chromium: members, datasets, jobs approved and refused f
       'no browser errors',
     );
     console.log(
-      `# dashboard: page ready in ${Math.round(tOpen - t0)} ms from start, ledger verify from the page ${Math.round(verifyMs)} ms, total ${Math.round(performance.now() - t0)} ms`,
+      `# dashboard: page ready in ${Math.round(tOpen - t0)} ms from start, ledgers settled in ${Math.round(settledMs)} ms, ledger verify from the page ${Math.round(verifyMs)} ms, total ${Math.round(performance.now() - t0)} ms`,
     );
   } finally {
     await browser?.close();
