@@ -47,7 +47,7 @@ AUC on the held-out set are shown next to each bank's model trained alone in pla
 audit ledger is verified.
 
 options:
-  --quick            a ${QUICK_ROWS.toLocaleString('en')}-row sample (about a minute) instead of the full ${FULL_ROWS.toLocaleString('en')} rows
+  --quick            a ${QUICK_ROWS.toLocaleString('en')}-row sample instead of the full ${FULL_ROWS.toLocaleString('en')} rows
   --scheme S         rep4 (default; four-party replicated, threshold 1) or shamir (n = 4, t = 1)
   --epochs N         training epochs (default ${FULL_EPOCHS}; --quick: ${QUICK_EPOCHS})
   --rows N           training rows over the three banks (overrides --quick's and the default size;
@@ -64,8 +64,8 @@ exit codes: 0 success; 1 the job failed or was refused, a node died, or a ledger
 process the demo started is stopped first and the data directory is left as it was.
 
 examples:
-  npx sharehold demo                      # the full case study (about ten minutes on 2 cores)
-  npx sharehold demo --quick              # 50,000 rows, about a minute
+  npx sharehold demo                      # the full case study: 500,000 rows, 1 epoch
+  npx sharehold demo --quick              # 50,000 rows
   npx sharehold demo --quick --keep       # then open the dashboards it prints
   npx sharehold demo --scheme shamir --data-dir /tmp/fraud-demo
   npx sharehold demo --quick --json > result.json`;
