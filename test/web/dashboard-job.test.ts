@@ -4,7 +4,10 @@
  * approves from the page in Chromium, which starts the job on the three nodes' compute mesh. The page
  * follows it live over the WebSocket to `done` and draws the training curve from the orchestrator's
  * `job.progress` events; the losses it shows are the stored ones and match a float64 run of the same
- * training (examples/breast-cancer-logreg.yaml, 3 epochs) within the stated tolerance.
+ * training (examples/breast-cancer-logreg.yaml, 3 epochs) within the stated tolerance. org1's platform
+ * ledger on the page: the roster and negotiation entries (job.proposed, the three job.approved) and the
+ * run's entries, a checkpoint of the whole log co-signed by the three members, verified from the page
+ * ('true': entries and the co-signed checkpoint, for org1's log and its replicas of org2's and org3's).
  *
  * Skipped with the reason printed only when /usr/bin/chromium is absent (CI installs it).
  */
@@ -183,17 +186,72 @@ void test('dashboard: a real training job approved from the page, followed live 
     const summary =
       (await jobCard(page, 'bc-dash').locator('details[data-activity] summary').textContent()) ?? '';
     assert.match(summary, /last: (done in|output delivered)/);
-    // The run's entries in org1's audit ledger, on the page; verified from the page (the node signs
-    // no checkpoint yet, so: every entry verified, no co-signed checkpoint).
+    // org1's audit ledger as the platform writes it (audit-ledger.ts, ledger-sync.ts): the roster, the
+    // negotiation (the proposal, every member's approval) and the run; org1 signs checkpoints of it and
+    // the other members co-sign them. Wait until every node is settled (own log covered by a counted
+    // checkpoint, nothing pending towards any peer), then the page shows it and verifies it.
+    type Status = { settled: boolean; size: number; countedSize: number | null };
+    const sizes = await until(
+      'every ledger settled',
+      async () => {
+        const st = await Promise.all(
+          procs.map(async (p) => (await call(p, 'GET', '/v1/ledger/status')).body as Status),
+        );
+        return st.every((x) => x.settled) ? st.map((x) => x.size) : undefined;
+      },
+      30_000,
+    );
+    const size = sizes[0]!;
     await page.reload();
     await page.locator('body[data-ready="true"]').waitFor();
     const types = await page.locator('#entries-body tr[data-entry] td:first-of-type').allTextContents();
+    assert.equal(types.length, size);
+    const count = (t: string): number => types.filter((x) => x === t).length;
+    // Roster and negotiation entries: three members added, the policy, the proposal, three approvals.
+    assert.deepEqual(
+      ['member.changed', 'policy.changed', 'job.proposed', 'job.approved'].map(count),
+      [3, 1, 1, 3],
+      types.join(', '),
+    );
+    const approvals = await page
+      .locator('#entries-body tr[data-entry]', {
+        has: page.locator('td:first-of-type', { hasText: /^job\.approved$/ }),
+      })
+      .allTextContents();
+    for (const m of names)
+      assert.ok(
+        approvals.some((a) => a.includes(`member: ${m}`)),
+        `${m}'s approval in ${approvals.join(' | ')}`,
+      );
+    // The run's entries.
     for (const t of ['job.started', 'protocol.summary', 'job.checkpoint', 'job.completed'])
       assert.ok(types.includes(t), `${t} in ${types.join(', ')}`);
-    assert.equal(types.filter((t) => t === 'protocol.summary').length, EPOCHS);
+    assert.equal(count('protocol.summary'), EPOCHS);
+    // The latest checkpoint covers the whole log, co-signed by the three members (quorum 2, met).
+    assert.match(
+      (await page.locator('#ledger-summary').textContent()) ?? '',
+      new RegExp(`; ${size} entries; a checkpoint counts with 2 of 3 co-signatures \\(org1, org2, org3\\)`),
+    );
+    const cp = page.locator(`#checkpoints-body tr[data-checkpoint="${size}"] td`);
+    assert.deepEqual(await cp.allTextContents().then((c) => [c[1], c[2]]), [
+      'org1, org2, org3',
+      '3 of 2 (met)',
+    ]);
+    // Verified from the page: every entry and the co-signed checkpoint, for org1's log and its replicas
+    // of org2's and org3's.
     const v = await verifyFromPage(page);
-    assert.equal(v.verdict, 'partial', v.text);
-    assert.match(v.text, new RegExp(`Entries verified: ${types.length} `));
+    assert.equal(v.verdict, 'true', v.text);
+    assert.match(
+      v.text,
+      new RegExp(
+        `^Verified: ${size} entries\\. Latest co-signed checkpoint: size ${size}, co-signed by org1, org2, org3 \\(quorum 2\\)\\.`,
+      ),
+    );
+    for (const [i, m] of names.entries())
+      assert.equal(
+        await page.locator(`#verify-result li[data-log="${m}"]`).textContent(),
+        `OK: ${m} (${i === 0 ? 'own log' : 'replica'}), ${sizes[i]} entries, checkpoint size ${sizes[i]} co-signed by org1, org2, org3`,
+      );
     assert.deepEqual(problems, [], 'no browser errors');
     console.log(
       `# real job from the page: approve → done in ${seconds.toFixed(1)} s (3 node processes, ${EPOCHS} epochs); ` +
