@@ -287,13 +287,20 @@ function counters(e: unknown): PrepCounters | null {
  * Batches the offline phase of training: engines generate truncation and comparison material on
  * demand, one small interactive batch per operation, which adds rounds to every step. Where the
  * engine reports what it generated (rep3, rep4), the first step is measured and the material for the
- * rest of the epoch is generated in one batch; every later epoch gets what the first one used (its
- * steps and the loss evaluation) up front. Other engines keep generating on demand.
+ * following steps is generated in chunks of at most `OFFLINE_CHUNK_ITEMS` items (so a 500,000-row
+ * epoch never holds more than one chunk, ~100 MB per party, instead of the whole epoch's ~10^8
+ * triples): before every chunk of steps, the material for that many steps. Everything else (the
+ * per-epoch loss, validation) draws on demand. Other engines keep generating on demand. The plan
+ * depends only on step counts, so every party makes the same calls in the same order.
  */
+export const OFFLINE_CHUNK_ITEMS = 1 << 21;
+
 class OfflinePlanner<S> {
   private readonly c: PrepCounters | null;
   private start: [number, number] = [0, 0];
-  private perEpoch: [number, number] | null = null;
+  private perStep: [number, number] | null = null;
+  /** Steps still covered by the last chunk generated. */
+  private covered = 0;
 
   constructor(
     private readonly engine: Engine<S>,
@@ -306,25 +313,29 @@ class OfflinePlanner<S> {
     return [this.c!.triplesGenerated, this.c!.daBitsGenerated];
   }
 
-  private async ensure(t: number, d: number): Promise<void> {
-    await Promise.all([this.engine.preprocess('trunc', t), this.engine.preprocess('compare', d)]);
+  /** Generate the material for the next chunk of steps (at most `steps`). */
+  private async chunk(steps: number): Promise<void> {
+    const [t, d] = this.perStep!;
+    const n = Math.max(1, Math.min(steps, Math.floor(OFFLINE_CHUNK_ITEMS / Math.max(1, t, d))));
+    this.covered = n;
+    await Promise.all([this.engine.preprocess('trunc', t * n), this.engine.preprocess('compare', d * n)]);
   }
 
   async epochStart(epoch: number): Promise<void> {
     if (!this.c) return;
-    if (epoch === 1) {
-      const n = this.now();
-      this.perEpoch = [n[0] - this.start[0], n[1] - this.start[1]];
-    }
-    this.start = this.now();
-    if (this.perEpoch) await this.ensure(...this.perEpoch);
+    if (epoch === 0) this.start = this.now();
+    this.covered = 0;
+    if (this.perStep) await this.chunk(this.batches);
   }
 
   async afterStep(epoch: number, k: number): Promise<void> {
-    if (!this.c || epoch !== 0 || k !== 0 || this.batches < 2) return;
-    const n = this.now();
-    const rest = this.batches - 1;
-    await this.ensure((n[0] - this.start[0]) * rest, (n[1] - this.start[1]) * rest);
+    if (!this.c) return;
+    if (epoch === 0 && k === 0) {
+      const n = this.now();
+      this.perStep = [n[0] - this.start[0], n[1] - this.start[1]];
+    } else if (this.covered > 0) this.covered--;
+    const rest = this.batches - 1 - k;
+    if (rest > 0 && this.covered === 0) await this.chunk(rest);
   }
 }
 
