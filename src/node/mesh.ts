@@ -80,6 +80,14 @@ export type DownListener = (
   ch: TlsChannel,
 ) => Promise<unknown> | void;
 
+/**
+ * Default silence after which a peer counts as lost (ms). A node running a large job can block its
+ * event loop for seconds on a loaded machine (reading and sharing a 200,000-row file, a preprocessing
+ * batch), so the default is generous; `SHAREHOLD_PEER_TIMEOUT_MS` (node start) or `timeoutMs` sets
+ * another. A killed peer is detected at once anyway (its sockets close).
+ */
+export const DEFAULT_PEER_TIMEOUT_MS = 30_000;
+
 interface Heartbeat {
   /** Resolves at the first loss (or when stopped). */
   loss: Promise<MeshLoss>;
@@ -152,7 +160,7 @@ export class NodeMesh {
           parties: this.opts.parties,
           key: this.opts.key,
           cert: this.opts.cert,
-          timeoutMs: this.opts.timeoutMs ?? 3000,
+          timeoutMs: this.opts.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS,
           connectTimeoutMs: this.opts.connectTimeoutMs ?? 30_000,
           closeGraceMs: 500,
         });

@@ -20,7 +20,8 @@ export interface NodeProcess {
 /** Start a node from its config and resolve once its gateway listens (reject if it exits first). */
 export async function startNodeProcess(name: string, cfg: NodeConfig): Promise<NodeProcess> {
   const proc = spawn(process.execPath, [BIN, 'node', 'start', '--config', join(cfg.dataDir, 'node.json')], {
-    env: { ...process.env, SHAREHOLD_LOG_LEVEL: 'warn' },
+    // a 3 s peer timeout: the tests measure how fast a stopped peer is detected
+    env: { SHAREHOLD_PEER_TIMEOUT_MS: '3000', ...process.env, SHAREHOLD_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
