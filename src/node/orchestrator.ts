@@ -49,6 +49,8 @@ import { NodeLedger, toLedgerEvent } from './audit-ledger.js';
 
 /** Errors that mean "a peer or the mesh is gone": the job pauses and resumes. */
 const NETWORK_CODES = new Set(['peer-disconnected', 'peer-timeout', 'channel-closed', 'quorum-missing']);
+/** Attempts of one job that may end in a network failure without a new checkpoint before it fails. */
+export const MAX_STALLED_ATTEMPTS = 8;
 
 export interface OrchestratorOptions {
   /** Jobs run at once over the mesh (default 4). */
@@ -183,6 +185,8 @@ export class Orchestrator {
   #mesh: NodeMesh | null = null;
   #key: Buffer | null = null;
   readonly #queue: string[] = [];
+  /** Per job: consecutive attempts that ended in a network failure at the same last checkpoint. */
+  readonly #stalls = new Map<string, { checkpoint: number | null; count: number }>();
   readonly #running = new Map<string, Running>();
   #closed = false;
   #offBus: (() => void) | null = null;
@@ -573,7 +577,23 @@ export class Orchestrator {
       const err = isShareholdError(e)
         ? e
         : new ShareholdError('party-failed', `internal error (${(e as Error).name})`);
-      if (NETWORK_CODES.has(err.code) && !this.#closed) {
+      // a job that keeps losing its mesh without ever writing a new checkpoint gives up (never loops)
+      const stalls = this.#stalls.get(job.id);
+      const stalled = stalls !== undefined && stalls.checkpoint === lastCheckpoint ? stalls.count + 1 : 1;
+      this.#stalls.set(job.id, { checkpoint: lastCheckpoint, count: stalled });
+      if (NETWORK_CODES.has(err.code) && !this.#closed && stalled >= MAX_STALLED_ATTEMPTS) {
+        this.#stalls.delete(job.id);
+        await this.#setState(job.id, 'failed').catch(() => {});
+        this.#emit({
+          type: 'job.failed',
+          jobId: job.id,
+          code: err.code,
+          message:
+            `gave up after ${stalled} attempts without a new checkpoint (last: ${err.code}); a member's ` +
+            `node keeps dropping out or is too slow for the peer timeout — check the members' health, ` +
+            `raise SHAREHOLD_PEER_TIMEOUT_MS, and propose the job again`,
+        });
+      } else if (NETWORK_CODES.has(err.code) && !this.#closed) {
         await this.#setState(job.id, 'paused').catch(() => {});
         this.#emit({ type: 'job.paused', jobId: job.id, reason: err.code, lastCheckpoint });
         this.#queue.push(job.id); // resumed on the next mesh generation
