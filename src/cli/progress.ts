@@ -121,8 +121,10 @@ export class Progress {
   #draw(): void {
     const b = this.#active;
     if (!b) return;
-    const width = Math.max(40, (this.#stream.columns ?? 100) - 1);
-    let line = b.render(Math.min(30, Math.max(10, width - 70)));
+    const width = Math.max(40, (this.#stream.columns || 100) - 1);
+    // the bar takes what the text leaves, 10 to 30 characters
+    let line = b.render(10);
+    if (line.length < width) line = b.render(10 + Math.min(20, width - line.length));
     if (line.length > width) line = line.slice(0, width - 1) + '…';
     this.#stream.write('\r\x1b[2K' + line);
   }
