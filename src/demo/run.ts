@@ -497,7 +497,12 @@ async function followJob(
   await doneEverywhere(o, procs, call, watchDeaths, JOB_ID, (n) => wait.update(n), 300_000);
   wait.finish('done at all four nodes');
   const metrics = d.metrics ?? {};
-  const lossPerEpoch = Array.isArray(metrics.lossPerEpoch) ? (metrics.lossPerEpoch as number[]) : losses;
+  // the training loss per epoch when the job computed it; else (a validation set replaces that pass)
+  // the per-epoch losses the events carried: the validation loss
+  const lossPerEpoch =
+    Array.isArray(metrics.lossPerEpoch) && metrics.lossPerEpoch.length > 0
+      ? (metrics.lossPerEpoch as number[])
+      : losses;
   return {
     state: 'done',
     job: {

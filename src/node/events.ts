@@ -44,7 +44,10 @@ export type AuditEvent =
         sent: { messages: number; bytes: number; digest: string };
         received: { messages: number; bytes: number; digest: string };
       }[];
-      /** Training loss of the epoch (the opened mean), with `validation`. */
+      /**
+       * Loss of the epoch (the opened mean), with `validation`: the validation loss, which replaces the
+       * pass over the training set when the spec has a validation set.
+       */
       loss?: number | null;
       /** With a validation set in the spec: the aggregates opened after the epoch (src/runtime/train-job.ts). */
       validation?: {

@@ -503,6 +503,10 @@ export class Orchestrator {
         { ch: link, me, n: spec.members.length, params: {}, log: () => {} },
         local,
         {
+          // no pass over the whole training set at the end (its accuracy is not an output), and
+          // with a validation set its loss is the per-epoch curve: no training-set loss pass either
+          trainAccuracy: false,
+          lossEachEpoch: (spec.data?.validation ?? []).length === 0,
           checkpoint: {
             resume,
             epochEnd: (epoch, loss, state, info) => {
@@ -516,7 +520,9 @@ export class Orchestrator {
                 bytesSent: s.bytesSent - mark.sent,
                 bytesReceived: s.bytesReceived - mark.recv,
                 pairs: link.takeDigests(),
-                ...(info.validation ? { loss: loss ?? null, validation: info.validation } : {}),
+                ...(info.validation
+                  ? { loss: loss ?? info.validation.loss, validation: info.validation }
+                  : {}),
               });
               mark = { rounds: s.rounds, sent: s.bytesSent, recv: s.bytesReceived, t: performance.now() };
               this.#emit({
@@ -524,7 +530,8 @@ export class Orchestrator {
                 jobId: job.id,
                 epoch: epoch + 1,
                 epochs,
-                loss: loss ?? null,
+                // the training loss, or with a validation set (which replaces it) the validation loss
+                loss: loss ?? info.validation?.loss ?? null,
               });
               chain = chain.then(async () => {
                 const file = await store.save(job.id, { epoch, meta: state.meta, shares: state.shares });
