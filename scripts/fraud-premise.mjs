@@ -10,6 +10,7 @@ import {
   columnStats,
   featuresAndLabels,
 } from '../dist/src/casestudy/plain.js';
+import { concatTables, shuffleTable } from '../dist/src/demo/baseline.js';
 
 const total = Number(process.argv[2] ?? 500000);
 const epochs = Number(process.argv[3] ?? 2);
@@ -18,35 +19,7 @@ const sizes = bankSizes(total);
 const train = sizes.map((n, b) => generateBank(DEFAULT_FRAUD_SEED, b, 'train', n));
 const test = sizes.map((n, b) => generateBank(DEFAULT_FRAUD_SEED, b, 'test', Math.round(n * 0.2)));
 
-function concat(ts) {
-  const rows = ts.reduce((a, t) => a + t.rows, 0);
-  const data = new Float64Array(rows * W);
-  const pattern = new Uint8Array(rows);
-  let o = 0;
-  for (const t of ts) {
-    data.set(t.data, o * W);
-    pattern.set(t.pattern, o);
-    o += t.rows;
-  }
-  return { rows, data, pattern };
-}
-
-/** A public, seeded row order (Fisher–Yates with a fixed LCG): no secret is involved. */
-function shuffle(tab) {
-  const n = tab.rows;
-  const perm = Array.from({ length: n }, (_, i) => i);
-  let st = 12345;
-  for (let i = n - 1; i > 0; i--) {
-    st = (st * 1103515245 + 12345) % 2147483648;
-    const j = st % (i + 1);
-    [perm[i], perm[j]] = [perm[j], perm[i]];
-  }
-  const data = new Float64Array(tab.data.length);
-  perm.forEach((p, i) => data.set(tab.data.subarray(p * W, (p + 1) * W), i * W));
-  return { rows: n, data, pattern: Uint8Array.from(perm, (p) => tab.pattern[p]) };
-}
-
-const tst = concat(test);
+const tst = concatTables(test);
 function run(name, tab) {
   const st = columnStats(tab.data, tab.rows, W, NF);
   const { x, y } = featuresAndLabels(tab.data, tab.rows, W, st);
@@ -69,5 +42,5 @@ function run(name, tab) {
     `${name.padEnd(6)} AUC ${met.auc.toFixed(3)}  F1 ${met.f1.toFixed(2)}  recall (takeover, skimming, bust-out, ring) ${recall.join(', ')}`,
   );
 }
-run('joint', shuffle(concat(train)));
+run('joint', shuffleTable(concatTables(train)));
 train.forEach((t, b) => run(`bank ${'ABC'[b]}`, t));
