@@ -143,10 +143,10 @@ void test('dashboard in Chromium: members, datasets, jobs approved and refused f
         r.cfg.name,
       );
     }
-    assert.equal(
-      await jobCard(page, 'dash-approve').locator('button[data-action="approve"]').isDisabled(),
-      true,
-    );
+    // the page re-renders the card from the decision event: the button is disabled once it has
+    await jobCard(page, 'dash-approve')
+      .locator('button[data-action="approve"]:disabled')
+      .waitFor({ timeout: 10_000 });
     // org2's and org3's operators approve over the API (every data owner must approve): the page
     // follows the events to `approved`.
     assert.equal((await call(n2, 'POST', '/api/jobs/dash-approve/decide')).status, 200);
