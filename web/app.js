@@ -14,6 +14,8 @@ const curves = new Map();
 const typedReasons = new Map();
 /** Last epoch summary (rounds, bytes) by job id, from job.epoch. */
 const epochs = new Map();
+/** Job id → the latest step progress line (from `job.step` events). */
+const steps = new Map();
 
 /**
  * Create an element: el('td', { class: 'ok' }, 'text', childNode).
@@ -189,6 +191,10 @@ function eventText(type, d) {
       return `started as party ${d.party} of ${(d.parties ?? []).join(', ')}${d.resumeFrom !== null && d.resumeFrom !== undefined ? `, resuming from epoch ${d.resumeFrom}` : ''}`;
     case 'job.progress':
       return `epoch ${d.epoch}${d.epochs ? ` of ${d.epochs}` : ''}: loss ${typeof d.loss === 'number' ? d.loss.toPrecision(4) : 'not revealed'}`;
+    case 'job.phase':
+      return `inputs secret-shared and standardized in ${(d.ms / 1000).toFixed(1)} s`;
+    case 'job.step':
+      return `epoch ${d.epoch + 1}${d.epochs ? ` of ${d.epochs}` : ''}: step ${d.step} of ${d.steps}`;
     case 'job.epoch':
       return `epoch ${d.epoch}: ${d.rounds} rounds, sent ${fmtBytes(d.bytesSent ?? d.bytes ?? 0)}, received ${fmtBytes(d.bytesReceived ?? 0)}`;
     case 'job.checkpoint':
@@ -260,6 +266,7 @@ function jobCard(view, events) {
         )
       : null,
     ep ? el('p', { 'data-epoch': String(ep.epoch) }, ep.text) : null,
+    el('p', { 'data-steps': job.id, hidden: !steps.has(job.id) }, steps.get(job.id) ?? ''),
     events.length
       ? el(
           'details',
@@ -273,6 +280,10 @@ function jobCard(view, events) {
             'ol',
             {},
             ...events
+              // step events are throttled but many: only the latest one is listed
+              .filter(
+                (e, i) => e.type !== 'job.step' || !events.slice(i + 1).some((f) => f.type === 'job.step'),
+              )
               .slice(-30)
               .map((e) =>
                 el('li', { 'data-event': e.type }, `${fmtTime(e.at)}: ${eventText(e.type, e.data)}`),
@@ -471,6 +482,17 @@ function onEvent(e) {
       epochs.set(e.jobId, { epoch: e.epoch, text: `Last ${eventText(e.type, e)}.` });
       refreshJobs();
       break;
+    case 'job.step': {
+      // updated in place (one event a second or so): no reload of the job list
+      const text = `Training: ${eventText(e.type, e)}.`;
+      steps.set(e.jobId, text);
+      const p = [...document.querySelectorAll('p[data-steps]')].find((x) => x.dataset.steps === e.jobId);
+      if (p) {
+        p.textContent = text;
+        p.hidden = false;
+      }
+      break;
+    }
     case 'dataset.registered':
       void loadDatasets();
       break;

@@ -1,6 +1,6 @@
 /**
- * `sharehold bench fraud`: seconds per step and per epoch of the case study's training (16-32-16-1 ReLU
- * MLP, weighted BCE with logits, Adam, batch 256, rep4, f = 16) with four party processes over TLS 1.3
+ * `sharehold bench fraud`: seconds per step and per epoch of the case study's training (16-16-8-1 ReLU
+ * MLP by default, weighted BCE with logits, Adam, batch 256, rep4, f = 16) with four party processes over TLS 1.3
  * on 127.0.0.1 (the `bench.fraud` job, src/runtime/bench-fraud-job.ts), and where the time goes.
  *
  * By default it times a fixed number of steps and extrapolates to an epoch (steps per epoch ×
@@ -14,7 +14,8 @@ import { launchLocal } from '../runtime/launcher.js';
 import { publicPermutation } from '../ml/model.js';
 import { NF } from '../casestudy/fraud-data.js';
 import {
-  FRAUD_MLP,
+  FRAUD_HIDDEN,
+  fraudMlp,
   FRAUD_POS_WEIGHT,
   FRAUD_SHUFFLE_SEED,
   fraudBankRows,
@@ -22,9 +23,9 @@ import {
   type CategoryTotals,
 } from '../runtime/bench-fraud-job.js';
 
-const HELP = `usage: sharehold bench fraud [--rows 50000] [--batch 256] [--steps 40] [--epochs 1] [--chunk 16] [--sigmoid exact|piecewise3] [--optimizer adam|sgd] [--lr 0.003] [--json] [--cpu-prof DIR]
+const HELP = `usage: sharehold bench fraud [--rows 50000] [--batch 256] [--steps 40] [--epochs 1] [--chunk 16] [--sigmoid exact|piecewise3] [--optimizer adam|sgd] [--lr 0.003] [--hidden 16,8] [--json] [--cpu-prof DIR]
 
-The fraud case study's training step (16-32-16-1 ReLU MLP, weighted BCE with logits, Adam, f = 16) under
+The fraud case study's training step (ReLU MLP 16-16-8-1, --hidden for other hidden layers; weighted BCE with logits, Adam, f = 16) under
 rep4 with 4 party processes over TLS 1.3 on 127.0.0.1: banks A, B, C generate and secret-share their
 rows, party 3 is the operator. Times --steps steps after one warm-up step and extrapolates to one epoch of --rows rows; --steps 0 runs
 --epochs whole epochs instead. Preprocessing (truncation triples, daBits) is generated in one batch
@@ -117,8 +118,9 @@ export function trainSameRule(
   rows: number,
   batch: number,
   lr: number,
+  hidden: readonly number[] = FRAUD_HIDDEN,
 ): Record<string, Float64Array> {
-  const sizes = FRAUD_MLP;
+  const sizes = fraudMlp(hidden);
   const L = sizes.length - 1;
   const W = [...Array(L).keys()].map((l) => Float64Array.from(init[`${2 * l}.weight`]!));
   const Bs = [...Array(L).keys()].map((l) => Float64Array.from(init[`${2 * l}.bias`]!));
@@ -131,7 +133,7 @@ export function trainSameRule(
   let t = 0;
   for (let r0 = 0; r0 + batch <= rows; r0 += batch) {
     const n = batch;
-    const acts: Float64Array[] = [x.subarray(r0 * sizes[0], (r0 + n) * sizes[0])];
+    const acts: Float64Array[] = [x.subarray(r0 * sizes[0]!, (r0 + n) * sizes[0]!)];
     for (let l = 0; l < L; l++) {
       const fin = sizes[l]!;
       const fout = sizes[l + 1]!;
@@ -199,6 +201,7 @@ export function fraudOracle(
   steps: number,
   lr: number,
   seed: number,
+  hidden: readonly number[] = FRAUD_HIDDEN,
 ): Record<string, Float64Array> | null {
   if (steps > Math.floor(rows / batch)) return null;
   const banks = [0, 1, 2].map((b) => fraudBankRows(rows, b));
@@ -218,7 +221,7 @@ export function fraudOracle(
     xs.set(X.subarray(perm[i]! * NF, (perm[i]! + 1) * NF), i * NF);
     ys[i] = Y[perm[i]!]!;
   }
-  return trainSameRule(fraudInit(seed), xs, ys, n, batch, lr);
+  return trainSameRule(fraudInit(seed, hidden), xs, ys, n, batch, lr, hidden);
 }
 
 function group(cat: string): string {
@@ -230,6 +233,7 @@ function group(cat: string): string {
 }
 
 export async function runFraudBench(o: {
+  hidden?: readonly number[];
   rows: number;
   batch: number;
   steps: number;
@@ -254,6 +258,7 @@ export async function runFraudBench(o: {
       epochs: o.epochs,
       chunk: o.chunk,
       sigmoid: o.sigmoid,
+      hidden: [...(o.hidden ?? FRAUD_HIDDEN)],
       optimizer: o.optimizer,
       lr: o.lr,
       seed: o.seed,
@@ -308,7 +313,7 @@ export async function runFraudBench(o: {
   // correctness: float64 run of the same steps
   let maxParamDiff: number | null = null;
   const mpc = outs[0]!.parameters;
-  const plain = mpc && o.steps > 0 ? fraudOracle(o.rows, o.batch, o.steps, o.lr, o.seed) : null;
+  const plain = mpc && o.steps > 0 ? fraudOracle(o.rows, o.batch, o.steps, o.lr, o.seed, o.hidden) : null;
   if (mpc && plain && o.optimizer === 'adam' && o.sigmoid === 'exact') {
     maxParamDiff = 0;
     for (const [k, v] of Object.entries(plain))
@@ -364,6 +369,7 @@ export async function benchFraudCommand(argv: string[]): Promise<number> {
       optimizer: { type: 'string', default: 'adam' },
       lr: { type: 'string', default: '0.003' },
       seed: { type: 'string', default: '1' },
+      hidden: { type: 'string', default: FRAUD_HIDDEN.join(',') },
       json: { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -391,6 +397,11 @@ export async function benchFraudCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const lr = Number(values.lr);
+  const hidden = values.hidden.split(',').map((h) => Number(h));
+  if (hidden.some((h) => !Number.isInteger(h) || h < 1 || h > 4096)) {
+    console.error('bench fraud: --hidden must be comma-separated layer sizes, e.g. 16,8');
+    return 2;
+  }
   if (
     !(lr > 0) ||
     !['exact', 'piecewise3'].includes(values.sigmoid) ||
@@ -401,12 +412,13 @@ export async function benchFraudCommand(argv: string[]): Promise<number> {
   }
   if (!values.json)
     console.log(
-      `fraud MLP 16-32-16-1, ${ints.rows} rows, batch ${ints.batch}, ${values.sigmoid} sigmoid, ${values.optimizer}; rep4, 4 processes over TLS 1.3 on 127.0.0.1; ${cpus().length} cores, load ${loadavg()
+      `fraud MLP ${fraudMlp(hidden).join('-')}, ${ints.rows} rows, batch ${ints.batch}, ${values.sigmoid} sigmoid, ${values.optimizer}; rep4, 4 processes over TLS 1.3 on 127.0.0.1; ${cpus().length} cores, load ${loadavg()
         .map((x) => x.toFixed(2))
         .join(' ')}`,
     );
   const r = await runFraudBench({
     ...ints,
+    hidden,
     sigmoid: values.sigmoid,
     optimizer: values.optimizer,
     lr,

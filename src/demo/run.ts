@@ -440,9 +440,17 @@ async function followJob(
         started = true;
         bar.finish('the four orchestrators agreed on the spec hash and started');
         epochStart = performance.now();
-        bar = pg.bar(`Sharing inputs, secure standardization, ${epochLabel(1)}`, {
-          estimateSec: secPerEpoch * 1.15,
-        });
+        bar = pg.bar('Sharing inputs, secure standardization', { estimateSec: Math.max(2, rows * 2e-5) });
+      } else if (e.type === 'job.phase' && e.data.phase === 'inputs') {
+        bar.finish(`every bank's rows secret-shared, global mean and deviation computed securely`);
+        epochStart = performance.now();
+        bar = pg.bar(epochLabel(1), { estimateSec: secPerEpoch, unit: 'steps' });
+      } else if (e.type === 'job.step') {
+        // within an epoch: real progress (step k of K) and an ETA from the steps so far
+        const k = e.data.step as number;
+        const steps = e.data.steps as number;
+        bar.setTotal(steps);
+        bar.update(k);
       } else if (e.type === 'job.epoch') {
         const ms = e.data.ms as number;
         perEpoch.push(Math.round(ms) / 1000);
@@ -455,7 +463,7 @@ async function followJob(
         if (loss !== null) losses.push(loss);
         const val = validation.find((v) => v.epoch === k);
         const sec = (performance.now() - epochStart) / 1000;
-        if (k > 1 || perEpoch.length > 0) secPerEpoch = k === 1 ? sec / 1.15 : sec;
+        if (k > 1 || perEpoch.length > 0) secPerEpoch = sec;
         epochStart = performance.now();
         const valText = val
           ? `validation loss ${num(val.loss)}, precision ${num(val.precision)}, recall ${num(val.recall)}, ` +
@@ -465,7 +473,7 @@ async function followJob(
         const remaining = training.epochs - k;
         bar =
           remaining > 0
-            ? pg.bar(epochLabel(k + 1), { estimateSec: secPerEpoch })
+            ? pg.bar(epochLabel(k + 1), { estimateSec: secPerEpoch, unit: 'steps' })
             : pg.bar('Secure evaluation on the joint held-out set', { estimateSec: secPerEpoch * 0.5 });
         if (remaining > 0)
           bar.note(`overall ETA ${formatDuration(secPerEpoch * remaining + secPerEpoch * 0.5)}`);

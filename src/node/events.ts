@@ -29,6 +29,10 @@ export type AuditEvent =
       resumeFrom: number | null;
     }
   | { type: 'job.progress'; jobId: string; epoch: number; epochs: number; loss: number | null }
+  /** A training job's inputs are shared (and standardized): `ms` after its start. */
+  | { type: 'job.phase'; jobId: string; phase: 'inputs'; ms: number }
+  /** Training progress within an epoch (0-based `epoch`): step `step` of `steps` done (throttled). */
+  | { type: 'job.step'; jobId: string; epoch: number; epochs: number; step: number; steps: number }
   | {
       type: 'job.epoch';
       jobId: string;

@@ -51,6 +51,8 @@ import { NodeLedger, toLedgerEvent } from './audit-ledger.js';
 const NETWORK_CODES = new Set(['peer-disconnected', 'peer-timeout', 'channel-closed', 'quorum-missing']);
 /** Attempts of one job that may end in a network failure without a new checkpoint before it fails. */
 export const MAX_STALLED_ATTEMPTS = 8;
+/** At most one `job.step` event per this many ms (the last step of an epoch always gets one). */
+export const STEP_EVENT_MS = 1000;
 
 export interface OrchestratorOptions {
   /** Jobs run at once over the mesh (default 4). */
@@ -499,6 +501,7 @@ export class Orchestrator {
         t: performance.now(),
       };
       let chain: Promise<void> = Promise.resolve();
+      let lastStepAt = performance.now();
       const result = await runTrainSpec(
         { ch: link, me, n: spec.members.length, params: {}, log: () => {} },
         local,
@@ -507,6 +510,18 @@ export class Orchestrator {
           // with a validation set its loss is the per-epoch curve: no training-set loss pass either
           trainAccuracy: false,
           lossEachEpoch: (spec.data?.validation ?? []).length === 0,
+          // progress for the dashboard and the demo's bars: the end of input sharing, then the
+          // steps, at most one event per STEP_EVENT_MS (and the last step of every epoch)
+          onInputs: (ms) => {
+            this.#emit({ type: 'job.phase', jobId: job.id, phase: 'inputs', ms });
+            lastStepAt = performance.now();
+          },
+          onStep: (epoch, step, steps) => {
+            const now = performance.now();
+            if (step < steps && now - lastStepAt < STEP_EVENT_MS) return;
+            lastStepAt = now;
+            this.#emit({ type: 'job.step', jobId: job.id, epoch, epochs, step, steps });
+          },
           checkpoint: {
             resume,
             epochEnd: (epoch, loss, state, info) => {

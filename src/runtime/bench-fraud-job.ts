@@ -7,7 +7,7 @@
  * local simplification: the demo uses the secure global statistics, a one-time cost that does not
  * change a step) and secret-shares features [n_b, 16] and targets [n_b, 2] = (label, weight 1 + 9·label,
  * i.e. pos_weight 10). The rows are visited in a public shuffled order (`publicPermutation`, one local
- * gather per epoch). The model is the case study's 16-32-16-1 ReLU MLP (the Model API's modules),
+ * gather per epoch). The model is the case study's ReLU MLP (16-16-8-1 by default, `hidden` to change) (the Model API's modules),
  * weighted BCE with logits (`WeightedBCEWithLogitsLoss`), Adam (or SGD), fixed point f = 16.
  *
  * Timing: step 0 runs untimed with on-demand preprocessing (JIT warm-up; it also measures how many
@@ -37,8 +37,12 @@ import { invalidArgument } from '../errors.js';
 import { registerJob, type Json, type PartyContext } from './jobs.js';
 import type { SigmoidMethod } from '../tensor/nonlinear/sigmoid.js';
 
-/** Layer sizes of the case study's model. */
-export const FRAUD_MLP = [NF, 32, 16, 1] as const;
+/** Hidden layer sizes of the case study's model (the demo's default, src/demo/spec.ts). */
+export const FRAUD_HIDDEN: readonly number[] = [16, 8];
+/** Layer sizes of the model for the given hidden layers. */
+export function fraudMlp(hidden: readonly number[] = FRAUD_HIDDEN): number[] {
+  return [NF, ...hidden, 1];
+}
 /** pos_weight of the weighted BCE (as in the case study's plaintext premise). */
 export const FRAUD_POS_WEIGHT = 10;
 /** Public seed of the row order (epoch e uses publicPermutation(FRAUD_SHUFFLE_SEED, e, rows)). */
@@ -54,8 +58,8 @@ export function fraudBankRows(rows: number, bank: number): { x: Float64Array; y:
 }
 
 /** The model's public initial parameters (torch names) from a seed (src/casestudy/plain.ts `initMlp`). */
-export function fraudInit(seed: number): Record<string, number[]> {
-  const m = initMlp(FRAUD_MLP, deriveSeed(DEFAULT_FRAUD_SEED, `bench-fraud-init:${seed}`));
+export function fraudInit(seed: number, hidden: readonly number[] = FRAUD_HIDDEN): Record<string, number[]> {
+  const m = initMlp(fraudMlp(hidden), deriveSeed(DEFAULT_FRAUD_SEED, `bench-fraud-init:${seed}`));
   const out: Record<string, number[]> = {};
   m.w.forEach((w, l) => {
     out[`${2 * l}.weight`] = [...w];
@@ -138,7 +142,7 @@ function num(v: Json | undefined, dflt: number, name: string, min = 1): number {
   return x;
 }
 
-/** The job body (every party). Params: rows, batch, steps (0: whole epochs), epochs, chunk, sigmoid, optimizer, lr, seed, f. */
+/** The job body (every party). Params: rows, batch, steps (0: whole epochs), epochs, chunk, sigmoid, optimizer, lr, seed, f, hidden (layer sizes). */
 export async function benchFraudJob(ctx: PartyContext): Promise<Json> {
   if (ctx.n !== 4) throw invalidArgument(`bench.fraud runs rep4 with 4 parties, not ${ctx.n}`);
   const p = ctx.params;
@@ -150,6 +154,9 @@ export async function benchFraudJob(ctx: PartyContext): Promise<Json> {
   const lr = num(p.lr, 0.003, 'lr', 0);
   const seed = num(p.seed, 1, 'seed', 0);
   const f = num(p.f, 16, 'f');
+  const hidden = Array.isArray(p.hidden) ? p.hidden.map((h) => Number(h)) : FRAUD_HIDDEN;
+  if (hidden.length === 0 || hidden.some((h) => !Number.isInteger(h) || h < 1 || h > 4096))
+    throw invalidArgument('bench.fraud: hidden must be a non-empty list of layer sizes 1..4096');
   const sigmoid = (p.sigmoid ?? 'exact') as SigmoidMethod;
   if (sigmoid !== 'exact' && sigmoid !== 'piecewise3')
     throw invalidArgument('bench.fraud: sigmoid must be exact or piecewise3');
@@ -195,10 +202,10 @@ export async function benchFraudJob(ctx: PartyContext): Promise<Json> {
   // 2. model, loss, optimizer
   const model = mlp(e, {
     inFeatures: NF,
-    layers: FRAUD_MLP.slice(1),
+    layers: fraudMlp(hidden).slice(1),
     activation: 'relu',
     output: 'none',
-    init: { parameters: fraudInit(seed) },
+    init: { parameters: fraudInit(seed, hidden) },
   });
   const rec = new Recorder(ctx, e);
   const layers = model.net.layers.map(

@@ -63,6 +63,10 @@ export interface TrainJobOptions {
   readonly checkpoint?: TrainCheckpointHook;
   /** After every epoch (0-based, counted from the start of the run): the opened aggregates only. */
   readonly onEpoch?: (epoch: number, loss: number | undefined, info: EpochInfo) => void;
+  /** When the inputs are shared and standardized (ms since the job started), before the first step. */
+  readonly onInputs?: (ms: number) => void;
+  /** After every training step: the epoch (0-based, from the start of the run), step k of `steps`. */
+  readonly onStep?: (epoch: number, step: number, steps: number) => void;
 }
 
 /**
@@ -433,6 +437,7 @@ export async function runTrainSpec(
   const me = ctx.me;
   const phases: Record<string, Json> = {};
   let mark = { t: performance.now(), ...stats(ctx) };
+  const mark0 = mark.t;
   const phase = (name: string): void => {
     const now = { t: performance.now(), ...stats(ctx) };
     phases[name] = {
@@ -528,6 +533,7 @@ export async function runTrainSpec(
     valP ? shareSet(e, valP, data.label, myVal, classes) : null,
   ]);
   phase('input');
+  opts.onInputs?.(performance.now() - mark0);
 
   // 5. model and training
   const sigmoidMethod = opts.sigmoid ?? 'exact';
@@ -633,6 +639,12 @@ export async function runTrainSpec(
     ...(training.eps !== undefined ? { eps: training.eps } : {}),
     ...(training.shuffle ? { shuffleSeed: training.shuffleSeed ?? 0 } : {}),
     lossEachEpoch: lossEach,
+    ...(opts.onStep
+      ? {
+          onStep: (rel: number, k: number) =>
+            opts.onStep!(startEpoch + rel, k + 1, Math.ceil(train.x.shape[0]! / training.batchSize)),
+        }
+      : {}),
     ...(train.xs ? { scaledInput: train.xs } : {}),
     // every worst-case bound fits (under the assumed parameter bound): the logits are bounded
     ...(range.ok ? { logitBound: range.logitBound, paramBound } : {}),

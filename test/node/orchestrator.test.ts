@@ -263,6 +263,8 @@ void test('orchestrator: four node processes, quorum, refusals, two jobs at once
     ws.close();
     for (const type of [
       'job.started',
+      'job.phase',
+      'job.step',
       'job.progress',
       'job.epoch',
       'job.checkpoint',
