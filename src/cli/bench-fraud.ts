@@ -23,7 +23,7 @@ import {
   type CategoryTotals,
 } from '../runtime/bench-fraud-job.js';
 
-const HELP = `usage: sharehold bench fraud [--rows 50000] [--batch 256] [--steps 40] [--epochs 1] [--chunk 16] [--sigmoid exact|piecewise3] [--optimizer adam|sgd] [--lr 0.003] [--hidden 16,8] [--json] [--cpu-prof DIR]
+const HELP = `usage: sharehold bench fraud [--rows 50000] [--batch 256] [--steps 40] [--epochs 1] [--chunk 16] [--sigmoid exact|piecewise3] [--optimizer adam|sgd] [--lr 0.003] [--hidden 16,8] [--wide-relu] [--json] [--cpu-prof DIR]
 
 The fraud case study's training step (ReLU MLP 16-16-8-1, --hidden for other hidden layers; weighted BCE with logits, Adam, f = 16) under
 rep4 with 4 party processes over TLS 1.3 on 127.0.0.1: banks A, B, C generate and secret-share their
@@ -32,7 +32,8 @@ rows, party 3 is the operator. Times --steps steps after one warm-up step and ex
 every --chunk steps, timed apart (offline). Prints seconds per step and per epoch, rounds and MB per step, CPU
 seconds, and the split of a step into matrix products, ReLU comparisons, ReLU backward products, the
 loss's sigmoid and the optimizer, each as compute and waiting for peers. The parameters are checked
-against a float64 run of the same steps (max |Δ|).
+against a float64 run of the same steps (max |Δ|). The ReLU comparisons read the sign from the bits
+the range check proves enough (as ml.train does); --wide-relu compares on all 64.
 Example: npx sharehold bench fraud --rows 500000 --steps 60`;
 
 interface PartyOut {
@@ -234,6 +235,7 @@ function group(cat: string): string {
 
 export async function runFraudBench(o: {
   hidden?: readonly number[];
+  wideRelu?: boolean;
   rows: number;
   batch: number;
   steps: number;
@@ -259,6 +261,7 @@ export async function runFraudBench(o: {
       chunk: o.chunk,
       sigmoid: o.sigmoid,
       hidden: [...(o.hidden ?? FRAUD_HIDDEN)],
+      wideRelu: o.wideRelu ?? false,
       optimizer: o.optimizer,
       lr: o.lr,
       seed: o.seed,
@@ -370,6 +373,7 @@ export async function benchFraudCommand(argv: string[]): Promise<number> {
       lr: { type: 'string', default: '0.003' },
       seed: { type: 'string', default: '1' },
       hidden: { type: 'string', default: FRAUD_HIDDEN.join(',') },
+      'wide-relu': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -419,6 +423,7 @@ export async function benchFraudCommand(argv: string[]): Promise<number> {
   const r = await runFraudBench({
     ...ints,
     hidden,
+    wideRelu: values['wide-relu'],
     sigmoid: values.sigmoid,
     optimizer: values.optimizer,
     lr,

@@ -115,6 +115,15 @@ export interface ModelFitOptions<S> {
    * factor 8 above the logit bound, which covers the growth within one epoch.
    */
   readonly paramBound?: number;
+  /**
+   * Public bounds on |pre-activation| of each ReLU (in network order) during training, e.g. the job's
+   * range check under `paramBound`. On rep3 and rep4 each ReLU's comparison then reads the sign from
+   * `logitWidth(bound)` bits instead of 64 (about 40 % fewer bits at the case study's sizes); the
+   * parameters are checked against `paramBound` after every epoch as for `logitBound`. Only the
+   * training steps use the narrow widths: evaluation and prediction (other rows, unbounded) compare on
+   * all 64 bits.
+   */
+  readonly reluBounds?: readonly number[];
   /** After every epoch (loss present when `lossEachEpoch`). */
   readonly onEpoch?: (epoch: number, loss: number | undefined) => void;
   /**
@@ -489,7 +498,6 @@ export class Model<S> {
               ...(name === 'momentum' ? { momentum: opts.momentum ?? 0.9 } : {}),
             });
     }
-    const lossPerEpoch: number[] = [];
     // the narrowed comparison is in use: rep3, the 3-piece sigmoid in the bce gradient, a logit bound
     const narrowed =
       this.engine.scheme === 'rep3' &&
@@ -497,7 +505,38 @@ export class Model<S> {
       lossName === 'bce' &&
       opts.logitBound !== undefined &&
       logitWidth(opts.logitBound, this.engine.f) < 64;
-    const guard = narrowed ? opts.paramBound : undefined;
+    // narrow ReLU comparisons in the training steps, from proved pre-activation bounds
+    const relus = this.net.layers.filter((l): l is ReLU<S> => l instanceof ReLU);
+    const widths =
+      opts.reluBounds !== undefined &&
+      opts.paramBound !== undefined &&
+      opts.reluBounds.length === relus.length &&
+      (this.engine.scheme === 'rep3' || this.engine.scheme === 'rep4')
+        ? opts.reluBounds.map((b) => logitWidth(b, this.engine.f))
+        : relus.map(() => 64);
+    const reluNarrowed = widths.some((w) => w < 64);
+    const guard = narrowed || reluNarrowed ? opts.paramBound : undefined;
+    relus.forEach((r, i) => (r.width = widths[i]!));
+    try {
+      return await this.fitWith(x, y, opts, lossName, loss, opt, aux, first, guard, narrowed);
+    } finally {
+      for (const r of relus) r.width = 64;
+    }
+  }
+
+  private async fitWith(
+    x: SecretTensor<S>,
+    y: SecretTensor<S>,
+    opts: ModelFitOptions<S>,
+    lossName: LossName,
+    loss: Loss<S>,
+    opt: Optimizer<S>,
+    aux: SecretTensor<S> | undefined,
+    first: Module<S> | undefined,
+    guard: number | undefined,
+    narrowed: boolean,
+  ): Promise<{ lossPerEpoch: number[] }> {
+    const lossPerEpoch: number[] = [];
     const prep = new OfflinePlanner(this.engine, Math.ceil(x.shape[0]! / opts.batchSize));
     await fitLoop(this.trainNet, loss, opt, x, y, {
       batchSize: opts.batchSize,
@@ -521,8 +560,11 @@ export class Model<S> {
             throw new ShareholdError(
               'fixed-point-range',
               `after epoch ${epoch + 1}, ${outside} parameter(s) left ±${guard}, the bound the range check ` +
-                `assumed for the 3-piece sigmoid's narrow comparison; rerun with sigmoid: exact, or a larger ` +
-                `parameter bound`,
+                `assumed for the narrow comparisons of ` +
+                (narrowed
+                  ? `the 3-piece sigmoid; rerun with sigmoid: exact, or `
+                  : `the ReLUs; rerun with `) +
+                `a larger parameter bound`,
               { epoch, outside, bound: guard },
             );
         }
@@ -556,7 +598,15 @@ export class Model<S> {
 
   /** Logits (the network without its output function). */
   async logits(x: SecretTensor<S>): Promise<SecretTensor<S>> {
-    return this.net.forward(x);
+    // the rows evaluated here have no proved bound: any ReLU narrowed for training compares on 64 bits
+    const relus = this.net.layers.filter((l): l is ReLU<S> => l instanceof ReLU && l.width < 64);
+    const widths = relus.map((r) => r.width);
+    for (const r of relus) r.width = 64;
+    try {
+      return await this.net.forward(x);
+    } finally {
+      relus.forEach((r, i) => (r.width = widths[i]!));
+    }
   }
 
   /** Secret predictions: the network and its output function (sigmoid, softmax, tanh, relu or none). */

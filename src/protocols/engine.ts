@@ -54,7 +54,12 @@ export interface Engine<S> {
   ltz(x: S): Promise<S>;
   lt(x: S, y: S): Promise<S>;
   eq(x: S, y: S): Promise<S>;
-  relu(x: S): Promise<{ y: S; d: S }>;
+  /**
+   * max(x, 0) and d = [x ≥ 0]. `width` < 64: the caller guarantees |x| < 2^(width−1) ring units (a
+   * proved bound); engines that can (rep3, rep4) then read the sign from `width` bits, the others
+   * ignore it.
+   */
+  relu(x: S, width?: number): Promise<{ y: S; d: S }>;
   drelu(x: S): Promise<S>;
   maxArgmax(x: S, rows: number, cols: number): Promise<{ max: S; argmax: S }>;
 

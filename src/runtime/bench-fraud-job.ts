@@ -28,7 +28,8 @@ import { deriveSeed } from '../math/prg.js';
 import { Rep4Session } from '../protocols/rep4/session.js';
 import type { Rep4A } from '../sharing/replicated/rep4.js';
 import { SecretTensor } from '../tensor/tensor.js';
-import { mlp, publicPermutation } from '../ml/model.js';
+import { logitWidth, mlp, publicPermutation } from '../ml/model.js';
+import { rangeCheck } from './train-job.js';
 import { Adam, SGD, type Optimizer } from '../ml/modules/optim.js';
 import { WeightedBCEWithLogitsLoss } from '../ml/modules/loss.js';
 import type { Module, Parameter } from '../ml/modules/module.js';
@@ -142,7 +143,7 @@ function num(v: Json | undefined, dflt: number, name: string, min = 1): number {
   return x;
 }
 
-/** The job body (every party). Params: rows, batch, steps (0: whole epochs), epochs, chunk, sigmoid, optimizer, lr, seed, f, hidden (layer sizes). */
+/** The job body (every party). Params: rows, batch, steps (0: whole epochs), epochs, chunk, sigmoid, optimizer, lr, seed, f, hidden (layer sizes), wideRelu (64-bit ReLU comparisons). */
 export async function benchFraudJob(ctx: PartyContext): Promise<Json> {
   if (ctx.n !== 4) throw invalidArgument(`bench.fraud runs rep4 with 4 parties, not ${ctx.n}`);
   const p = ctx.params;
@@ -207,6 +208,25 @@ export async function benchFraudJob(ctx: PartyContext): Promise<Json> {
     output: 'none',
     init: { parameters: fraudInit(seed, hidden) },
   });
+  // narrow ReLU comparisons as in ml.train: the range check's pre-activation bounds for these
+  // standardized rows (|x| ≤ √(n − 1) per bank, Samuelson) under |parameters| ≤ 4 (the bench opens no
+  // guard; the job checks the parameters after every epoch)
+  if (p.wideRelu !== true) {
+    const bounds = rangeCheck(
+      f,
+      NF,
+      hidden.concat(1),
+      B,
+      Math.sqrt(N - 1),
+      4,
+      lr,
+      'bce',
+      FRAUD_POS_WEIGHT,
+    ).preActivationBounds;
+    model.net.layers
+      .filter((m): m is ReLU<Rep4A> => m instanceof ReLU)
+      .forEach((m, i) => (m.width = logitWidth(bounds[i]!, f)));
+  }
   const rec = new Recorder(ctx, e);
   const layers = model.net.layers.map(
     (m, i) => new Timed(m, m instanceof ReLU ? `relu${i}` : `linear${i}`, rec),

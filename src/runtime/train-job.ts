@@ -337,9 +337,10 @@ export function rangeCheck(
   loss: 'bce' | 'mse' | 'cross-entropy',
   /** A bound on the per-row loss weights (class weights; default 1). */
   rowWeightBound = 1,
-): RangeTracker & { readonly logitBound: number } {
+): RangeTracker & { readonly logitBound: number; readonly preActivationBounds: readonly number[] } {
   const r = new RangeTracker(f);
   let logitBound = 0;
+  const preActivationBounds: number[] = [];
   let h: Bounded = r.input([batch, inFeatures], featureBound, 'features');
   const acts: Bounded[] = [];
   const weights: Bounded[] = [];
@@ -354,6 +355,7 @@ export function rangeCheck(
       `layer ${k} + bias`,
     );
     logitBound = z.maxAbs;
+    if (k < layers.length - 1) preActivationBounds.push(z.maxAbs);
     h = r.monotone(z, `layer ${k} activation`);
     inF = out;
   });
@@ -374,7 +376,7 @@ export function rangeCheck(
       g = r.matmul(g, wt, `layer ${k} dx = g·W`);
     }
   }
-  return Object.assign(r, { logitBound });
+  return Object.assign(r, { logitBound, preActivationBounds });
 }
 
 function readInit(spec: JobSpec): InitOption {
@@ -648,6 +650,10 @@ export async function runTrainSpec(
     ...(train.xs ? { scaledInput: train.xs } : {}),
     // every worst-case bound fits (under the assumed parameter bound): the logits are bounded
     ...(range.ok ? { logitBound: range.logitBound, paramBound } : {}),
+    // and the hidden layers' pre-activations: narrow ReLU comparisons in the training steps
+    ...(range.ok && model.type === 'mlp' && model.activation === 'relu'
+      ? { reluBounds: range.preActivationBounds }
+      : {}),
     afterEpoch: async (rel) => {
       lastVal = await validate(startEpoch + rel);
       if (lastVal) validation.push(lastVal);

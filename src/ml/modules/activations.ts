@@ -14,6 +14,11 @@ import { type Module, type Parameter, noForward } from './module.js';
  */
 export class ReLU<S> implements Module<S> {
   private mask: SecretTensor<S> | null = null;
+  /**
+   * Comparison width in bits (64: full). Set below 64 only from a proved bound on the input
+   * (`Model.fit`'s `reluBounds`, from the job's range check): |x| < 2^(width−1) ring units.
+   */
+  width = 64;
 
   static create<S>(_engine: Engine<S>): ReLU<S> {
     return new ReLU<S>();
@@ -21,7 +26,7 @@ export class ReLU<S> implements Module<S> {
 
   async forward(x: SecretTensor<S>): Promise<SecretTensor<S>> {
     const e = x.engine;
-    const { y, d } = await e.relu(x.share);
+    const { y, d } = this.width < 64 ? await e.relu(x.share, this.width) : await e.relu(x.share);
     this.mask = SecretTensor.fromShare(e, d, x.shape); // integer 0/1, not fixed point
     return SecretTensor.fromShare(e, y, x.shape);
   }
