@@ -406,7 +406,7 @@ async function followJob(
   const { progress: pg, signal } = o;
   const bankA = procs.find((p) => p.name === BANKS[0])!;
   const rows = train.reduce((a, t) => a + t.rows, 0);
-  let secPerEpoch = rows * (o.secPerRowEpoch ?? (o.scheme === 'shamir' ? 4e-3 : 1.2e-3));
+  let secPerEpoch = rows * (o.secPerRowEpoch ?? (o.scheme === 'shamir' ? 4e-3 : 0.8e-3));
   let seen = 0;
   const losses: number[] = [];
   const perEpoch: number[] = [];
