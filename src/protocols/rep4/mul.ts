@@ -27,8 +27,8 @@ import {
   PAIR_A,
   PAIR_B,
   pairSumA,
-  pairSumWords,
   type MaskedFill,
+  type MaskedWordsFill,
 } from './inp.js';
 
 const ALL_PAIRS = [0, 1, 2, 3, 4, 5] as const;
@@ -196,9 +196,7 @@ export function andCrossWords(
   x: Slots<Uint32Array>,
   y: Slots<Uint32Array>,
 ): Promise<Slots<Uint32Array>> {
-  const L = x[0].length;
-  if (y[0].length !== L) throw invalidArgument(`AND length mismatch: ${L} vs ${y[0].length}`);
-  return pairSumWords(ctx, scope, L, CROSS_PAIRS, (p) => andPairValue(ctx.me, x, y, p));
+  return andRound(ctx, scope, x, y, CROSS_PAIRS);
 }
 
 /** Secret matrix product C = X·Y over the ring (no truncation). */
@@ -215,18 +213,84 @@ export function matmulA(
   return pairSumA(ctx, scope, m * n, ALL_PAIRS, (p) => matmulPairValue(ctx.me, x, y, m, k, n, p));
 }
 
-/** Pair p's share of x ∧ y over words. */
-function andPairValue(me: number, x: Slots<Uint32Array>, y: Slots<Uint32Array>, p: number): Uint32Array {
+/**
+ * `JointRound.wordsFill` for pair p's share of x ∧ y: the AND terms are computed inside the masking
+ * pass, so no pair value is materialised.
+ */
+function andPairFill(me: number, x: Slots<Uint32Array>, y: Slots<Uint32Array>, p: number): MaskedWordsFill {
   const { c, d, square } = pairTerms(p);
   const xc = x[slotOf(me, c)]!;
   const xd = x[slotOf(me, d)]!;
   const yc = y[slotOf(me, c)]!;
   const yd = y[slotOf(me, d)]!;
-  const L = xc.length;
-  const v = new Uint32Array(L);
-  if (square) for (let i = 0; i < L; i++) v[i] = (xc[i]! & (yd[i]! ^ yc[i]!)) ^ (xd[i]! & yc[i]!);
-  else for (let i = 0; i < L; i++) v[i] = (xc[i]! & yd[i]!) ^ (xd[i]! & yc[i]!);
-  return v;
+  return square
+    ? (lo, len, r, oq, oo) => andFillSquare(lo, len, r, oq, oo, xc, xd, yc, yd)
+    : (lo, len, r, oq, oo) => andFillCross(lo, len, r, oq, oo, xc, xd, yc, yd);
+}
+
+function andFillSquare(
+  lo: number,
+  len: number,
+  r: Uint32Array,
+  oq: Uint32Array,
+  oo: Uint32Array,
+  xc: Uint32Array,
+  xd: Uint32Array,
+  yc: Uint32Array,
+  yd: Uint32Array,
+): void {
+  for (let i = 0; i < len; i++) {
+    const j = lo + i;
+    const t = r[i]!;
+    oq[j]! ^= t;
+    const m = (xc[j]! & (yd[j]! ^ yc[j]!)) ^ (xd[j]! & yc[j]!) ^ t;
+    r[i] = m;
+    oo[j]! ^= m;
+  }
+}
+
+function andFillCross(
+  lo: number,
+  len: number,
+  r: Uint32Array,
+  oq: Uint32Array,
+  oo: Uint32Array,
+  xc: Uint32Array,
+  xd: Uint32Array,
+  yc: Uint32Array,
+  yd: Uint32Array,
+): void {
+  for (let i = 0; i < len; i++) {
+    const j = lo + i;
+    const t = r[i]!;
+    oq[j]! ^= t;
+    const m = (xc[j]! & yd[j]!) ^ (xd[j]! & yc[j]!) ^ t;
+    r[i] = m;
+    oo[j]! ^= m;
+  }
+}
+
+const notMemberWords: MaskedWordsFill = () => {
+  throw invalidArgument('not a member of this pair');
+};
+
+/** One round: x ∧ y as the sum of the given pairs' shares (the others' must be 0). */
+async function andRound(
+  ctx: Rep4Ctx,
+  scope: OpScope,
+  x: Slots<Uint32Array>,
+  y: Slots<Uint32Array>,
+  pairs: readonly number[],
+): Promise<Slots<Uint32Array>> {
+  const L = x[0].length;
+  if (y[0].length !== L || x[1].length !== L || x[2].length !== L || y[1].length !== L || y[2].length !== L)
+    throw invalidArgument(`AND length mismatch: ${L} vs ${y[0].length}`);
+  const out: Slots<Uint32Array> = [new Uint32Array(L), new Uint32Array(L), new Uint32Array(L)];
+  const round = new JointRound(ctx, scope);
+  for (const p of pairs)
+    round.wordsFill(p, L, PAIRS[p]!.includes(ctx.me) ? andPairFill(ctx.me, x, y, p) : notMemberWords, out);
+  await round.run();
+  return out;
 }
 
 /** Word-wise AND of two binary sharings given as component slots of equal length. */
@@ -236,9 +300,7 @@ export function andWords(
   x: Slots<Uint32Array>,
   y: Slots<Uint32Array>,
 ): Promise<Slots<Uint32Array>> {
-  const L = x[0].length;
-  if (y[0].length !== L) throw invalidArgument(`AND length mismatch: ${L} vs ${y[0].length}`);
-  return pairSumWords(ctx, scope, L, ALL_PAIRS, (p) => andPairValue(ctx.me, x, y, p));
+  return andRound(ctx, scope, x, y, ALL_PAIRS);
 }
 
 /** A binary plane (or stack of planes) under rep4: the three component slots. */
