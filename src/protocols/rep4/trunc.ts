@@ -144,19 +144,86 @@ export async function trunc(ctx: Rep4Ctx, scope: OpScope, x: Rep4A, t: TruncTrip
   return finishTrunc4(me, c!, t);
 }
 
-/** ρ − α − β, a new array (a top-level loop: V8 keeps it native, unlike inside an async function). */
-function subSub(rho: BigUint64Array, alpha: BigUint64Array, beta: BigUint64Array): BigUint64Array {
-  const n = rho.length;
-  const o = new BigUint64Array(n);
-  for (let i = 0; i < n; i++) o[i] = rho[i]! - alpha[i]! - beta[i]!;
+/** a += v (a fresh mask buffer). */
+function addInto(a: BigUint64Array, v: BigUint64Array): void {
+  const n = a.length;
+  for (let i = 0; i < n; i++) a[i] = a[i]! + v[i]!;
+}
+
+/** alpha ← ρ − α − β + v, in place (a top-level loop: V8 keeps it native, unlike in an async function). */
+function lastMask(alpha: BigUint64Array, beta: BigUint64Array, rho: BigUint64Array, v: BigUint64Array): void {
+  const n = alpha.length;
+  for (let i = 0; i < n; i++) alpha[i] = rho[i]! - alpha[i]! - beta[i]! + v[i]!;
+}
+
+/** Σ of nine vectors + 2^62, a new array. */
+function sumOpen(a: readonly BigUint64Array[], n: number): BigUint64Array {
+  const [a0, a1, a2, a3, a4, a5, a6, a7, a8] = a as [
+    BigUint64Array,
+    BigUint64Array,
+    BigUint64Array,
+    BigUint64Array,
+    BigUint64Array,
+    BigUint64Array,
+    BigUint64Array,
+    BigUint64Array,
+    BigUint64Array,
+  ];
+  return sum9(new BigUint64Array(n), a0, a1, a2, a3, a4, a5, a6, a7, a8);
+}
+
+function sum9(
+  o: BigUint64Array,
+  a0: BigUint64Array,
+  a1: BigUint64Array,
+  a2: BigUint64Array,
+  a3: BigUint64Array,
+  a4: BigUint64Array,
+  a5: BigUint64Array,
+  a6: BigUint64Array,
+  a7: BigUint64Array,
+  a8: BigUint64Array,
+): BigUint64Array {
+  const n = o.length;
+  for (let i = 0; i < n; i++)
+    o[i] = a0[i]! + a1[i]! + a2[i]! + a3[i]! + a4[i]! + a5[i]! + a6[i]! + a7[i]! + a8[i]! + TWO62;
   return o;
+}
+
+/**
+ * The masked value of leg `which` (0, 1, 2) towards receiver i: v + α, v + β or v + ρ_i − α − β, with
+ * α, β drawn from k_i (labels o1, o2). Only the streams that leg needs are drawn.
+ */
+function maskedLeg(
+  ctx: Rep4Ctx,
+  id: string,
+  i: number,
+  which: number,
+  v: BigUint64Array,
+  rho: BigUint64Array,
+): Uint8Array {
+  const n = v.length;
+  if (which === 0) {
+    const alpha = prgOf(ctx, i, id, 'o1').ring(n);
+    addInto(alpha, v);
+    return asBytes(alpha);
+  }
+  const beta = prgOf(ctx, i, id, 'o2').ring(n);
+  if (which === 1) {
+    addInto(beta, v);
+    return asBytes(beta);
+  }
+  const alpha = prgOf(ctx, i, id, 'o1').ring(n);
+  lastMask(alpha, beta, rho, v);
+  return asBytes(alpha);
 }
 
 /**
  * Open c = Σ_p v_p + r + 2^62 where v_p are the six pair values of a product (this party computes its
  * three with `value`). Receiver i gets, from the three pairs {j,k}, {k,l}, {j,l} it is not in
  * (j, k, l = i+1, i+2, i+3), their values masked by α, β and ρ_i − α − β drawn from k_i; the senders
- * are j, k and l respectively, the vouchers the other pair members.
+ * are j, k and l respectively, the vouchers the other pair members. A voucher computes its copy only
+ * when the verifier needs it (the semi-honest default does not).
  */
 async function openProduct(
   ctx: Rep4Ctx,
@@ -174,6 +241,7 @@ async function openProduct(
     if (vp.length !== n) throw invalidArgument(`pair value of length ${vp.length}, expected ${n}`);
     v.set(p, vp);
   }
+  const verify = ctx.verifier.enabled;
   const msgs: JointMessage[] = [];
   for (let i = 0; i < 4; i++) {
     const j = (i + 1) % 4;
@@ -184,29 +252,20 @@ async function openProduct(
       [k, l, 1],
       [l, j, 2],
     ];
-    let masks: BigUint64Array[] | null = null;
-    if (me !== i) {
-      const alpha = prgOf(ctx, i, id, 'o1').ring(n);
-      const beta = prgOf(ctx, i, id, 'o2').ring(n);
-      masks = [alpha, beta, subSub(t.r.c[slotOf(me, i)]!, alpha, beta)];
-    }
     for (const [sender, voucher, which] of legs) {
       let data: Uint8Array | null = null;
-      if (me === sender || me === voucher) {
+      if (me === sender || (me === voucher && verify)) {
         const vp = v.get(pairIndex(sender, voucher))!;
-        const mk = masks![which]!;
-        R.add(mk, vp, mk);
-        data = asBytes(mk);
+        data = maskedLeg(ctx, id, i, which, vp, t.r.c[slotOf(me, i)]!.subarray(0, n));
       }
       msgs.push({ sender, voucher, receiver: i, bytes: n * 8, data });
     }
   }
   const got = await jmpRound(ctx.ch, ctx.verifier, id, msgs);
-  const c = new BigUint64Array(n);
-  for (const vp of v.values()) R.add(c, vp, c);
-  for (let q = 0; q < 3; q++) R.add(c, fromBytes(got[3 * me + q]!), c);
-  for (let k = 0; k < 3; k++) R.add(c, t.r.c[k]!, c);
-  return R.addScalar(c, TWO62, c);
+  const parts = [...v.values()];
+  for (let q = 0; q < 3; q++) parts.push(fromBytes(got[3 * me + q]!));
+  for (let k = 0; k < 3; k++) parts.push(t.r.c[k]!.subarray(0, n));
+  return sumOpen(parts, n);
 }
 
 /** Fixed-point product ⌊x·y / 2^f⌋ in one round. */
