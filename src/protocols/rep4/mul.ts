@@ -181,12 +181,65 @@ const CROSS_PAIRS = ALL_PAIRS.filter((p) => p !== PAIR_A && p !== PAIR_B);
 export async function mulCrossA(ctx: Rep4Ctx, scope: OpScope, x: Rep4A, y: Rep4A): Promise<Rep4A> {
   const n = x.c[0].length;
   if (y.c[0].length !== n) throw invalidArgument(`mul length mismatch: ${n} vs ${y.c[0].length}`);
+  const me = ctx.me;
   const out = zerosA(n);
   const round = new JointRound(ctx, scope);
-  for (const p of CROSS_PAIRS)
-    round.ringFill(p, n, PAIRS[p]!.includes(ctx.me) ? mulPairFill(ctx.me, x, y, p) : notMember, out.c);
+  for (const p of CROSS_PAIRS) {
+    if (!PAIRS[p]!.includes(me)) round.ringFill(p, n, notMember, out.c);
+    else {
+      const [a, b] = crossTerm(p);
+      const xa = x.c[slotOf(me, a)]!;
+      const yb = y.c[slotOf(me, b)]!;
+      round.ringFill(p, n, (lo, len, r, oq, oo) => fillOne(lo, len, r, oq, oo, xa, yb), out.c);
+    }
+  }
   await round.run();
   return out;
+}
+
+/**
+ * The one term x_a·y_b (a ∈ {0, 1}, b ∈ {2, 3}) of cross pair p's share when x has only components
+ * 0, 1 and y only 2, 3: of the terms `pairTerms` gives p (x_c·y_d + x_d·y_c, plus x_c·y_c for a
+ * square), every other one has a zero factor. Same value, two arrays and a product fewer to read.
+ */
+function crossTerm(p: number): [number, number] {
+  const { c, d } = pairTerms(p);
+  return c < 2 ? [c, d] : [d, c];
+}
+
+function fillOne(
+  lo: number,
+  len: number,
+  r: BigUint64Array,
+  oq: BigUint64Array,
+  oo: BigUint64Array,
+  xa: BigUint64Array,
+  yb: BigUint64Array,
+): void {
+  for (let i = 0; i < len; i++) {
+    oq[lo + i] = oq[lo + i]! + r[i]!;
+    r[i] = xa[lo + i]! * yb[lo + i]! - r[i]!;
+    oo[lo + i] = oo[lo + i]! + r[i]!;
+  }
+}
+
+function andFillOne(
+  lo: number,
+  len: number,
+  r: Uint32Array,
+  oq: Uint32Array,
+  oo: Uint32Array,
+  xa: Uint32Array,
+  yb: Uint32Array,
+): void {
+  for (let i = 0; i < len; i++) {
+    const j = lo + i;
+    const t = r[i]!;
+    oq[j]! ^= t;
+    const m = (xa[j]! & yb[j]!) ^ t;
+    r[i] = m;
+    oo[j]! ^= m;
+  }
 }
 
 /** `andWords` for x a pair-A input and y a pair-B input (see `mulCrossA`): 1 bit per gate per party. */
@@ -196,7 +249,7 @@ export function andCrossWords(
   x: Slots<Uint32Array>,
   y: Slots<Uint32Array>,
 ): Promise<Slots<Uint32Array>> {
-  return andRound(ctx, scope, x, y, CROSS_PAIRS);
+  return andRound(ctx, scope, x, y, CROSS_PAIRS, true);
 }
 
 /** Secret matrix product C = X·Y over the ring (no truncation). */
@@ -274,21 +327,33 @@ const notMemberWords: MaskedWordsFill = () => {
   throw invalidArgument('not a member of this pair');
 };
 
-/** One round: x ∧ y as the sum of the given pairs' shares (the others' must be 0). */
+/**
+ * One round: x ∧ y as the sum of the given pairs' shares (the others' must be 0); `cross`: x has only
+ * components 0, 1 and y only 2, 3 (see `crossTerm`).
+ */
 async function andRound(
   ctx: Rep4Ctx,
   scope: OpScope,
   x: Slots<Uint32Array>,
   y: Slots<Uint32Array>,
   pairs: readonly number[],
+  cross = false,
 ): Promise<Slots<Uint32Array>> {
   const L = x[0].length;
   if (y[0].length !== L || x[1].length !== L || x[2].length !== L || y[1].length !== L || y[2].length !== L)
     throw invalidArgument(`AND length mismatch: ${L} vs ${y[0].length}`);
   const out: Slots<Uint32Array> = [new Uint32Array(L), new Uint32Array(L), new Uint32Array(L)];
   const round = new JointRound(ctx, scope);
-  for (const p of pairs)
-    round.wordsFill(p, L, PAIRS[p]!.includes(ctx.me) ? andPairFill(ctx.me, x, y, p) : notMemberWords, out);
+  const me = ctx.me;
+  for (const p of pairs) {
+    if (!PAIRS[p]!.includes(me)) round.wordsFill(p, L, notMemberWords, out);
+    else if (cross) {
+      const [a, b] = crossTerm(p);
+      const xa = x[slotOf(me, a)]!;
+      const yb = y[slotOf(me, b)]!;
+      round.wordsFill(p, L, (lo, len, r, oq, oo) => andFillOne(lo, len, r, oq, oo, xa, yb), out);
+    } else round.wordsFill(p, L, andPairFill(me, x, y, p), out);
+  }
   await round.run();
   return out;
 }

@@ -34,7 +34,7 @@ import { slotOf, zerosA, type Rep4A, type Rep4B, type Slots } from '../../sharin
 import { applyCarries, finishTruncParts } from '../rep3/trunc.js';
 import { carryOuts } from '../rep3/adder.js';
 import { prgOf, randomA, type Rep4Ctx } from './context.js';
-import { JointRound, PAIRS, PAIR_A, PAIR_B, pairIndex, zerosB } from './inp.js';
+import { JointRound, PAIRS, PAIR_A, PAIR_B, pairIndex } from './inp.js';
 import { genProp, planeOf } from './compare.js';
 import { rep4Bits, xorPlane4, mulPairValue, matmulPairValue, checkMatmul, myPairs } from './mul.js';
 import { bitInject } from './b2a.js';
@@ -65,9 +65,20 @@ export async function genTruncTriples(
   const W = wordsPerPlane(n);
   const r = randomA(ctx, scope.id, n, 'r');
   const summand = (i: number, j: number): BigUint64Array => R.add(r.c[slotOf(me, i)]!, r.c[slotOf(me, j)]!);
-  const low63 = (s: BigUint64Array): BigUint64Array => R.shrLogical(R.shl(s, 1), f + 1); // ⌊(s mod 2^63)/2^f⌋
-  const alpha = zerosB(n, 64);
-  const beta = zerosB(n, 64);
+  const low63 = (s: BigUint64Array): BigUint64Array => low63Shift(s, f); // ⌊(s mod 2^63)/2^f⌋
+  // α (pair A's input) has components 0, 1 only and β (pair B's) 2, 3 only: one shared zero array
+  // stands for the components that stay 0 (nothing writes them)
+  const L = 64 * W;
+  const zero = new Uint32Array(L);
+  const planesOf = (own: readonly number[]): Rep4B => ({
+    n,
+    w: 64,
+    c: [0, 1, 2].map((k) =>
+      own.includes((me + 1 + k) % 4) ? new Uint32Array(L) : zero,
+    ) as unknown as Slots<Uint32Array>,
+  });
+  const alpha = planesOf([0, 1]);
+  const beta = planesOf([2, 3]);
   const h = zerosA(n);
   const isA = PAIRS[PAIR_A]!.includes(me);
   const isB = PAIRS[PAIR_B]!.includes(me);
@@ -101,13 +112,27 @@ export async function genTruncTriples(
   };
   const bits = await bitInject(ctx, scope.child('inj'), stacked);
   const block = (b: number, k: number): BigUint64Array => bits.c[k]!.subarray(b * 32 * W, b * 32 * W + n);
-  const m = zerosA(n);
   const top = 1n << BigInt(63 - f);
-  for (let k = 0; k < 3; k++) {
-    applyCarries(h.c[k]!, block(0, k), block(1, k), top);
-    m.c[k]!.set(block(2, k));
-  }
+  for (let k = 0; k < 3; k++) applyCarries(h.c[k]!, block(0, k), block(1, k), top);
+  const m: Rep4A = { c: [block(2, 0), block(2, 1), block(2, 2)] };
   return { f, r, h, m };
+}
+
+/** ⌊(s mod 2^63) / 2^f⌋ for 1 ≤ f ≤ 40, a new array, on the 32-bit halves (one pass). */
+function low63Shift(s: BigUint64Array, f: number): BigUint64Array {
+  const n = s.length;
+  const o = new BigUint64Array(n);
+  const a = new Uint32Array(s.buffer, s.byteOffset, 2 * n);
+  const d = new Uint32Array(o.buffer);
+  if (f < 32)
+    for (let i = 0; i < n; i++) {
+      const lo = a[2 * i]!;
+      const hi = a[2 * i + 1]! & 0x7fffffff;
+      d[2 * i] = ((lo >>> f) | (hi << (32 - f))) >>> 0;
+      d[2 * i + 1] = hi >>> f;
+    }
+  else for (let i = 0; i < n; i++) d[2 * i] = (a[2 * i + 1]! & 0x7fffffff) >>> (f - 32);
+  return o;
 }
 
 /** Triples [start, end) of a batch. */
