@@ -382,8 +382,18 @@ export function xorPlane4(x: Plane4, y: Plane4): Plane4 {
   return out as unknown as Plane4;
 }
 
-function stack(ps: Plane4[], k: number, W: number): Uint32Array {
-  const o = new Uint32Array(ps.length * W);
+/**
+ * Scratch for the stacked AND inputs of `rep4Bits`: the masking pass reads them synchronously, before
+ * the round's first await (`andRound`), and nothing keeps them, so one set of buffers serves every
+ * call, concurrent ones included. Saves allocating (and the GC freeing) six vectors per tree level.
+ */
+const stackScratch: Uint32Array[] = [];
+
+function stack(ps: Plane4[], k: number, W: number, slot: number): Uint32Array {
+  const len = ps.length * W;
+  let b = stackScratch[slot];
+  if (!b || b.length < len) stackScratch[slot] = b = new Uint32Array(len);
+  const o = b.subarray(0, len);
   for (let i = 0; i < ps.length; i++) o.set(ps[i]![k]!, i * W);
   return o;
 }
@@ -393,9 +403,9 @@ export function rep4Bits(ctx: Rep4Ctx): BitAlgebra<Plane4> {
   return {
     async and(scope, W, xs, ys) {
       if (xs.length === 0) return [];
-      const X = [0, 1, 2].map((k) => stack(xs, k, W)) as unknown as Plane4;
-      const Y = [0, 1, 2].map((k) => stack(ys, k, W)) as unknown as Plane4;
-      const z = await andWords(ctx, scope, X, Y);
+      const X = [0, 1, 2].map((k) => stack(xs, k, W, k)) as unknown as Plane4;
+      const Y = [0, 1, 2].map((k) => stack(ys, k, W, 3 + k)) as unknown as Plane4;
+      const z = await andWords(ctx, scope, X, Y); // X, Y are read before its first await
       return xs.map((_, i) => [0, 1, 2].map((k) => z[k]!.subarray(i * W, (i + 1) * W)) as unknown as Plane4);
     },
     xor: xorPlane4,
