@@ -19,7 +19,7 @@ import type { OpScope } from '../channel.js';
 import { invalidArgument } from '../../errors.js';
 import { slotOf, zerosA, type Rep4A, type Rep4B, type Slots } from '../../sharing/replicated/rep4.js';
 import { randomB, type Rep4Ctx } from './context.js';
-import { JointRound, PAIR_A, PAIR_B } from './inp.js';
+import { JointRound, PAIR_A, PAIR_B, SCRATCH, scratch } from './inp.js';
 import { mulCrossA } from './mul.js';
 import { revealB } from './reveal.js';
 
@@ -31,12 +31,18 @@ function bitsToRing(plane: Uint32Array, n: number): BigUint64Array {
   return o;
 }
 
-/** Bits of p ⊕ q as ring 0/1 values (`bitsToRing` of the XOR, without materialising it). */
+/**
+ * Bits of p ⊕ q as ring 0/1 values (`bitsToRing` of the XOR, without materialising it), in a scratch
+ * buffer: the joint input consumes it before its round's first await.
+ */
 function xorBitsToRing(p: Uint32Array, q: Uint32Array, n: number): BigUint64Array {
-  const o = new BigUint64Array(n);
-  const h = new Uint32Array(o.buffer);
-  for (let i = 0; i < n; i++) h[2 * i] = ((p[i >>> 5]! ^ q[i >>> 5]!) >>> (i & 31)) & 1;
-  return o;
+  const buf = scratch(SCRATCH.injectValue, n * 8);
+  const h = new Uint32Array(buf, 0, 2 * n);
+  for (let i = 0; i < n; i++) {
+    h[2 * i] = ((p[i >>> 5]! ^ q[i >>> 5]!) >>> (i & 31)) & 1;
+    h[2 * i + 1] = 0;
+  }
+  return new BigUint64Array(buf, 0, n);
 }
 
 // Element loops live in top-level functions taking every array as a parameter (V8 keeps BigUint64Array

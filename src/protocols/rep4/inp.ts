@@ -69,6 +69,23 @@ export function legs(active: readonly number[], len: number): Leg[] {
   return out;
 }
 
+/**
+ * Reusable buffers for temporaries that die before their user's next await (a value consumed by the
+ * masking pass, a mask that is only added, never sent). Synchronous segments never interleave, so one
+ * buffer per `slot` (a distinct kind of temporary) serves every operation, concurrent ones included;
+ * fresh multi-megabyte arrays cost page faults and GC work on every call. Contents are arbitrary.
+ */
+const scratchBufs: ArrayBuffer[] = [];
+
+export function scratch(slot: number, bytes: number): ArrayBuffer {
+  let b = scratchBufs[slot];
+  if (!b || b.byteLength < bytes) scratchBufs[slot] = b = new ArrayBuffer(bytes);
+  return b;
+}
+
+/** Scratch slots (one per kind of temporary). */
+export const SCRATCH = { legMask: 0, injectValue: 1, truncSummand: 2, truncLow: 3 } as const;
+
 // Hot loops live in top-level functions that get every array as a parameter: V8 lowers BigUint64Array
 // arithmetic to native code there, but not in closures over `const` locals (measured ≈10× slower).
 
@@ -188,14 +205,17 @@ export class JointRound {
       const len = hi - lo;
       let data: Uint8Array | null = null;
       if (me !== q) {
-        const r = new BigUint64Array(
-          prgOf(this.#ctx, q, this.#opId, `j${item}.${leg.half}`).stream(len * 8).buffer,
-        );
+        const prg = prgOf(this.#ctx, q, this.#opId, `j${item}.${leg.half}`);
         const oq = out[slotOf(me, q)]!;
         if (member) {
+          const r = new BigUint64Array(prg.stream(len * 8).buffer); // fresh: it is sent
           fill(lo, len, r, oq, out[slotOf(me, o)]!);
           data = asBytes(r);
-        } else addAt(oq, lo, r);
+        } else {
+          const r = new BigUint64Array(scratch(SCRATCH.legMask, len * 8), 0, len); // only added
+          prg.fill(asBytes(r));
+          addAt(oq, lo, r);
+        }
       } else {
         const at = this.#msgs.length;
         this.#finish.push((got) => addAt(out[slotOf(me, o)]!, lo, fromBytes(got[at]!)));

@@ -34,7 +34,7 @@ import { slotOf, zerosA, type Rep4A, type Rep4B, type Slots } from '../../sharin
 import { applyCarries, finishTruncParts } from '../rep3/trunc.js';
 import { carryOuts } from '../rep3/adder.js';
 import { prgOf, randomA, type Rep4Ctx } from './context.js';
-import { JointRound, PAIRS, PAIR_A, PAIR_B, pairIndex } from './inp.js';
+import { JointRound, PAIRS, PAIR_A, PAIR_B, pairIndex, SCRATCH, scratch } from './inp.js';
 import { genProp, planeOf } from './compare.js';
 import { rep4Bits, xorPlane4, mulPairValue, matmulPairValue, checkMatmul, myPairs } from './mul.js';
 import { bitInject } from './b2a.js';
@@ -64,8 +64,10 @@ export async function genTruncTriples(
   const me = ctx.me;
   const W = wordsPerPlane(n);
   const r = randomA(ctx, scope.id, n, 'r');
-  const summand = (i: number, j: number): BigUint64Array => R.add(r.c[slotOf(me, i)]!, r.c[slotOf(me, j)]!);
-  const low63 = (s: BigUint64Array): BigUint64Array => low63Shift(s, f); // ⌊(s mod 2^63)/2^f⌋
+  // the summands and ⌊(s mod 2^63)/2^f⌋ are consumed by the joint inputs before the round's await
+  const summand = (i: number, j: number): BigUint64Array =>
+    R.add(r.c[slotOf(me, i)]!, r.c[slotOf(me, j)]!, scratchRing(SCRATCH.truncSummand, n));
+  const low63 = (s: BigUint64Array): BigUint64Array => low63Shift(s, f, scratchRing(SCRATCH.truncLow, n));
   // α (pair A's input) has components 0, 1 only and β (pair B's) 2, 3 only: one shared zero array
   // stands for the components that stay 0 (nothing writes them)
   const L = 64 * W;
@@ -118,12 +120,15 @@ export async function genTruncTriples(
   return { f, r, h, m };
 }
 
-/** ⌊(s mod 2^63) / 2^f⌋ for 1 ≤ f ≤ 40, a new array, on the 32-bit halves (one pass). */
-function low63Shift(s: BigUint64Array, f: number): BigUint64Array {
+function scratchRing(slot: number, n: number): BigUint64Array {
+  return new BigUint64Array(scratch(slot, n * 8), 0, n);
+}
+
+/** o = ⌊(s mod 2^63) / 2^f⌋ for 1 ≤ f ≤ 40, on the 32-bit halves (one pass). */
+function low63Shift(s: BigUint64Array, f: number, o: BigUint64Array): BigUint64Array {
   const n = s.length;
-  const o = new BigUint64Array(n);
   const a = new Uint32Array(s.buffer, s.byteOffset, 2 * n);
-  const d = new Uint32Array(o.buffer);
+  const d = new Uint32Array(o.buffer, o.byteOffset, 2 * n);
   if (f < 32)
     for (let i = 0; i < n; i++) {
       const lo = a[2 * i]!;
@@ -131,7 +136,11 @@ function low63Shift(s: BigUint64Array, f: number): BigUint64Array {
       d[2 * i] = ((lo >>> f) | (hi << (32 - f))) >>> 0;
       d[2 * i + 1] = hi >>> f;
     }
-  else for (let i = 0; i < n; i++) d[2 * i] = (a[2 * i + 1]! & 0x7fffffff) >>> (f - 32);
+  else
+    for (let i = 0; i < n; i++) {
+      d[2 * i] = (a[2 * i + 1]! & 0x7fffffff) >>> (f - 32);
+      d[2 * i + 1] = 0;
+    }
   return o;
 }
 
