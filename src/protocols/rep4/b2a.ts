@@ -19,7 +19,7 @@ import type { OpScope } from '../channel.js';
 import { invalidArgument } from '../../errors.js';
 import { slotOf, zerosA, type Rep4A, type Rep4B, type Slots } from '../../sharing/replicated/rep4.js';
 import { randomB, type Rep4Ctx } from './context.js';
-import { JointRound, PAIR_A, PAIR_B, SCRATCH, scratch } from './inp.js';
+import { JointRound, PAIR_A, PAIR_B, SCRATCH, scratch, sharedZeros } from './inp.js';
 import { mulCrossA } from './mul.js';
 import { revealB } from './reveal.js';
 
@@ -69,8 +69,10 @@ export async function bitInject(ctx: Rep4Ctx, scope: OpScope, bit: Rep4B): Promi
   const me = ctx.me;
   const n = bit.n;
   const comp = (j: number): Uint32Array => bit.c[slotOf(me, j)]!;
-  // β_A has components 0, 1 only and β_B 2, 3 only; their zero components share one array (never written)
-  const zero = new BigUint64Array(n);
+  // β_A has components 0, 1 only and β_B 2, 3 only; their zero components are a shared zero buffer
+  // (the joint inputs write only the complement's components, the cross product and the final
+  // combination read only the non-zero ones)
+  const zero = new BigUint64Array(sharedZeros(n * 8), 0, n);
   const fresh = (j: number, own: readonly number[]): BigUint64Array =>
     own.includes(j) ? new BigUint64Array(n) : zero;
   const slots = (own: readonly number[]): Slots<BigUint64Array> =>

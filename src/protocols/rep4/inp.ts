@@ -83,6 +83,18 @@ export function scratch(slot: number, bytes: number): ArrayBuffer {
   return b;
 }
 
+let zeroBuf = new ArrayBuffer(0);
+
+/**
+ * A read-only all-zero buffer of at least `bytes`, shared: for the components of a pair's input that
+ * are known to be 0 and are only ever read (or only their length is), so they cost no allocation.
+ * Nothing may write into it.
+ */
+export function sharedZeros(bytes: number): ArrayBuffer {
+  if (zeroBuf.byteLength < bytes) zeroBuf = new ArrayBuffer(bytes);
+  return zeroBuf;
+}
+
 /** Scratch slots (one per kind of temporary). */
 export const SCRATCH = { legMask: 0, injectValue: 1, truncSummand: 2, truncLow: 3 } as const;
 

@@ -34,7 +34,7 @@ import { slotOf, zerosA, type Rep4A, type Rep4B, type Slots } from '../../sharin
 import { applyCarries, finishTruncParts } from '../rep3/trunc.js';
 import { carryOuts } from '../rep3/adder.js';
 import { prgOf, randomA, type Rep4Ctx } from './context.js';
-import { JointRound, PAIRS, PAIR_A, PAIR_B, pairIndex, SCRATCH, scratch } from './inp.js';
+import { JointRound, PAIRS, PAIR_A, PAIR_B, pairIndex, SCRATCH, scratch, sharedZeros } from './inp.js';
 import { genProp, planeOf } from './compare.js';
 import { rep4Bits, xorPlane4, mulPairValue, matmulPairValue, checkMatmul, myPairs } from './mul.js';
 import { bitInject } from './b2a.js';
@@ -71,7 +71,7 @@ export async function genTruncTriples(
   // α (pair A's input) has components 0, 1 only and β (pair B's) 2, 3 only: one shared zero array
   // stands for the components that stay 0 (nothing writes them)
   const L = 64 * W;
-  const zero = new Uint32Array(L);
+  const zero = new Uint32Array(sharedZeros(L * 4), 0, L);
   const planesOf = (own: readonly number[]): Rep4B => ({
     n,
     w: 64,
