@@ -96,7 +96,7 @@ export function sharedZeros(bytes: number): ArrayBuffer {
 }
 
 /** Scratch slots (one per kind of temporary). */
-export const SCRATCH = { legMask: 0, injectValue: 1, truncSummand: 2, truncLow: 3 } as const;
+export const SCRATCH = { legMask: 0, injectValue: 1, truncSummand: 2, truncLow: 3, splitSum: 4 } as const;
 
 // Hot loops live in top-level functions that get every array as a parameter: V8 lowers BigUint64Array
 // arithmetic to native code there, but not in closures over `const` locals (measured ≈10× slower).
