@@ -13,8 +13,10 @@ export function randomSeed(): Uint8Array {
   return new Uint8Array(randomBytes(SEED_BYTES));
 }
 
-// 1 MiB per cipher call: measured faster than one huge call (less copying, cache-resident output).
-const CHUNK = 1 << 20;
+// 256 KiB per cipher call: measured faster than one huge call (less copying, cache-resident output)
+// and than 1 MiB (the cipher's output buffer of a large call is slow to allocate and free: 2 MiB
+// fresh ≈ 0.8 ns/byte, in 256 KiB calls copied out ≈ 0.3 ns/byte on Node 20).
+const CHUNK = 1 << 18;
 let zeros: Uint8Array = new Uint8Array(CHUNK);
 
 export class Prg {
@@ -47,22 +49,51 @@ export class Prg {
     return out;
   }
 
+  /**
+   * The next n keystream bytes in a fresh buffer (the same bytes `fill` would give). Up to one chunk
+   * this is the cipher's own output, returned without the copy `fill` makes; it always starts at
+   * offset 0 of its own ArrayBuffer, so typed views of any element size fit.
+   */
+  stream(n: number): Uint8Array {
+    if (n > CHUNK || n === 0) return this.fill(new Uint8Array(n));
+    if (zeros.length < n) zeros = new Uint8Array(n);
+    const ks = this.#cipher.update(zeros.subarray(0, n));
+    this.#consumed += n;
+    if (ks.byteOffset === 0 && ks.length === n && ks.buffer.byteLength === n)
+      return new Uint8Array(ks.buffer);
+    const copy = new Uint8Array(n); // a pooled or oversized buffer (not seen in Node 20)
+    copy.set(ks);
+    return copy;
+  }
+
+  /**
+   * XOR the next `buf.length` keystream bytes into `buf` (the same bytes `fill` would give): the
+   * cipher does the XOR, so this costs one cipher call and one copy, no pass in JS.
+   */
+  xorInto(buf: Uint8Array): Uint8Array {
+    let off = 0;
+    while (off < buf.length) {
+      const n = Math.min(buf.length - off, CHUNK);
+      const part = buf.subarray(off, off + n);
+      part.set(this.#cipher.update(part));
+      off += n;
+    }
+    this.#consumed += buf.length;
+    return buf;
+  }
+
   bytes(n: number): Uint8Array {
-    return this.fill(new Uint8Array(n));
+    return this.stream(n);
   }
 
   /** n uniform elements of Z_2^64. */
   ring(n: number): BigUint64Array {
-    const out = new BigUint64Array(n);
-    this.fill(new Uint8Array(out.buffer));
-    return out;
+    return new BigUint64Array(this.stream(n * 8).buffer, 0, n);
   }
 
   /** n uniform 32-bit words (for packed bit vectors). */
   words(n: number): Uint32Array {
-    const out = new Uint32Array(n);
-    this.fill(new Uint8Array(out.buffer));
-    return out;
+    return new Uint32Array(this.stream(n * 4).buffer, 0, n);
   }
 }
 

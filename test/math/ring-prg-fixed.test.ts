@@ -115,6 +115,36 @@ void test('PRG: same seed → same stream; different seeds and derived labels di
   assert.ok(big.some((b) => b !== 0));
 });
 
+void test('PRG: stream, xorInto, ring, words and bytes continue the one keystream that fill gives', () => {
+  const s = randomSeed();
+  // request sizes around the 256 KiB cipher-call chunk, mixed, odd lengths included
+  const sizes = [1, 7, 8, 4096, (1 << 18) - 3, 1 << 18, (1 << 18) + 5, 3 << 19, 0, 13];
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const ref = new Prg(s).fill(new Uint8Array(total));
+  const prg = new Prg(s);
+  let off = 0;
+  sizes.forEach((n, k) => {
+    let got: Uint8Array;
+    if (k % 3 === 0) got = prg.stream(n);
+    else if (k % 3 === 1) {
+      const data = new Uint8Array(n).map((_, i) => (i * 37) & 255);
+      got = prg.xorInto(data.slice());
+      for (let i = 0; i < n; i++) got[i]! ^= data[i]!; // keystream = (data ⊕ ks) ⊕ data
+    } else got = prg.bytes(n);
+    assert.equal(got.length, n);
+    assert.deepEqual(got, ref.subarray(off, off + n), `request ${k} of ${n} bytes`);
+    off += n;
+  });
+  assert.equal(prg.consumed, total);
+  // a stream buffer spans its whole ArrayBuffer, so typed views of it are safe
+  const r = new Prg(s).ring(1000);
+  assert.equal(r.byteOffset, 0);
+  assert.equal(r.buffer.byteLength, 8000);
+  assert.deepEqual(new Uint8Array(r.buffer), ref.subarray(0, 8000));
+  const w = new Prg(s).words(333);
+  assert.deepEqual(new Uint8Array(w.buffer, 0, 1332), ref.subarray(0, 1332));
+});
+
 void test('fixed point: encode/decode within half an ulp; integers exact (property)', () => {
   for (const f of [0, 8, 16, 24]) {
     const bound = Math.min(productSafeBound(f), 1e6);

@@ -19,7 +19,7 @@ import type { OpScope } from '../channel.js';
 import { invalidArgument } from '../../errors.js';
 import { slotOf, zerosA, type Rep4A, type Rep4B, type Slots } from '../../sharing/replicated/rep4.js';
 import { randomB, type Rep4Ctx } from './context.js';
-import { JointRound, PAIR_A, PAIR_B } from './inp.js';
+import { JointRound, PAIR_A, PAIR_B, SCRATCH, scratch, sharedZeros } from './inp.js';
 import { mulCrossA } from './mul.js';
 import { revealB } from './reveal.js';
 
@@ -31,13 +31,30 @@ function bitsToRing(plane: Uint32Array, n: number): BigUint64Array {
   return o;
 }
 
+/**
+ * Bits of p ⊕ q as ring 0/1 values (`bitsToRing` of the XOR, without materialising it), in a scratch
+ * buffer: the joint input consumes it before its round's first await.
+ */
+function xorBitsToRing(p: Uint32Array, q: Uint32Array, n: number): BigUint64Array {
+  const buf = scratch(SCRATCH.injectValue, n * 8);
+  const h = new Uint32Array(buf, 0, 2 * n);
+  for (let i = 0; i < n; i++) {
+    h[2 * i] = ((p[i >>> 5]! ^ q[i >>> 5]!) >>> (i & 31)) & 1;
+    h[2 * i + 1] = 0;
+  }
+  return new BigUint64Array(buf, 0, n);
+}
+
 // Element loops live in top-level functions taking every array as a parameter (V8 keeps BigUint64Array
 // arithmetic native there, not inside async functions).
 
-/** o = a + b − 2p. */
-function linInto(o: BigUint64Array, a: BigUint64Array, b: BigUint64Array, p: BigUint64Array): void {
-  const n = o.length;
-  for (let i = 0; i < n; i++) o[i] = a[i]! + b[i]! - 2n * p[i]!;
+/** p ← a − 2p, in place. */
+function linInPlace(p: BigUint64Array, a: BigUint64Array): void {
+  const n = p.length;
+  for (let i = 0; i < n; i++) {
+    const t = p[i]!;
+    p[i] = a[i]! - t - t;
+  }
 }
 
 /** o = (1 − 2c)·r (c ∈ {0, 1}). */
@@ -46,29 +63,34 @@ function signInto(o: BigUint64Array, c: BigUint64Array, r: BigUint64Array): void
   for (let i = 0; i < n; i++) o[i] = (1n - 2n * c[i]!) * r[i]!;
 }
 
-function xorOf(x: Uint32Array, y: Uint32Array): Uint32Array {
-  const o = new Uint32Array(x.length);
-  for (let i = 0; i < o.length; i++) o[i] = x[i]! ^ y[i]!;
-  return o;
-}
-
 /** Lift one binary plane (bit per element) to an arithmetic 0/1 sharing. */
 export async function bitInject(ctx: Rep4Ctx, scope: OpScope, bit: Rep4B): Promise<Rep4A> {
   if (bit.w !== 1) throw invalidArgument(`bitInject expects 1 plane, got ${bit.w}`);
   const me = ctx.me;
   const n = bit.n;
   const comp = (j: number): Uint32Array => bit.c[slotOf(me, j)]!;
-  const bA = zerosA(n);
-  const bB = zerosA(n);
+  // β_A has components 0, 1 only and β_B 2, 3 only; their zero components are a shared zero buffer
+  // (the joint inputs write only the complement's components, the cross product and the final
+  // combination read only the non-zero ones)
+  const zero = new BigUint64Array(sharedZeros(n * 8), 0, n);
+  const fresh = (j: number, own: readonly number[]): BigUint64Array =>
+    own.includes(j) ? new BigUint64Array(n) : zero;
+  const slots = (own: readonly number[]): Slots<BigUint64Array> =>
+    [0, 1, 2].map((k) => fresh((me + 1 + k) % 4, own)) as unknown as Slots<BigUint64Array>;
+  const bA: Rep4A = { c: slots([0, 1]) };
+  const bB: Rep4A = { c: slots([2, 3]) };
   const round = new JointRound(ctx, scope.child('pairs'));
-  round.ring(PAIR_A, n, () => bitsToRing(xorOf(comp(0), comp(1)), n), bA.c);
-  round.ring(PAIR_B, n, () => bitsToRing(xorOf(comp(2), comp(3)), n), bB.c);
+  round.ring(PAIR_A, n, () => xorBitsToRing(comp(0), comp(1), n), bA.c);
+  round.ring(PAIR_B, n, () => xorBitsToRing(comp(2), comp(3), n), bB.c);
   await round.run();
   // bA has components 0, 1 only (pair A's input), bB 2, 3 (pair B's): the 4-pair product suffices
   const prod = await mulCrossA(ctx, scope.child('mul'), bA, bB);
-  const out = zerosA(n);
-  for (let k = 0; k < 3; k++) linInto(out.c[k]!, bA.c[k]!, bB.c[k]!, prod.c[k]!);
-  return out;
+  // [b] = [β_A] + [β_B] − 2[β_A·β_B], per component: exactly one of β_A, β_B is non-zero there
+  for (let k = 0; k < 3; k++) {
+    const j = (me + 1 + k) % 4;
+    linInPlace(prod.c[k]!, j < 2 ? bA.c[k]! : bB.c[k]!);
+  }
+  return prod;
 }
 
 /** daBits: random bits shared in binary (one plane) and arithmetic. */

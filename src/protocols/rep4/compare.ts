@@ -36,7 +36,7 @@ import {
 } from '../../sharing/replicated/rep4.js';
 import { carryOuts } from '../rep3/adder.js';
 import type { Rep4Ctx } from './context.js';
-import { JointRound, PAIR_A, PAIR_B, zerosB } from './inp.js';
+import { JointRound, PAIR_A, PAIR_B, SCRATCH, scratch, zerosB } from './inp.js';
 import { rep4Bits, xorPlane4, type Plane4 } from './mul.js';
 import { bitInject, bitInjectDa, type DaBits4 } from './b2a.js';
 import { andCrossWords, mulA } from './mul.js';
@@ -61,8 +61,16 @@ export async function pairSplitBits(
   const v = zerosB(n, planes);
   const L = u.c[0].length;
   // the low `planes` bit planes of each summand (toPlanes lays planes out lowest first)
+  // (only the low `planes` are transposed; the sum is a scratch temporary, dead once transposed)
   const sum = (i: number, j: number) => (): Uint32Array =>
-    toPlanes(R.add(x.c[slotOf(me, i)]!, x.c[slotOf(me, j)]!)).subarray(0, L);
+    toPlanes(
+      R.add(
+        x.c[slotOf(me, i)]!,
+        x.c[slotOf(me, j)]!,
+        new BigUint64Array(scratch(SCRATCH.splitSum, n * 8), 0, n),
+      ),
+      planes,
+    );
   const round = new JointRound(ctx, scope);
   round.words(PAIR_A, L, sum(0, 1), u.c);
   round.words(PAIR_B, L, sum(2, 3), v.c);

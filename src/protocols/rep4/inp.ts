@@ -69,6 +69,35 @@ export function legs(active: readonly number[], len: number): Leg[] {
   return out;
 }
 
+/**
+ * Reusable buffers for temporaries that die before their user's next await (a value consumed by the
+ * masking pass, a mask that is only added, never sent). Synchronous segments never interleave, so one
+ * buffer per `slot` (a distinct kind of temporary) serves every operation, concurrent ones included;
+ * fresh multi-megabyte arrays cost page faults and GC work on every call. Contents are arbitrary.
+ */
+const scratchBufs: ArrayBuffer[] = [];
+
+export function scratch(slot: number, bytes: number): ArrayBuffer {
+  let b = scratchBufs[slot];
+  if (!b || b.byteLength < bytes) scratchBufs[slot] = b = new ArrayBuffer(bytes);
+  return b;
+}
+
+let zeroBuf = new ArrayBuffer(0);
+
+/**
+ * A read-only all-zero buffer of at least `bytes`, shared: for the components of a pair's input that
+ * are known to be 0 and are only ever read (or only their length is), so they cost no allocation.
+ * Nothing may write into it.
+ */
+export function sharedZeros(bytes: number): ArrayBuffer {
+  if (zeroBuf.byteLength < bytes) zeroBuf = new ArrayBuffer(bytes);
+  return zeroBuf;
+}
+
+/** Scratch slots (one per kind of temporary). */
+export const SCRATCH = { legMask: 0, injectValue: 1, truncSummand: 2, truncLow: 3, splitSum: 4 } as const;
+
 // Hot loops live in top-level functions that get every array as a parameter: V8 lowers BigUint64Array
 // arithmetic to native code there, but not in closures over `const` locals (measured ≈10× slower).
 
@@ -100,11 +129,21 @@ function maskValue(
   }
 }
 
-/** Binary masking pass: r ← v ⊕ r (the message), oo ^= r. */
-function maskWords(lo: number, len: number, r: Uint32Array, oo: Uint32Array, v: Uint32Array): void {
+/** Binary masking pass for a materialised value v (see `MaskedWordsFill`), in one pass. */
+function maskWords(
+  lo: number,
+  len: number,
+  r: Uint32Array,
+  oq: Uint32Array,
+  oo: Uint32Array,
+  v: Uint32Array,
+): void {
   for (let i = 0; i < len; i++) {
-    r[i]! ^= v[lo + i]!;
-    oo[lo + i]! ^= r[i]!;
+    const t = r[i]!;
+    oq[lo + i]! ^= t;
+    const m = v[lo + i]! ^ t; // the message v ⊕ r
+    r[i] = m;
+    oo[lo + i]! ^= m;
   }
 }
 
@@ -112,6 +151,11 @@ function wordsOf(b: Uint8Array): Uint32Array {
   return b.byteOffset % 4 === 0
     ? new Uint32Array(b.buffer, b.byteOffset, b.byteLength >>> 2)
     : new Uint32Array(b.slice().buffer);
+}
+
+/** Bytes view of words [lo, hi) of o. */
+function bytesAt(o: Uint32Array, lo: number, hi: number): Uint8Array {
+  return new Uint8Array(o.buffer, o.byteOffset + lo * 4, (hi - lo) * 4);
 }
 
 /** See `JointRound.ringFill`. */
@@ -123,10 +167,21 @@ export type MaskedFill = (
   oo: BigUint64Array,
 ) => void;
 
+/** See `JointRound.wordsFill`. */
+export type MaskedWordsFill = (
+  lo: number,
+  len: number,
+  r: Uint32Array,
+  oq: Uint32Array,
+  oo: Uint32Array,
+) => void;
+
 /**
  * The joint inputs of one round. Each `ring`/`words` call adds one pair's vector, accumulated into the
  * caller's output slots (so several pairs can feed one sharing, as in a product, or separate ones);
  * ring and binary inputs may share the round. Every party makes the same calls in the same order.
+ * Masks are fresh keystream buffers (`Prg.stream`, no copy); a non-member's binary mask is XORed
+ * into its slot by the cipher itself (`Prg.xorInto`).
  */
 export class JointRound {
   readonly #ctx: Rep4Ctx;
@@ -134,7 +189,6 @@ export class JointRound {
   readonly #msgs: JointMessage[] = [];
   readonly #finish: ((got: readonly (Uint8Array | null)[]) => void)[] = [];
   #items = 0;
-  #buf: ArrayBuffer | null = null;
 
   constructor(ctx: Rep4Ctx, scope: OpScope) {
     this.#ctx = ctx;
@@ -163,14 +217,17 @@ export class JointRound {
       const len = hi - lo;
       let data: Uint8Array | null = null;
       if (me !== q) {
-        const keep = me === leg.sender || this.#ctx.verifier.enabled; // else r is scratch
-        const r = keep ? new BigUint64Array(len) : new BigUint64Array(this.#scratch(len * 8), 0, len);
-        prgOf(this.#ctx, q, this.#opId, `j${item}.${leg.half}`).fill(asBytes(r));
+        const prg = prgOf(this.#ctx, q, this.#opId, `j${item}.${leg.half}`);
         const oq = out[slotOf(me, q)]!;
         if (member) {
+          const r = new BigUint64Array(prg.stream(len * 8).buffer); // fresh: it is sent
           fill(lo, len, r, oq, out[slotOf(me, o)]!);
-          if (keep) data = asBytes(r);
-        } else addAt(oq, lo, r);
+          data = asBytes(r);
+        } else {
+          const r = new BigUint64Array(scratch(SCRATCH.legMask, len * 8), 0, len); // only added
+          prg.fill(asBytes(r));
+          addAt(oq, lo, r);
+        }
       } else {
         const at = this.#msgs.length;
         this.#finish.push((got) => addAt(out[slotOf(me, o)]!, lo, fromBytes(got[at]!)));
@@ -181,36 +238,39 @@ export class JointRound {
 
   /** Pair `pair` inputs `words` 32-bit words (bit-sliced planes) XOR-shared into `out`. */
   words(pair: number, words: number, value: () => Uint32Array, out: Slots<Uint32Array>): void {
+    const member = PAIRS[pair]!.includes(this.#ctx.me);
+    const v = member ? value() : null;
+    if (v && v.length !== words) throw invalidArgument(`pair value of ${v.length} words, expected ${words}`);
+    this.wordsFill(pair, words, (lo, len, r, oq, oo) => maskWords(lo, len, r, oq, oo, v!), out);
+  }
+
+  /**
+   * `words` for a value computed on the fly: at the pair's members `fill(lo, len, r, oq, oo)` must,
+   * for i < len, XOR the mask r[i] into oq[lo+i], replace r[i] by v[lo+i] ⊕ r[i] (the message) and
+   * XOR that into oo[lo+i].
+   */
+  wordsFill(pair: number, words: number, fill: MaskedWordsFill, out: Slots<Uint32Array>): void {
     const me = this.#ctx.me;
     const item = this.#items++;
     const member = PAIRS[pair]!.includes(me);
-    const v = member ? value() : null;
-    if (v && v.length !== words) throw invalidArgument(`pair value of ${v.length} words, expected ${words}`);
     for (const leg of legs([pair], words)) {
       const { lo, hi, q, o } = leg;
       const len = hi - lo;
       let data: Uint8Array | null = null;
       if (me !== q) {
-        const keep = me === leg.sender || this.#ctx.verifier.enabled; // else r is scratch
-        const r = keep ? new Uint32Array(len) : new Uint32Array(this.#scratch(len * 4), 0, len);
-        prgOf(this.#ctx, q, this.#opId, `j${item}.${leg.half}`).fill(new Uint8Array(r.buffer, 0, len * 4));
-        xorAt(out[slotOf(me, q)]!, lo, r);
-        if (v) {
-          maskWords(lo, len, r, out[slotOf(me, o)]!, v);
-          if (keep) data = new Uint8Array(r.buffer, r.byteOffset, r.byteLength);
-        }
+        const prg = prgOf(this.#ctx, q, this.#opId, `j${item}.${leg.half}`);
+        const oq = out[slotOf(me, q)]!;
+        if (member) {
+          const r = new Uint32Array(prg.stream(len * 4).buffer);
+          fill(lo, len, r, oq, out[slotOf(me, o)]!);
+          data = bytesAt(r, 0, len);
+        } else prg.xorInto(bytesAt(oq, lo, hi));
       } else {
         const at = this.#msgs.length;
         this.#finish.push((got) => xorAt(out[slotOf(me, o)]!, lo, wordsOf(got[at]!)));
       }
       this.#msgs.push({ sender: leg.sender, voucher: leg.voucher, receiver: q, bytes: len * 4, data });
     }
-  }
-
-  /** A reusable buffer for masks that are not sent (the voucher's and the non-member's copies). */
-  #scratch(bytes: number): ArrayBuffer {
-    if (!this.#buf || this.#buf.byteLength < bytes) this.#buf = new ArrayBuffer(bytes);
-    return this.#buf;
   }
 
   /** The round: one exchange for every joint input added. */

@@ -27,8 +27,8 @@ import {
   PAIR_A,
   PAIR_B,
   pairSumA,
-  pairSumWords,
   type MaskedFill,
+  type MaskedWordsFill,
 } from './inp.js';
 
 const ALL_PAIRS = [0, 1, 2, 3, 4, 5] as const;
@@ -181,12 +181,65 @@ const CROSS_PAIRS = ALL_PAIRS.filter((p) => p !== PAIR_A && p !== PAIR_B);
 export async function mulCrossA(ctx: Rep4Ctx, scope: OpScope, x: Rep4A, y: Rep4A): Promise<Rep4A> {
   const n = x.c[0].length;
   if (y.c[0].length !== n) throw invalidArgument(`mul length mismatch: ${n} vs ${y.c[0].length}`);
+  const me = ctx.me;
   const out = zerosA(n);
   const round = new JointRound(ctx, scope);
-  for (const p of CROSS_PAIRS)
-    round.ringFill(p, n, PAIRS[p]!.includes(ctx.me) ? mulPairFill(ctx.me, x, y, p) : notMember, out.c);
+  for (const p of CROSS_PAIRS) {
+    if (!PAIRS[p]!.includes(me)) round.ringFill(p, n, notMember, out.c);
+    else {
+      const [a, b] = crossTerm(p);
+      const xa = x.c[slotOf(me, a)]!;
+      const yb = y.c[slotOf(me, b)]!;
+      round.ringFill(p, n, (lo, len, r, oq, oo) => fillOne(lo, len, r, oq, oo, xa, yb), out.c);
+    }
+  }
   await round.run();
   return out;
+}
+
+/**
+ * The one term x_a·y_b (a ∈ {0, 1}, b ∈ {2, 3}) of cross pair p's share when x has only components
+ * 0, 1 and y only 2, 3: of the terms `pairTerms` gives p (x_c·y_d + x_d·y_c, plus x_c·y_c for a
+ * square), every other one has a zero factor. Same value, two arrays and a product fewer to read.
+ */
+function crossTerm(p: number): [number, number] {
+  const { c, d } = pairTerms(p);
+  return c < 2 ? [c, d] : [d, c];
+}
+
+function fillOne(
+  lo: number,
+  len: number,
+  r: BigUint64Array,
+  oq: BigUint64Array,
+  oo: BigUint64Array,
+  xa: BigUint64Array,
+  yb: BigUint64Array,
+): void {
+  for (let i = 0; i < len; i++) {
+    oq[lo + i] = oq[lo + i]! + r[i]!;
+    r[i] = xa[lo + i]! * yb[lo + i]! - r[i]!;
+    oo[lo + i] = oo[lo + i]! + r[i]!;
+  }
+}
+
+function andFillOne(
+  lo: number,
+  len: number,
+  r: Uint32Array,
+  oq: Uint32Array,
+  oo: Uint32Array,
+  xa: Uint32Array,
+  yb: Uint32Array,
+): void {
+  for (let i = 0; i < len; i++) {
+    const j = lo + i;
+    const t = r[i]!;
+    oq[j]! ^= t;
+    const m = (xa[j]! & yb[j]!) ^ t;
+    r[i] = m;
+    oo[j]! ^= m;
+  }
 }
 
 /** `andWords` for x a pair-A input and y a pair-B input (see `mulCrossA`): 1 bit per gate per party. */
@@ -196,9 +249,7 @@ export function andCrossWords(
   x: Slots<Uint32Array>,
   y: Slots<Uint32Array>,
 ): Promise<Slots<Uint32Array>> {
-  const L = x[0].length;
-  if (y[0].length !== L) throw invalidArgument(`AND length mismatch: ${L} vs ${y[0].length}`);
-  return pairSumWords(ctx, scope, L, CROSS_PAIRS, (p) => andPairValue(ctx.me, x, y, p));
+  return andRound(ctx, scope, x, y, CROSS_PAIRS, true);
 }
 
 /** Secret matrix product C = X·Y over the ring (no truncation). */
@@ -215,18 +266,96 @@ export function matmulA(
   return pairSumA(ctx, scope, m * n, ALL_PAIRS, (p) => matmulPairValue(ctx.me, x, y, m, k, n, p));
 }
 
-/** Pair p's share of x ∧ y over words. */
-function andPairValue(me: number, x: Slots<Uint32Array>, y: Slots<Uint32Array>, p: number): Uint32Array {
+/**
+ * `JointRound.wordsFill` for pair p's share of x ∧ y: the AND terms are computed inside the masking
+ * pass, so no pair value is materialised.
+ */
+function andPairFill(me: number, x: Slots<Uint32Array>, y: Slots<Uint32Array>, p: number): MaskedWordsFill {
   const { c, d, square } = pairTerms(p);
   const xc = x[slotOf(me, c)]!;
   const xd = x[slotOf(me, d)]!;
   const yc = y[slotOf(me, c)]!;
   const yd = y[slotOf(me, d)]!;
-  const L = xc.length;
-  const v = new Uint32Array(L);
-  if (square) for (let i = 0; i < L; i++) v[i] = (xc[i]! & (yd[i]! ^ yc[i]!)) ^ (xd[i]! & yc[i]!);
-  else for (let i = 0; i < L; i++) v[i] = (xc[i]! & yd[i]!) ^ (xd[i]! & yc[i]!);
-  return v;
+  return square
+    ? (lo, len, r, oq, oo) => andFillSquare(lo, len, r, oq, oo, xc, xd, yc, yd)
+    : (lo, len, r, oq, oo) => andFillCross(lo, len, r, oq, oo, xc, xd, yc, yd);
+}
+
+function andFillSquare(
+  lo: number,
+  len: number,
+  r: Uint32Array,
+  oq: Uint32Array,
+  oo: Uint32Array,
+  xc: Uint32Array,
+  xd: Uint32Array,
+  yc: Uint32Array,
+  yd: Uint32Array,
+): void {
+  for (let i = 0; i < len; i++) {
+    const j = lo + i;
+    const t = r[i]!;
+    oq[j]! ^= t;
+    const m = (xc[j]! & (yd[j]! ^ yc[j]!)) ^ (xd[j]! & yc[j]!) ^ t;
+    r[i] = m;
+    oo[j]! ^= m;
+  }
+}
+
+function andFillCross(
+  lo: number,
+  len: number,
+  r: Uint32Array,
+  oq: Uint32Array,
+  oo: Uint32Array,
+  xc: Uint32Array,
+  xd: Uint32Array,
+  yc: Uint32Array,
+  yd: Uint32Array,
+): void {
+  for (let i = 0; i < len; i++) {
+    const j = lo + i;
+    const t = r[i]!;
+    oq[j]! ^= t;
+    const m = (xc[j]! & yd[j]!) ^ (xd[j]! & yc[j]!) ^ t;
+    r[i] = m;
+    oo[j]! ^= m;
+  }
+}
+
+const notMemberWords: MaskedWordsFill = () => {
+  throw invalidArgument('not a member of this pair');
+};
+
+/**
+ * One round: x ∧ y as the sum of the given pairs' shares (the others' must be 0); `cross`: x has only
+ * components 0, 1 and y only 2, 3 (see `crossTerm`).
+ */
+async function andRound(
+  ctx: Rep4Ctx,
+  scope: OpScope,
+  x: Slots<Uint32Array>,
+  y: Slots<Uint32Array>,
+  pairs: readonly number[],
+  cross = false,
+): Promise<Slots<Uint32Array>> {
+  const L = x[0].length;
+  if (y[0].length !== L || x[1].length !== L || x[2].length !== L || y[1].length !== L || y[2].length !== L)
+    throw invalidArgument(`AND length mismatch: ${L} vs ${y[0].length}`);
+  const out: Slots<Uint32Array> = [new Uint32Array(L), new Uint32Array(L), new Uint32Array(L)];
+  const round = new JointRound(ctx, scope);
+  const me = ctx.me;
+  for (const p of pairs) {
+    if (!PAIRS[p]!.includes(me)) round.wordsFill(p, L, notMemberWords, out);
+    else if (cross) {
+      const [a, b] = crossTerm(p);
+      const xa = x[slotOf(me, a)]!;
+      const yb = y[slotOf(me, b)]!;
+      round.wordsFill(p, L, (lo, len, r, oq, oo) => andFillOne(lo, len, r, oq, oo, xa, yb), out);
+    } else round.wordsFill(p, L, andPairFill(me, x, y, p), out);
+  }
+  await round.run();
+  return out;
 }
 
 /** Word-wise AND of two binary sharings given as component slots of equal length. */
@@ -236,27 +365,36 @@ export function andWords(
   x: Slots<Uint32Array>,
   y: Slots<Uint32Array>,
 ): Promise<Slots<Uint32Array>> {
-  const L = x[0].length;
-  if (y[0].length !== L) throw invalidArgument(`AND length mismatch: ${L} vs ${y[0].length}`);
-  return pairSumWords(ctx, scope, L, ALL_PAIRS, (p) => andPairValue(ctx.me, x, y, p));
+  return andRound(ctx, scope, x, y, ALL_PAIRS);
 }
 
 /** A binary plane (or stack of planes) under rep4: the three component slots. */
 export type Plane4 = Slots<Uint32Array>;
 
 export function xorPlane4(x: Plane4, y: Plane4): Plane4 {
-  const out = [0, 1, 2].map((k) => {
-    const a = x[k]!;
-    const b = y[k]!;
-    const o = new Uint32Array(a.length);
-    for (let i = 0; i < o.length; i++) o[i] = a[i]! ^ b[i]!;
-    return o;
-  });
-  return out as unknown as Plane4;
+  return [xorNew(x[0], y[0]), xorNew(x[1], y[1]), xorNew(x[2], y[2])];
 }
 
-function stack(ps: Plane4[], k: number, W: number): Uint32Array {
-  const o = new Uint32Array(ps.length * W);
+/** a ⊕ b, a new array (a top-level loop, not a closure: V8 compiles it better). */
+function xorNew(a: Uint32Array, b: Uint32Array): Uint32Array {
+  const n = a.length;
+  const o = new Uint32Array(n);
+  for (let i = 0; i < n; i++) o[i] = a[i]! ^ b[i]!;
+  return o;
+}
+
+/**
+ * Scratch for the stacked AND inputs of `rep4Bits`: the masking pass reads them synchronously, before
+ * the round's first await (`andRound`), and nothing keeps them, so one set of buffers serves every
+ * call, concurrent ones included. Saves allocating (and the GC freeing) six vectors per tree level.
+ */
+const stackScratch: Uint32Array[] = [];
+
+function stack(ps: Plane4[], k: number, W: number, slot: number): Uint32Array {
+  const len = ps.length * W;
+  let b = stackScratch[slot];
+  if (!b || b.length < len) stackScratch[slot] = b = new Uint32Array(len);
+  const o = b.subarray(0, len);
   for (let i = 0; i < ps.length; i++) o.set(ps[i]![k]!, i * W);
   return o;
 }
@@ -266,9 +404,9 @@ export function rep4Bits(ctx: Rep4Ctx): BitAlgebra<Plane4> {
   return {
     async and(scope, W, xs, ys) {
       if (xs.length === 0) return [];
-      const X = [0, 1, 2].map((k) => stack(xs, k, W)) as unknown as Plane4;
-      const Y = [0, 1, 2].map((k) => stack(ys, k, W)) as unknown as Plane4;
-      const z = await andWords(ctx, scope, X, Y);
+      const X = [0, 1, 2].map((k) => stack(xs, k, W, k)) as unknown as Plane4;
+      const Y = [0, 1, 2].map((k) => stack(ys, k, W, 3 + k)) as unknown as Plane4;
+      const z = await andWords(ctx, scope, X, Y); // X, Y are read before its first await
       return xs.map((_, i) => [0, 1, 2].map((k) => z[k]!.subarray(i * W, (i + 1) * W)) as unknown as Plane4);
     },
     xor: xorPlane4,

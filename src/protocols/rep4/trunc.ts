@@ -34,7 +34,7 @@ import { slotOf, zerosA, type Rep4A, type Rep4B, type Slots } from '../../sharin
 import { applyCarries, finishTruncParts } from '../rep3/trunc.js';
 import { carryOuts } from '../rep3/adder.js';
 import { prgOf, randomA, type Rep4Ctx } from './context.js';
-import { JointRound, PAIRS, PAIR_A, PAIR_B, pairIndex, zerosB } from './inp.js';
+import { JointRound, PAIRS, PAIR_A, PAIR_B, pairIndex, SCRATCH, scratch, sharedZeros } from './inp.js';
 import { genProp, planeOf } from './compare.js';
 import { rep4Bits, xorPlane4, mulPairValue, matmulPairValue, checkMatmul, myPairs } from './mul.js';
 import { bitInject } from './b2a.js';
@@ -64,10 +64,23 @@ export async function genTruncTriples(
   const me = ctx.me;
   const W = wordsPerPlane(n);
   const r = randomA(ctx, scope.id, n, 'r');
-  const summand = (i: number, j: number): BigUint64Array => R.add(r.c[slotOf(me, i)]!, r.c[slotOf(me, j)]!);
-  const low63 = (s: BigUint64Array): BigUint64Array => R.shrLogical(R.shl(s, 1), f + 1); // ⌊(s mod 2^63)/2^f⌋
-  const alpha = zerosB(n, 64);
-  const beta = zerosB(n, 64);
+  // the summands and ⌊(s mod 2^63)/2^f⌋ are consumed by the joint inputs before the round's await
+  const summand = (i: number, j: number): BigUint64Array =>
+    R.add(r.c[slotOf(me, i)]!, r.c[slotOf(me, j)]!, scratchRing(SCRATCH.truncSummand, n));
+  const low63 = (s: BigUint64Array): BigUint64Array => low63Shift(s, f, scratchRing(SCRATCH.truncLow, n));
+  // α (pair A's input) has components 0, 1 only and β (pair B's) 2, 3 only: one shared zero array
+  // stands for the components that stay 0 (nothing writes them)
+  const L = 64 * W;
+  const zero = new Uint32Array(sharedZeros(L * 4), 0, L);
+  const planesOf = (own: readonly number[]): Rep4B => ({
+    n,
+    w: 64,
+    c: [0, 1, 2].map((k) =>
+      own.includes((me + 1 + k) % 4) ? new Uint32Array(L) : zero,
+    ) as unknown as Slots<Uint32Array>,
+  });
+  const alpha = planesOf([0, 1]);
+  const beta = planesOf([2, 3]);
   const h = zerosA(n);
   const isA = PAIRS[PAIR_A]!.includes(me);
   const isB = PAIRS[PAIR_B]!.includes(me);
@@ -101,13 +114,34 @@ export async function genTruncTriples(
   };
   const bits = await bitInject(ctx, scope.child('inj'), stacked);
   const block = (b: number, k: number): BigUint64Array => bits.c[k]!.subarray(b * 32 * W, b * 32 * W + n);
-  const m = zerosA(n);
   const top = 1n << BigInt(63 - f);
-  for (let k = 0; k < 3; k++) {
-    applyCarries(h.c[k]!, block(0, k), block(1, k), top);
-    m.c[k]!.set(block(2, k));
-  }
+  for (let k = 0; k < 3; k++) applyCarries(h.c[k]!, block(0, k), block(1, k), top);
+  const m: Rep4A = { c: [block(2, 0), block(2, 1), block(2, 2)] };
   return { f, r, h, m };
+}
+
+function scratchRing(slot: number, n: number): BigUint64Array {
+  return new BigUint64Array(scratch(slot, n * 8), 0, n);
+}
+
+/** o = ⌊(s mod 2^63) / 2^f⌋ for 1 ≤ f ≤ 40, on the 32-bit halves (one pass). */
+function low63Shift(s: BigUint64Array, f: number, o: BigUint64Array): BigUint64Array {
+  const n = s.length;
+  const a = new Uint32Array(s.buffer, s.byteOffset, 2 * n);
+  const d = new Uint32Array(o.buffer, o.byteOffset, 2 * n);
+  if (f < 32)
+    for (let i = 0; i < n; i++) {
+      const lo = a[2 * i]!;
+      const hi = a[2 * i + 1]! & 0x7fffffff;
+      d[2 * i] = ((lo >>> f) | (hi << (32 - f))) >>> 0;
+      d[2 * i + 1] = hi >>> f;
+    }
+  else
+    for (let i = 0; i < n; i++) {
+      d[2 * i] = (a[2 * i + 1]! & 0x7fffffff) >>> (f - 32);
+      d[2 * i + 1] = 0;
+    }
+  return o;
 }
 
 /** Triples [start, end) of a batch. */
@@ -144,19 +178,86 @@ export async function trunc(ctx: Rep4Ctx, scope: OpScope, x: Rep4A, t: TruncTrip
   return finishTrunc4(me, c!, t);
 }
 
-/** ρ − α − β, a new array (a top-level loop: V8 keeps it native, unlike inside an async function). */
-function subSub(rho: BigUint64Array, alpha: BigUint64Array, beta: BigUint64Array): BigUint64Array {
-  const n = rho.length;
-  const o = new BigUint64Array(n);
-  for (let i = 0; i < n; i++) o[i] = rho[i]! - alpha[i]! - beta[i]!;
+/** a += v (a fresh mask buffer). */
+function addInto(a: BigUint64Array, v: BigUint64Array): void {
+  const n = a.length;
+  for (let i = 0; i < n; i++) a[i] = a[i]! + v[i]!;
+}
+
+/** alpha ← ρ − α − β + v, in place (a top-level loop: V8 keeps it native, unlike in an async function). */
+function lastMask(alpha: BigUint64Array, beta: BigUint64Array, rho: BigUint64Array, v: BigUint64Array): void {
+  const n = alpha.length;
+  for (let i = 0; i < n; i++) alpha[i] = rho[i]! - alpha[i]! - beta[i]! + v[i]!;
+}
+
+/** Σ of nine vectors + 2^62, a new array. */
+function sumOpen(a: readonly BigUint64Array[], n: number): BigUint64Array {
+  const [a0, a1, a2, a3, a4, a5, a6, a7, a8] = a as [
+    BigUint64Array,
+    BigUint64Array,
+    BigUint64Array,
+    BigUint64Array,
+    BigUint64Array,
+    BigUint64Array,
+    BigUint64Array,
+    BigUint64Array,
+    BigUint64Array,
+  ];
+  return sum9(new BigUint64Array(n), a0, a1, a2, a3, a4, a5, a6, a7, a8);
+}
+
+function sum9(
+  o: BigUint64Array,
+  a0: BigUint64Array,
+  a1: BigUint64Array,
+  a2: BigUint64Array,
+  a3: BigUint64Array,
+  a4: BigUint64Array,
+  a5: BigUint64Array,
+  a6: BigUint64Array,
+  a7: BigUint64Array,
+  a8: BigUint64Array,
+): BigUint64Array {
+  const n = o.length;
+  for (let i = 0; i < n; i++)
+    o[i] = a0[i]! + a1[i]! + a2[i]! + a3[i]! + a4[i]! + a5[i]! + a6[i]! + a7[i]! + a8[i]! + TWO62;
   return o;
+}
+
+/**
+ * The masked value of leg `which` (0, 1, 2) towards receiver i: v + α, v + β or v + ρ_i − α − β, with
+ * α, β drawn from k_i (labels o1, o2). Only the streams that leg needs are drawn.
+ */
+function maskedLeg(
+  ctx: Rep4Ctx,
+  id: string,
+  i: number,
+  which: number,
+  v: BigUint64Array,
+  rho: BigUint64Array,
+): Uint8Array {
+  const n = v.length;
+  if (which === 0) {
+    const alpha = prgOf(ctx, i, id, 'o1').ring(n);
+    addInto(alpha, v);
+    return asBytes(alpha);
+  }
+  const beta = prgOf(ctx, i, id, 'o2').ring(n);
+  if (which === 1) {
+    addInto(beta, v);
+    return asBytes(beta);
+  }
+  const alpha = prgOf(ctx, i, id, 'o1').ring(n);
+  lastMask(alpha, beta, rho, v);
+  return asBytes(alpha);
 }
 
 /**
  * Open c = Σ_p v_p + r + 2^62 where v_p are the six pair values of a product (this party computes its
  * three with `value`). Receiver i gets, from the three pairs {j,k}, {k,l}, {j,l} it is not in
  * (j, k, l = i+1, i+2, i+3), their values masked by α, β and ρ_i − α − β drawn from k_i; the senders
- * are j, k and l respectively, the vouchers the other pair members.
+ * are j, k and l respectively, the vouchers the other pair members. A voucher computes its copy only
+ * when the verifier needs it (the semi-honest default does not).
  */
 async function openProduct(
   ctx: Rep4Ctx,
@@ -174,6 +275,7 @@ async function openProduct(
     if (vp.length !== n) throw invalidArgument(`pair value of length ${vp.length}, expected ${n}`);
     v.set(p, vp);
   }
+  const verify = ctx.verifier.enabled;
   const msgs: JointMessage[] = [];
   for (let i = 0; i < 4; i++) {
     const j = (i + 1) % 4;
@@ -184,29 +286,20 @@ async function openProduct(
       [k, l, 1],
       [l, j, 2],
     ];
-    let masks: BigUint64Array[] | null = null;
-    if (me !== i) {
-      const alpha = prgOf(ctx, i, id, 'o1').ring(n);
-      const beta = prgOf(ctx, i, id, 'o2').ring(n);
-      masks = [alpha, beta, subSub(t.r.c[slotOf(me, i)]!, alpha, beta)];
-    }
     for (const [sender, voucher, which] of legs) {
       let data: Uint8Array | null = null;
-      if (me === sender || me === voucher) {
+      if (me === sender || (me === voucher && verify)) {
         const vp = v.get(pairIndex(sender, voucher))!;
-        const mk = masks![which]!;
-        R.add(mk, vp, mk);
-        data = asBytes(mk);
+        data = maskedLeg(ctx, id, i, which, vp, t.r.c[slotOf(me, i)]!.subarray(0, n));
       }
       msgs.push({ sender, voucher, receiver: i, bytes: n * 8, data });
     }
   }
   const got = await jmpRound(ctx.ch, ctx.verifier, id, msgs);
-  const c = new BigUint64Array(n);
-  for (const vp of v.values()) R.add(c, vp, c);
-  for (let q = 0; q < 3; q++) R.add(c, fromBytes(got[3 * me + q]!), c);
-  for (let k = 0; k < 3; k++) R.add(c, t.r.c[k]!, c);
-  return R.addScalar(c, TWO62, c);
+  const parts = [...v.values()];
+  for (let q = 0; q < 3; q++) parts.push(fromBytes(got[3 * me + q]!));
+  for (let k = 0; k < 3; k++) parts.push(t.r.c[k]!.subarray(0, n));
+  return sumOpen(parts, n);
 }
 
 /** Fixed-point product ⌊x·y / 2^f⌋ in one round. */

@@ -123,13 +123,15 @@ export function gatherA(x: Rep4A, idx: Int32Array): Rep4A {
     const j = idx[i]!;
     if (j < 0 || j >= len) throw invalidArgument(`gather index ${j} outside 0..${len - 1}`);
   }
-  return {
-    c: map3(x.c, (v) => {
-      const o = new BigUint64Array(idx.length);
-      for (let i = 0; i < idx.length; i++) o[i] = v[idx[i]!]!;
-      return o;
-    }),
-  };
+  return { c: map3(x.c, (v) => gather(v, idx)) };
+}
+
+/** v[idx[i]] for every i, a new array (a top-level loop: V8 keeps it native, unlike in a closure). */
+function gather(v: BigUint64Array, idx: Int32Array): BigUint64Array {
+  const n = idx.length;
+  const o = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) o[i] = v[idx[i]!]!;
+  return o;
 }
 
 export function concatA(xs: readonly Rep4A[]): Rep4A {
