@@ -13,7 +13,7 @@ import { toPlanes, wordsPerPlane } from '../../math/bits.js';
 import type { OpScope } from '../channel.js';
 import type { Rep3A, Rep3B } from '../../sharing/replicated/rep3.js';
 import { reshareB } from './and.js';
-import { andPlanes, carryOut, prefixCarries, xorPlane, type Plane } from './adder.js';
+import { andPlanes, carryOut, prefixCarries, xorPlane, xorPlanes, type Plane } from './adder.js';
 import type { Rep3Ctx } from './context.js';
 import { invalidArgument } from '../../errors.js';
 
@@ -21,6 +21,10 @@ function planesOf(x: Uint32Array, w: number, W: number): Uint32Array[] {
   const out: Uint32Array[] = [];
   for (let j = 0; j < w; j++) out.push(x.subarray(j * W, (j + 1) * W));
   return out;
+}
+
+function xorAt(z: Uint32Array, o: number, W: number, x: Uint32Array, y: Uint32Array): void {
+  for (let i = 0; i < W; i++) z[o + i] = x[i]! ^ y[i]!;
 }
 
 /** Carry-save step: binary planes of u (k) and of v (planes 0..k−2), for the low k bits of x. */
@@ -61,7 +65,7 @@ async function genProp(
   const gs = await andPlanes(ctx, scope.child('gen'), W, xs, ys);
   const zero: Plane = { a: new Uint32Array(W), b: new Uint32Array(W) };
   const g: Plane[] = [zero, ...gs];
-  const p: Plane[] = [u[0]!, ...xs.map((x, k) => xorPlane(x, ys[k]!))];
+  const p: Plane[] = [u[0]!, ...xorPlanes(W, xs, ys)];
   return { g, p };
 }
 
@@ -76,9 +80,10 @@ export async function a2b(ctx: Rep3Ctx, scope: OpScope, x: Rep3A): Promise<Rep3B
   a.set(p[0]!.a, 0);
   b.set(p[0]!.b, 0);
   for (let j = 1; j < 64; j++) {
-    const s = xorPlane(p[j]!, G[j - 1]!);
-    a.set(s.a, j * W);
-    b.set(s.b, j * W);
+    const pj = p[j]!;
+    const gj = G[j - 1]!;
+    xorAt(a, j * W, W, pj.a, gj.a);
+    xorAt(b, j * W, W, pj.b, gj.b);
   }
   return { n, w: 64, a, b };
 }

@@ -10,7 +10,8 @@
  * Security: semi-honest, honest majority (inherits from `andB`).
  */
 import type { OpScope } from '../channel.js';
-import { andB } from './and.js';
+import { reshareB } from './and.js';
+import { invalidArgument } from '../../errors.js';
 import type { Rep3Ctx } from './context.js';
 
 /** Replicated binary planes: `a` and `b` each hold `count` planes of W words. */
@@ -20,13 +21,10 @@ export interface Planes {
   readonly b: Uint32Array[];
 }
 
-function concat(parts: Uint32Array[], W: number): Uint32Array {
-  const out = new Uint32Array(parts.length * W);
-  for (let i = 0; i < parts.length; i++) out.set(parts[i]!, i * W);
-  return out;
-}
-
-/** One batched AND of plane pairs (xs[k] ∧ ys[k]); returns the result planes. */
+/**
+ * One batched AND of plane pairs (xs[k] ∧ ys[k]); returns the result planes (views of one buffer).
+ * The local products are written straight into the message buffer (no gathering copies).
+ */
 export async function andPlanes(
   ctx: Rep3Ctx,
   scope: OpScope,
@@ -35,30 +33,48 @@ export async function andPlanes(
   ys: { a: Uint32Array; b: Uint32Array }[],
   extra?: Uint32Array[],
 ): Promise<{ a: Uint32Array; b: Uint32Array }[]> {
-  if (xs.length === 0) return [];
-  const X = {
-    a: concat(
-      xs.map((p) => p.a),
-      W,
-    ),
-    b: concat(
-      xs.map((p) => p.b),
-      W,
-    ),
-  };
-  const Y = {
-    a: concat(
-      ys.map((p) => p.a),
-      W,
-    ),
-    b: concat(
-      ys.map((p) => p.b),
-      W,
-    ),
-  };
-  const E = extra ? concat(extra, W) : undefined;
-  const z = await andB(ctx, scope, X, Y, E);
-  return xs.map((_, k) => ({ a: z.a.subarray(k * W, (k + 1) * W), b: z.b.subarray(k * W, (k + 1) * W) }));
+  const K = xs.length;
+  if (K === 0) return [];
+  if (ys.length !== K) throw invalidArgument(`AND plane count mismatch: ${K} vs ${ys.length}`);
+  const z = new Uint32Array(K * W);
+  for (let k = 0; k < K; k++) {
+    const x = xs[k]!;
+    const y = ys[k]!;
+    andPlaneInto(z, k * W, W, x.a, x.b, y.a, y.b);
+  }
+  if (extra) for (let k = 0; k < K; k++) xorInto(z, k * W, W, extra[k]!);
+  const r = await reshareB(ctx, scope, z);
+  return splitPlanes(r.a, r.b, K, W);
+}
+
+/** z[o..o+W) = x_a∧(y_a⊕y_b) ⊕ x_b∧y_a (the local 3-out-of-3 AND share). */
+function andPlaneInto(
+  z: Uint32Array,
+  o: number,
+  W: number,
+  xa: Uint32Array,
+  xb: Uint32Array,
+  ya: Uint32Array,
+  yb: Uint32Array,
+): void {
+  if (xa.length < W || xb.length < W || ya.length < W || yb.length < W)
+    throw invalidArgument(`AND plane shorter than ${W} words`);
+  for (let i = 0; i < W; i++) {
+    const yai = ya[i]!;
+    z[o + i] = (xa[i]! & (yai ^ yb[i]!)) ^ (xb[i]! & yai);
+  }
+}
+
+function xorInto(z: Uint32Array, o: number, W: number, e: Uint32Array): void {
+  for (let i = 0; i < W; i++) z[o + i]! ^= e[i]!;
+}
+
+/** K planes of W words as views of two flat buffers. */
+function splitPlanes(a: Uint32Array, b: Uint32Array, K: number, W: number): Plane[] {
+  const out: Plane[] = new Array<Plane>(K);
+  for (let k = 0; k < K; k++)
+    out[k] = { a: a.subarray(k * W, (k + 1) * W), b: b.subarray(k * W, (k + 1) * W) };
+  return out;
 }
 
 function xorPlane(
@@ -72,6 +88,24 @@ function xorPlane(
     b[i] = x.b[i]! ^ y.b[i]!;
   }
   return { a, b };
+}
+
+/** xs[k] ⊕ ys[k] for every k, planes of W words, written into two fresh flat buffers (views returned). */
+export function xorPlanes(W: number, xs: readonly Plane[], ys: readonly Plane[]): Plane[] {
+  const K = xs.length;
+  const a = new Uint32Array(K * W);
+  const b = new Uint32Array(K * W);
+  for (let k = 0; k < K; k++) {
+    const x = xs[k]!;
+    const y = ys[k]!;
+    xor2Into(a, k * W, W, x.a, y.a);
+    xor2Into(b, k * W, W, x.b, y.b);
+  }
+  return splitPlanes(a, b, K, W);
+}
+
+function xor2Into(z: Uint32Array, o: number, W: number, x: Uint32Array, y: Uint32Array): void {
+  for (let i = 0; i < W; i++) z[o + i] = x[i]! ^ y[i]!;
 }
 
 export type Plane = { a: Uint32Array; b: Uint32Array };
@@ -109,9 +143,14 @@ export async function prefixCarries(
       }
     }
     const r = await andPlanes(ctx, scope.child(`pfx${l}`), W, xs, ys);
+    const nG = xorPlanes(
+      W,
+      js.map((j) => G[j]!),
+      r,
+    );
     for (let k = 0; k < js.length; k++) {
       const j = js[k]!;
-      G[j] = xorPlane(G[j]!, r[k]!);
+      G[j] = nG[k]!;
       if (!last) P[j] = r[js.length + k]!;
     }
   }
@@ -125,11 +164,13 @@ export async function prefixCarries(
 export interface BitAlgebra<P> {
   and(scope: OpScope, W: number, xs: P[], ys: P[]): Promise<P[]>;
   xor(x: P, y: P): P;
+  /** Optional batched `xor` over pairs (xs[k], ys[k]) (e.g. into one buffer); same values. */
+  xorMany?(W: number, xs: P[], ys: P[]): P[];
 }
 
 /** The rep3 instance of `BitAlgebra`. */
 export function rep3Bits(ctx: Rep3Ctx): BitAlgebra<Plane> {
-  return { and: (scope, W, xs, ys) => andPlanes(ctx, scope, W, xs, ys), xor: xorPlane };
+  return { and: (scope, W, xs, ys) => andPlanes(ctx, scope, W, xs, ys), xor: xorPlane, xorMany: xorPlanes };
 }
 
 /**
@@ -169,6 +210,21 @@ export async function carryOuts<P>(
         }
     }
     const r = await alg.and(scope.child(`co${level++}`), W, xs, ys);
+    // the new G of every pair: G_hi ⊕ (p_hi ∧ G_lo), all trees in one batch
+    const hx: P[] = [];
+    const hy: P[] = [];
+    const xAt: number[] = [];
+    for (let t = 0; t < Gs.length; t++) {
+      const G = Gs[t]!;
+      xAt.push(hx.length);
+      if (G.length < 2) continue;
+      const base = at[t]!;
+      for (let k = 0; k < G.length >>> 1; k++) {
+        hx.push(G[2 * k + 1]!);
+        hy.push(r[base + k]!);
+      }
+    }
+    const xg = alg.xorMany ? alg.xorMany(W, hx, hy) : hx.map((x, k) => alg.xor(x, hy[k]!));
     const nGs: P[][] = [];
     const nPs: P[][] = [];
     for (let t = 0; t < Gs.length; t++) {
@@ -185,7 +241,7 @@ export async function carryOuts<P>(
       const nG: P[] = [];
       const nP: P[] = [];
       for (let k = 0; k < pairs; k++) {
-        nG.push(alg.xor(G[2 * k + 1]!, r[base + k]!));
+        nG.push(xg[xAt[t]! + k]!);
         nP.push(k === 0 || final ? P[2 * k]! /* unused */ : r[base + pairs + k - 1]!);
       }
       if (G.length & 1) {

@@ -326,8 +326,19 @@ export function finishTruncParts(
   const negTop = BigInt.asUintN(64, -top);
   const bias = 1n << BigInt(62 - f);
   const cu = new Uint32Array(c.buffer, c.byteOffset, 2 * n);
+  // coef = ±2^(63−f) by msb(c), written as 32-bit halves: a BigInt conditional keeps V8 from
+  // lowering the loop
   const coef = new BigUint64Array(n);
-  for (let i = 0; i < n; i++) coef[i] = cu[2 * i + 1]! >>> 31 ? negTop : top;
+  const ch = new Uint32Array(coef.buffer);
+  const topLo = Number(top & 0xffffffffn);
+  const topHi = Number(top >> 32n);
+  const negLo = Number(negTop & 0xffffffffn);
+  const negHi = Number(negTop >> 32n);
+  for (let i = 0; i < n; i++) {
+    const s = cu[2 * i + 1]! >>> 31;
+    ch[2 * i] = s ? negLo : topLo;
+    ch[2 * i + 1] = s ? negHi : topHi;
+  }
   const out = m.map((mk, k) => coefTerm(coef, mk, h[k]!));
   if (pubSlot >= 0) {
     const pub = shrLogical(c, f);
