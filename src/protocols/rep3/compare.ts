@@ -25,9 +25,9 @@ import type { Rep3Ctx } from './context.js';
 import { msbBinary } from './a2b.js';
 import { bitInject, bitInjectDa, type DaBits } from './b2a.js';
 import { mulA, mulLocal } from './mul.js';
-import { zeroA } from './context.js';
+import { addZeroA } from './context.js';
 import { wordsPerPlane } from '../../math/bits.js';
-import { add as ringAdd, asBytes, fromBytes } from '../../math/ring.js';
+import { asBytes, fromBytes } from '../../math/ring.js';
 import { exchange } from '../channel.js';
 import { ShareholdError, invalidArgument } from '../../errors.js';
 
@@ -113,8 +113,7 @@ export async function relu(
     maskedB[i] = sign.b[i]! ^ r.bin.b[i]!;
   }
   const z = mulLocal(x, r.arith);
-  const alpha = zeroA(ctx, scope.child('w').id, n);
-  ringAdd(z, alpha, z);
+  addZeroA(ctx, scope.child('w').id, z);
   const [fromPrev, fromNext] = await exchange(
     ctx.ch,
     scope.child('fused').id,

@@ -27,7 +27,7 @@ import { asBytes, fromBytes, shrLogical } from '../../math/ring.js';
 import { toPlanes, wordsPerPlane } from '../../math/bits.js';
 import { ShareholdError, invalidArgument } from '../../errors.js';
 import type { Rep3A } from '../../sharing/replicated/rep3.js';
-import { componentA, componentB, randomA, zeroA, type Rep3Ctx } from './context.js';
+import { addZeroA, componentA, componentB, randomA, type Rep3Ctx } from './context.js';
 import { andB } from './and.js';
 import { carryOuts, rep3Bits, type Plane } from './adder.js';
 import { mulLocal, matmulLocal, reshare } from './mul.js';
@@ -373,6 +373,12 @@ function addInto3(d: BigUint64Array, a: BigUint64Array, b: BigUint64Array, k: bi
   for (let i = 0; i < n; i++) d[i] = d[i]! + a[i]! + b[i]! + k;
 }
 
+/** d += a + k, in place. */
+function addInto2(d: BigUint64Array, a: BigUint64Array, k: bigint): void {
+  const n = d.length;
+  for (let i = 0; i < n; i++) d[i] = d[i]! + a[i]! + k;
+}
+
 function checkTriples(t: TruncTriples, n: number): void {
   if (t.r.a.length < n)
     throw new ShareholdError('prep-exhausted', `need ${n} truncation triples, have ${t.r.a.length}`);
@@ -403,9 +409,9 @@ async function openAdditive(
 ): Promise<BigUint64Array> {
   const n = z.length;
   checkTriples(t, n);
-  const alpha = zeroA(ctx, scope.id, n, 'open');
   const d = z;
-  addInto3(d, alpha, t.r.a, ctx.me === 0 ? TWO62 : 0n);
+  addZeroA(ctx, scope.id, d, 'open');
+  addInto2(d, t.r.a, ctx.me === 0 ? TWO62 : 0n);
   const got = await exchange(
     ctx.ch,
     scope.id,
