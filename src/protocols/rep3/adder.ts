@@ -257,6 +257,129 @@ export async function carryOuts<P>(
   return Gs.map((G) => G[0]!);
 }
 
+/**
+ * One carry-out tree in flat form: `cnt` (g, p) planes of W words each, plane j at words
+ * [j·W, (j+1)·W) of `ga`/`gb` (components a, b of g) and `pa`/`pb`.
+ */
+export interface FlatTree {
+  readonly cnt: number;
+  readonly ga: Uint32Array;
+  readonly gb: Uint32Array;
+  readonly pa: Uint32Array;
+  readonly pb: Uint32Array;
+}
+
+/** z[zo..zo+W) = the local AND share of plane xo of (xa, xb) and plane yo of (ya, yb). */
+function andAt(
+  z: Uint32Array,
+  zo: number,
+  W: number,
+  xa: Uint32Array,
+  xb: Uint32Array,
+  xo: number,
+  ya: Uint32Array,
+  yb: Uint32Array,
+  yo: number,
+): void {
+  for (let i = 0; i < W; i++) {
+    const yai = ya[yo + i]!;
+    z[zo + i] = (xa[xo + i]! & (yai ^ yb[yo + i]!)) ^ (xb[xo + i]! & yai);
+  }
+}
+
+function xorAt(
+  z: Uint32Array,
+  zo: number,
+  W: number,
+  x: Uint32Array,
+  xo: number,
+  y: Uint32Array,
+  yo: number,
+): void {
+  for (let i = 0; i < W; i++) z[zo + i] = x[xo + i]! ^ y[yo + i]!;
+}
+
+/**
+ * `carryOuts` on flat planes (rep3): the same AND gates in the same order, so the same messages, but
+ * every level is computed with index arithmetic over flat buffers, without one object per plane.
+ * Returns the carry plane (a, b) of each tree.
+ */
+export async function carryOutsFlat(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  W: number,
+  trees: readonly FlatTree[],
+): Promise<Plane[]> {
+  let ts = trees.slice();
+  let level = 0;
+  while (ts.some((t) => t.cnt > 1)) {
+    // message layout: per tree (in order), its G products then its P products
+    const at: number[] = [];
+    let K = 0;
+    for (const t of ts) {
+      at.push(K);
+      if (t.cnt < 2) continue;
+      const pairs = t.cnt >>> 1;
+      K += t.cnt === 2 ? pairs : 2 * pairs - 1;
+    }
+    const z = new Uint32Array(K * W);
+    for (let u = 0; u < ts.length; u++) {
+      const t = ts[u]!;
+      if (t.cnt < 2) continue;
+      const pairs = t.cnt >>> 1;
+      const base = at[u]!;
+      // G_hi ∧ … : x = P[2k+1], y = G[2k]
+      for (let k = 0; k < pairs; k++)
+        andAt(z, (base + k) * W, W, t.pa, t.pb, (2 * k + 1) * W, t.ga, t.gb, 2 * k * W);
+      if (t.cnt !== 2)
+        for (let k = 1; k < pairs; k++)
+          andAt(z, (base + pairs + k - 1) * W, W, t.pa, t.pb, (2 * k + 1) * W, t.pa, t.pb, 2 * k * W);
+    }
+    const r = await reshareB(ctx, scope.child(`co${level++}`), z);
+    const next: FlatTree[] = [];
+    for (let u = 0; u < ts.length; u++) {
+      const t = ts[u]!;
+      if (t.cnt < 2) {
+        next.push(t);
+        continue;
+      }
+      const pairs = t.cnt >>> 1;
+      const base = at[u]!;
+      const odd = t.cnt & 1;
+      const cnt = pairs + odd;
+      const ga = new Uint32Array(cnt * W);
+      const gb = new Uint32Array(cnt * W);
+      for (let k = 0; k < pairs; k++) {
+        xorAt(ga, k * W, W, t.ga, (2 * k + 1) * W, r.a, (base + k) * W);
+        xorAt(gb, k * W, W, t.gb, (2 * k + 1) * W, r.b, (base + k) * W);
+      }
+      let pa: Uint32Array;
+      let pb: Uint32Array;
+      if (t.cnt === 2) {
+        pa = ga; // P of the lowest node is never used
+        pb = gb;
+      } else {
+        pa = new Uint32Array(cnt * W);
+        pb = new Uint32Array(cnt * W);
+        // P_0 is never used (the lowest node needs no P); P_k = r's P product k, k ≥ 1
+        pa.set(r.a.subarray((base + pairs) * W, (base + 2 * pairs - 1) * W), W);
+        pb.set(r.b.subarray((base + pairs) * W, (base + 2 * pairs - 1) * W), W);
+      }
+      if (odd) {
+        ga.set(t.ga.subarray((t.cnt - 1) * W, t.cnt * W), pairs * W);
+        gb.set(t.gb.subarray((t.cnt - 1) * W, t.cnt * W), pairs * W);
+        if (t.cnt !== 2) {
+          pa.set(t.pa.subarray((t.cnt - 1) * W, t.cnt * W), pairs * W);
+          pb.set(t.pb.subarray((t.cnt - 1) * W, t.cnt * W), pairs * W);
+        }
+      }
+      next.push({ cnt, ga, gb, pa, pb });
+    }
+    ts = next;
+  }
+  return ts.map((t) => ({ a: t.ga.subarray(0, W), b: t.gb.subarray(0, W) }));
+}
+
 /** Carry out of the top position only (binary tree of (G,P) combinations). */
 export async function carryOut(
   ctx: Rep3Ctx,

@@ -29,7 +29,7 @@ import { ShareholdError, invalidArgument } from '../../errors.js';
 import type { Rep3A } from '../../sharing/replicated/rep3.js';
 import { addZeroA, componentA, componentB, randomA, type Rep3Ctx } from './context.js';
 import { andB } from './and.js';
-import { carryOuts, rep3Bits, type Plane } from './adder.js';
+import { carryOutsFlat, type Plane } from './adder.js';
 import { mulLocal, matmulLocal, reshare } from './mul.js';
 import { revealA } from './reveal.js';
 
@@ -161,16 +161,10 @@ export async function genTruncTriples(
   );
   const pa = xorWords(Aa, Ba);
   const pb = xorWords(Ab, Bb);
-  const g: Plane[] = [];
-  const p: Plane[] = [];
-  for (let j = 0; j < 63; j++) {
-    g.push({ a: gAll.a.subarray(j * W, (j + 1) * W), b: gAll.b.subarray(j * W, (j + 1) * W) });
-    p.push({ a: pa.subarray(j * W, (j + 1) * W), b: pb.subarray(j * W, (j + 1) * W) });
-  }
-  // (3) carries into bit 63 and into bit f
-  const [c63, cf] = await carryOuts(rep3Bits(ctx), scope.child('tree'), W, [
-    { g, p },
-    { g: g.slice(0, f), p: p.slice(0, f) },
+  // (3) carries into bit 63 and into bit f (two trees in lockstep, flat planes)
+  const [c63, cf] = await carryOutsFlat(ctx, scope.child('tree'), W, [
+    { cnt: 63, ga: gAll.a, gb: gAll.b, pa, pb },
+    { cnt: f, ga: gAll.a, gb: gAll.b, pa, pb },
   ]);
   // m = A_63 ⊕ B_63 ⊕ c63 (plane 63 of p)
   const m63a = pa.subarray(63 * W, 64 * W);
