@@ -153,22 +153,29 @@ function fusedSelect(
 ): { y: Rep3A; d: Rep3A } {
   const ya = new BigUint64Array(n);
   const yb = new BigUint64Array(n);
-  const da = new BigUint64Array(n);
-  const db = new BigUint64Array(n);
   // the opened bit c as ring 0/1 (written on the low 32-bit halves), so that the selection below is
-  // branch-free ring arithmetic: a BigInt conditional keeps V8 from lowering the loop (≈6× slower)
-  const cr = da;
+  // branch-free ring arithmetic
+  const cr = new BigUint64Array(n);
   const ch = new Uint32Array(cr.buffer);
   for (let i = 0; i < n; i++) ch[2 * i] = ((ma[i >>> 5]! ^ mb[i >>> 5]! ^ mc[i >>> 5]!) >>> (i & 31)) & 1;
-  // the public 1 of 1 − r sits on component 0: party 0's a, party 2's b
-  const oneA = me === 0 ? 1n : 0n;
-  const oneB = me === 2 ? 1n : 0n;
-  // y = (x − w) + c·(2w − x): x − w when c = 0, w when c = 1; d = (1 − r) + c·(2r − 1) likewise
+  // y = (x − w) + c·(2w − x): x − w when c = 0, w when c = 1
   selectInto(ya, cr, xa, wa);
   selectInto(yb, cr, xb, wb);
-  selectOne(db, cr, rb, oneB);
-  selectOne(da, cr, ra, oneA); // last: overwrites c
-  return { y: { a: ya, b: yb }, d: { a: da, b: db } };
+  // d = (1 − r) + c·(2r − 1) likewise, the public 1 on component 0 (party 0's a, party 2's b).
+  // Local and often unused (inference keeps only y): computed on first access, then kept.
+  let da: BigUint64Array | undefined;
+  let db: BigUint64Array | undefined;
+  const d: Rep3A = {
+    get a(): BigUint64Array {
+      if (da === undefined) selectOne((da = new BigUint64Array(n)), cr, ra, me === 0 ? 1n : 0n);
+      return da;
+    },
+    get b(): BigUint64Array {
+      if (db === undefined) selectOne((db = new BigUint64Array(n)), cr, rb, me === 2 ? 1n : 0n);
+      return db;
+    },
+  };
+  return { y: { a: ya, b: yb }, d };
 }
 
 /** o = (x − w) + c·(2w − x) element-wise (c ∈ {0, 1}). */
@@ -181,7 +188,7 @@ function selectInto(o: BigUint64Array, c: BigUint64Array, x: BigUint64Array, w: 
   }
 }
 
-/** o = (one − r) + c·(2r − one) element-wise (c ∈ {0, 1}); o may alias c. */
+/** o = (one − r) + c·(2r − one) element-wise (c ∈ {0, 1}). */
 function selectOne(o: BigUint64Array, c: BigUint64Array, r: BigUint64Array, one: bigint): void {
   const n = o.length;
   for (let i = 0; i < n; i++) {

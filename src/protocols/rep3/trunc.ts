@@ -315,31 +315,34 @@ export function finishTruncParts(
   h: readonly BigUint64Array[],
   pubSlot: number,
 ): BigUint64Array[] {
-  const n = c.length;
   const top = 1n << BigInt(63 - f);
   const negTop = BigInt.asUintN(64, -top);
   const bias = 1n << BigInt(62 - f);
-  const cu = new Uint32Array(c.buffer, c.byteOffset, 2 * n);
-  // coef = ±2^(63−f) by msb(c), written as 32-bit halves: a BigInt conditional keeps V8 from
-  // lowering the loop
+  // coef = ±2^(63−f) by msb(c), written as 32-bit halves with a sign mask (branch-free int32: a
+  // BigInt conditional keeps V8 from lowering the loop)
+  const coef = signedCoef(c, top, negTop);
+  const pub = pubSlot >= 0 ? shrLogical(c, f) : null;
+  return m.map((mk, k) =>
+    k === pubSlot ? coefTermPub(coef, mk, h[k]!, pub!, bias) : coefTerm(coef, mk, h[k]!),
+  );
+}
+
+/** coef_i = top when msb(c_i) = 0, else negTop, on the 32-bit halves. */
+function signedCoef(c: BigUint64Array, top: bigint, negTop: bigint): BigUint64Array {
+  const n = c.length;
+  const cu = new Int32Array(c.buffer, c.byteOffset, 2 * n);
   const coef = new BigUint64Array(n);
-  const ch = new Uint32Array(coef.buffer);
-  const topLo = Number(top & 0xffffffffn);
-  const topHi = Number(top >> 32n);
-  const negLo = Number(negTop & 0xffffffffn);
-  const negHi = Number(negTop >> 32n);
+  const ch = new Int32Array(coef.buffer);
+  const topLo = Number(top & 0xffffffffn) | 0;
+  const topHi = Number(top >> 32n) | 0;
+  const dLo = (Number(negTop & 0xffffffffn) | 0) ^ topLo;
+  const dHi = (Number(negTop >> 32n) | 0) ^ topHi;
   for (let i = 0; i < n; i++) {
-    const s = cu[2 * i + 1]! >>> 31;
-    ch[2 * i] = s ? negLo : topLo;
-    ch[2 * i + 1] = s ? negHi : topHi;
+    const s = cu[2 * i + 1]! >> 31;
+    ch[2 * i] = topLo ^ (s & dLo);
+    ch[2 * i + 1] = topHi ^ (s & dHi);
   }
-  const out = m.map((mk, k) => coefTerm(coef, mk, h[k]!));
-  if (pubSlot >= 0) {
-    const pub = shrLogical(c, f);
-    const d = out[pubSlot]!;
-    for (let i = 0; i < n; i++) d[i] = d[i]! + pub[i]! - bias;
-  }
-  return out;
+  return coef;
 }
 
 /** coef ⊙ m − h, in a function of its own so that V8 keeps the loop native. */
@@ -347,6 +350,20 @@ function coefTerm(coef: BigUint64Array, m: BigUint64Array, h: BigUint64Array): B
   const n = coef.length;
   const o = new BigUint64Array(n);
   for (let i = 0; i < n; i++) o[i] = coef[i]! * m[i]! - h[i]!;
+  return o;
+}
+
+/** coef ⊙ m − h + pub − bias. */
+function coefTermPub(
+  coef: BigUint64Array,
+  m: BigUint64Array,
+  h: BigUint64Array,
+  pub: BigUint64Array,
+  bias: bigint,
+): BigUint64Array {
+  const n = coef.length;
+  const o = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) o[i] = coef[i]! * m[i]! - h[i]! + pub[i]! - bias;
   return o;
 }
 
