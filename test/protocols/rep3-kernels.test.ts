@@ -7,7 +7,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
-import { KeyStream } from '../../src/protocols/rep3/context.js';
+import {
+  KeyStream,
+  addZeroA,
+  xorZeroB,
+  zeroA,
+  zeroB,
+  type Rep3Ctx,
+} from '../../src/protocols/rep3/context.js';
 import { Prg } from '../../src/math/prg.js';
 import { toPlanes, fromPlanes } from '../../src/math/bits.js';
 import { setKernelBackend, wasmAvailable } from '../../src/math/kernels.js';
@@ -39,6 +46,30 @@ void test('rep3 KeyStream: byte for byte the AES-CTR stream of Prg, any split in
     'full 128-bit counter wrap',
   );
   assert.deepEqual([...new KeyStream(key, iv).ring(3)], [...new Prg(key, iv).ring(3)]);
+});
+
+void test('rep3 in-place zero sharings add exactly zeroA / zeroB', () => {
+  const ctx = {
+    me: 1,
+    next: 2,
+    prev: 0,
+    keys: [new Uint8Array(randomBytes(16)), new Uint8Array(randomBytes(16))],
+  } as unknown as Rep3Ctx;
+  for (const n of [1, 7, 64, 255, 256, 2049, 70001]) {
+    const z = new BigUint64Array(n);
+    new Uint8Array(z.buffer).set(randomBytes(n * 8));
+    const za = zeroA(ctx, `op${n}`, n);
+    const want = z.map((v, i) => v + za[i]!);
+    const got = z.slice();
+    addZeroA(ctx, `op${n}`, got);
+    assert.deepEqual([...got], [...want], `ring n=${n}`);
+    const w = new Uint32Array(n);
+    new Uint8Array(w.buffer).set(randomBytes(n * 4));
+    const alpha = zeroB(ctx, `op${n}`, n);
+    const wantB = w.map((v, i) => v ^ alpha[i]!);
+    xorZeroB(ctx, `op${n}`, w);
+    assert.deepEqual([...w], [...wantB], `binary n=${n}`);
+  }
 });
 
 void test(

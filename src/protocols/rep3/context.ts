@@ -8,7 +8,7 @@
  * between two operations.
  */
 import { createCipheriv, createHash, type Cipher } from 'node:crypto';
-import { Prg, randomSeed, SEED_BYTES } from '../../math/prg.js';
+import { randomSeed, SEED_BYTES } from '../../math/prg.js';
 import { exchange, type Channel, type OpScope } from '../channel.js';
 import { ShareholdError } from '../../errors.js';
 import type { Rep3A, Rep3B } from '../../sharing/replicated/rep3.js';
@@ -68,6 +68,28 @@ function ecbOf(key: Uint8Array): Cipher {
   return c;
 }
 
+/** Keystream piece size for large draws: small enough to stay in cache while it is combined. */
+const PIECE = 16384;
+const zeroPiece = new Uint8Array(PIECE);
+
+// Pieces are copied into this fixed buffer before being combined: measured faster than reading the
+// cipher's fresh output buffers through new views.
+const pieceBytes = new Uint8Array(PIECE);
+const pieceU32 = new Uint32Array(pieceBytes.buffer);
+const pieceU64 = new BigUint64Array(pieceBytes.buffer);
+
+function xorWordsAt(z: Uint32Array, o: number, k: Uint32Array, n: number): void {
+  for (let i = 0; i < n; i++) z[o + i]! ^= k[i]!;
+}
+
+function addRingAt(z: BigUint64Array, o: number, k: BigUint64Array, n: number): void {
+  for (let i = 0; i < n; i++) z[o + i] = z[o + i]! + k[i]!;
+}
+
+function subRingAt(z: BigUint64Array, o: number, k: BigUint64Array, n: number): void {
+  for (let i = 0; i < n; i++) z[o + i] = z[o + i]! - k[i]!;
+}
+
 /** The 128-bit big-endian counter block iv + k (k < 2^53), as four 32-bit words. */
 function counterAt(iv: Uint8Array, k: number): [number, number, number, number] {
   const v = new DataView(iv.buffer, iv.byteOffset, 16);
@@ -104,10 +126,13 @@ export class KeyStream {
     this.#iv = nonce;
   }
 
-  /** Fill `out` with the next keystream bytes. */
-  fill(out: Uint8Array): Uint8Array {
-    const len = out.length;
-    if (len === 0) return out;
+  /**
+   * The next `len` keystream bytes, handed to `sink` in pieces (piece, its offset in the draw): one
+   * piece for small draws (ECB on the counter blocks), cache-sized pieces of a CTR cipher otherwise,
+   * so that callers can combine them into their data without a full-size keystream copy.
+   */
+  #pieces(len: number, sink: (ks: Uint8Array, off: number) => void): void {
+    if (len === 0) return;
     const first = Math.floor(this.#pos / 16);
     const skip = this.#pos % 16;
     const blocks = Math.ceil((skip + len) / 16);
@@ -136,7 +161,7 @@ export class KeyStream {
         }
       }
       const ks = ecbOf(this.#key).update(ctrBlocks.subarray(0, blocks << 4));
-      out.set(ks.subarray(skip, skip + len));
+      sink(ks.subarray(skip, skip + len), 0);
     } else {
       const [h0, h1, h2, h3] = counterAt(this.#iv, first);
       const start = new Uint8Array(16);
@@ -145,12 +170,51 @@ export class KeyStream {
       v.setUint32(4, h1);
       v.setUint32(8, h2);
       v.setUint32(12, h3);
-      const prg = new Prg(this.#key, start);
-      if (skip > 0) prg.fill(new Uint8Array(skip));
-      prg.fill(out);
+      const c = createCipheriv('aes-128-ctr', this.#key, start);
+      let off = -skip; // keystream position relative to the draw's first byte
+      while (off < len) {
+        const take = Math.min(PIECE, len - off);
+        const ks = c.update(zeroPiece.subarray(0, take));
+        const from = off < 0 ? -off : 0;
+        sink(ks.subarray(from, take), off + from);
+        off += take;
+      }
     }
     this.#pos += len;
+  }
+
+  /** Fill `out` with the next keystream bytes. */
+  fill(out: Uint8Array): Uint8Array {
+    this.#pieces(out.length, (ks, off) => out.set(ks, off));
     return out;
+  }
+
+  /** z ^= the next 4·z.length keystream bytes read as 32-bit words (same words as `words`). */
+  xorInto(z: Uint32Array): void {
+    if (this.#pos % 4 !== 0) {
+      const k = this.words(z.length);
+      xorWordsAt(z, 0, k, k.length);
+      return;
+    }
+    this.#pieces(z.byteLength, (ks, off) => {
+      pieceBytes.set(ks);
+      xorWordsAt(z, off >>> 2, pieceU32, ks.length >>> 2);
+    });
+  }
+
+  /** z += (sign = 1) or −= (sign = −1) the next 8·z.length keystream bytes as ring elements. */
+  addInto(z: BigUint64Array, sign: 1 | -1): void {
+    if (this.#pos % 8 !== 0) {
+      const k = this.ring(z.length);
+      if (sign === 1) addRingAt(z, 0, k, k.length);
+      else subRingAt(z, 0, k, k.length);
+      return;
+    }
+    this.#pieces(z.byteLength, (ks, off) => {
+      pieceBytes.set(ks);
+      if (sign === 1) addRingAt(z, off >>> 3, pieceU64, ks.length >>> 3);
+      else subRingAt(z, off >>> 3, pieceU64, ks.length >>> 3);
+    });
   }
 
   bytes(n: number): Uint8Array {
@@ -202,51 +266,21 @@ export function zeroB(ctx: Rep3Ctx, opId: string, words: number, label = 'zerob'
   return a;
 }
 
-/** Reusable keystream scratch for the in-place zero sharings (grown on demand, at most 16 MiB kept). */
-let scratch = new Uint8Array(1 << 16);
-
-function scratchBytes(n: number): Uint8Array {
-  if (scratch.length < n) scratch = new Uint8Array(n);
-  const s = scratch.subarray(0, n);
-  if (scratch.length > 1 << 24) scratch = new Uint8Array(1 << 16);
-  return s;
-}
-
 /**
  * z += α_me in place, α the 3-out-of-3 sharing of zero of `zeroA` (same streams, same values),
- * without allocating α.
+ * combined piece by piece from the key streams (no α array).
  */
 export function addZeroA(ctx: Rep3Ctx, opId: string, z: BigUint64Array, label = 'zero'): void {
-  const n = z.length;
   const [p, q] = streams(ctx, opId, label);
-  const buf = scratchBytes(n * 8);
-  const r = new BigUint64Array(buf.buffer, buf.byteOffset, n);
-  p.fill(buf);
-  addRing(z, r);
-  q.fill(buf);
-  subRing(z, r);
+  p.addInto(z, 1);
+  q.addInto(z, -1);
 }
 
 /** z ^= α_me in place, α the XOR sharing of zero of `zeroB` (same streams, same values). */
 export function xorZeroB(ctx: Rep3Ctx, opId: string, z: Uint32Array, label = 'zerob'): void {
-  const n = z.length;
   const [p, q] = streams(ctx, opId, label);
-  const buf = scratchBytes(n * 4);
-  const r = new Uint32Array(buf.buffer, buf.byteOffset, n);
-  p.fill(buf);
-  for (let i = 0; i < n; i++) z[i]! ^= r[i]!;
-  q.fill(buf);
-  for (let i = 0; i < n; i++) z[i]! ^= r[i]!;
-}
-
-function addRing(z: BigUint64Array, r: BigUint64Array): void {
-  const n = z.length;
-  for (let i = 0; i < n; i++) z[i] = z[i]! + r[i]!;
-}
-
-function subRing(z: BigUint64Array, r: BigUint64Array): void {
-  const n = z.length;
-  for (let i = 0; i < n; i++) z[i] = z[i]! - r[i]!;
+  p.xorInto(z);
+  q.xorInto(z);
 }
 
 /** A random binary sharing nobody knows, `words` words per component. */
