@@ -7,7 +7,7 @@
  * so parties agree on it whatever order concurrent operations run in. No PRG stream is shared
  * between two operations.
  */
-import { createCipheriv, createHash, type Cipher } from 'node:crypto';
+import crypto, { createCipheriv, createHash, type Cipher } from 'node:crypto';
 import { randomSeed, SEED_BYTES } from '../../math/prg.js';
 import { exchange, type Channel, type OpScope } from '../channel.js';
 import { ShareholdError } from '../../errors.js';
@@ -35,10 +35,14 @@ export async function setupRep3(ch: Channel, scope: OpScope): Promise<Rep3Ctx> {
   return { ch, me, next, prev, keys: [mine, theirs.slice()] };
 }
 
+// One-shot SHA-256 (node ≥ 20.12) skips the Hash object; same digest as the streaming form.
+const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'buffer') => Buffer }).hash;
+
 function iv(opId: string, label: string): Uint8Array {
-  return new Uint8Array(
-    createHash('sha256').update(opId).update('\0').update(label).digest().subarray(0, 16),
-  );
+  const d = oneShot
+    ? oneShot('sha256', `${opId}\0${label}`, 'buffer')
+    : createHash('sha256').update(opId).update('\0').update(label).digest();
+  return new Uint8Array(d.subarray(0, 16));
 }
 
 /**

@@ -187,12 +187,10 @@ function planeToRing(plane: Uint32Array, n: number): BigUint64Array {
   return o;
 }
 
-/** o = d·e (element-wise, a new array). */
-function mulNew(d: BigUint64Array, e: BigUint64Array): BigUint64Array {
+/** z[o + i] = d_i·e_i (element-wise, into z at offset o). */
+function mulAt(z: BigUint64Array, o: number, d: BigUint64Array, e: BigUint64Array): void {
   const n = d.length;
-  const o = new BigUint64Array(n);
-  for (let i = 0; i < n; i++) o[i] = d[i]! * e[i]!;
-  return o;
+  for (let i = 0; i < n; i++) z[o + i] = d[i]! * e[i]!;
 }
 
 /** o = x + y − 2z. */
@@ -275,8 +273,8 @@ async function injectOwned(
   const z = new BigUint64Array(K * n);
   for (let k = 0; k < K; k++) {
     const o = owners[k]!;
-    if (me === (o + 1) % 3) z.set(mulNew(dA[k]!.a, eA[k]!.b), k * n);
-    else if (me === (o + 2) % 3) z.set(mulNew(dA[k]!.b, eA[k]!.a), k * n);
+    if (me === (o + 1) % 3) mulAt(z, k * n, dA[k]!.a, eA[k]!.b);
+    else if (me === (o + 2) % 3) mulAt(z, k * n, dA[k]!.b, eA[k]!.a);
   }
   const de = await reshare(ctx, scope.child('de'), z);
   const res: Rep3A[] = [];
@@ -378,10 +376,12 @@ function addPlus(a: BigUint64Array, b: BigUint64Array, k: bigint): BigUint64Arra
   return o;
 }
 
-/** d += a + b + k, in place. */
-function addInto3(d: BigUint64Array, a: BigUint64Array, b: BigUint64Array, k: bigint): void {
-  const n = d.length;
-  for (let i = 0; i < n; i++) d[i] = d[i]! + a[i]! + b[i]! + k;
+/** a + b + c, a new array. */
+function sum3(a: BigUint64Array, b: BigUint64Array, c: BigUint64Array): BigUint64Array {
+  const n = a.length;
+  const o = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) o[i] = a[i]! + b[i]! + c[i]!;
+  return o;
 }
 
 /** d += a + k, in place. */
@@ -438,9 +438,7 @@ async function openAdditive(
         'frame-malformed',
         `open: ${g.byteLength} bytes from peer ${k}, expected ${n * 8}`,
       );
-  const out = fromBytes(got[0]!).slice();
-  addInto3(out, d, fromBytes(got[1]!), 0n);
-  return out;
+  return sum3(fromBytes(got[0]!), d, fromBytes(got[1]!));
 }
 
 /** Fixed-point product: ⌊x·y / 2^f⌋ in one round. */
