@@ -157,7 +157,11 @@ function fusedSelect(
   // branch-free ring arithmetic
   const cr = new BigUint64Array(n);
   const ch = new Uint32Array(cr.buffer);
-  for (let i = 0; i < n; i++) ch[2 * i] = ((ma[i >>> 5]! ^ mb[i >>> 5]! ^ mc[i >>> 5]!) >>> (i & 31)) & 1;
+  for (let w = 0; w < ma.length; w++) {
+    const c = ma[w]! ^ mb[w]! ^ mc[w]!;
+    const end = Math.min(32, n - 32 * w);
+    for (let b = 0; b < end; b++) ch[64 * w + 2 * b] = (c >>> b) & 1;
+  }
   // y = (x − w) + c·(2w − x): x − w when c = 0, w when c = 1
   selectInto(ya, cr, xa, wa);
   selectInto(yb, cr, xb, wb);
