@@ -6,6 +6,8 @@
  * - `carryOut`: only the carry out of the top position, by a binary tree of (G,P) combinations:
  *   ⌈log2 w⌉ rounds, about 2w AND gates in all (what less-than-zero needs). `carryOuts` runs several
  *   trees in lockstep over any scheme's `BitAlgebra` (rep4 uses it too).
+ * - `carryOutsFlat`: the same trees (same gates, message layout and op ids) on flat plane buffers,
+ *   without one object per plane; rep3's msbBinary and truncation triples use it.
  * Every round is a single batched AND over all elements and positions.
  * Security: semi-honest, honest majority (inherits from `andB`).
  */

@@ -93,7 +93,7 @@ export function applyCarries(h: BigUint64Array, cf: BigUint64Array, c63: BigUint
  * by c_0 that party 1 cannot compute; party 2 holds only c_0); B's bits and ⌊b/2^f⌋ are component 2
  * of a sharing whose other components are 0 (free, parties 1 and 2 know B). (2) generate planes
  * g_j = A_j ∧ B_j for j < 63, one AND round; propagate p_j = A_j ⊕ B_j locally. (3) c63 and c_f from two
- * carry-out trees in lockstep (rep3's `carryOuts`, 6 rounds). (4) c_f, c63 and m injected to
+ * carry-out trees in lockstep (rep3's `carryOutsFlat`, 6 rounds). (4) c_f, c63 and m injected to
  * arithmetic by `injectOwned` (2 rounds), owned by parties 1, 2 and 1 so that party 0, which paid for
  * the input, is not also the injection's owner.
  * Why it is secure (semi-honest, one corruption): every message is either an owner's input masked by
