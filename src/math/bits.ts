@@ -9,6 +9,7 @@
  * words use a 32×32 bit-matrix transpose (Hacker's Delight §7-3) on each block of 32 elements.
  */
 import { invalidArgument } from '../errors.js';
+import { kernelBackend, transpose64 } from './kernels.js';
 
 export function wordsPerPlane(n: number): number {
   return (n + 31) >>> 5;
@@ -32,11 +33,38 @@ function transpose32(m: Uint32Array, off: number): void {
 }
 
 /**
+ * In-place LSB-first transpose of the 32×32 bit matrix m[0..32): afterwards bit r of m[c] equals bit
+ * c of the old m[r] (bit 0 = least significant). Same swaps as `transpose32` with the shifts
+ * mirrored, so no row reversal is needed.
+ */
+function transpose32Lsb(m: Uint32Array): void {
+  let j = 16;
+  let mask = 0x0000ffff;
+  while (j !== 0) {
+    for (let k = 0; k < 32; k = (k + j + 1) & ~j) {
+      const a = m[k]!;
+      const b = m[k + j]!;
+      const t = ((a >>> j) ^ b) & mask;
+      m[k] = a ^ (t << j);
+      m[k + j] = b ^ t;
+    }
+    j >>>= 1;
+    mask ^= mask << j;
+  }
+}
+
+/** Below this many elements toPlanes stays in TypeScript (the wasm call's copies do not pay off). */
+const WASM_PLANES_MIN = 256;
+
+/**
  * Ring words → bit planes (width w ≤ 64, starting at bit `lo`): plane j = bit (lo + j) of each element.
+ * With the wasm kernels loaded, blocks of 64 elements go through the SIMD 64×64 transpose
+ * (kernels.ts `transpose64`); otherwise 32×32 transposes in TypeScript. Both give the same planes.
  */
 export function toPlanes(x: BigUint64Array, w = 64, lo = 0): Uint32Array {
   if (w < 1 || lo < 0 || lo + w > 64) throw invalidArgument(`bit range [${lo}, ${lo + w}) outside 0..64`);
   const n = x.length;
+  if (n >= WASM_PLANES_MIN && kernelBackend() === 'wasm') return toPlanes64(x, w, lo);
   const W = wordsPerPlane(n);
   const out = new Uint32Array(w * W);
   const u32 = new Uint32Array(x.buffer, x.byteOffset, n * 2);
@@ -51,12 +79,51 @@ export function toPlanes(x: BigUint64Array, w = 64, lo = 0): Uint32Array {
       const cnt = Math.min(32, n - base);
       // blk row r bit c = bit c of element (base + r); after transpose: row c bit r.
       for (let r = 0; r < cnt; r++) blk[r] = u32[2 * (base + r) + half]!;
-      blk.fill(0, cnt);
-      transpose32Rev(blk);
+      for (let r = cnt; r < 32; r++) blk[r] = 0;
+      transpose32Lsb(blk);
       for (let b = bitLo; b < bitHi; b++) out[(b - lo) * W + wi] = blk[b - 32 * half]!;
     }
   }
   return out;
+}
+
+/** `toPlanes` by 64×64 transposes (wasm): block t's word j = bit j of elements 64t..64t+63. */
+function toPlanes64(x: BigUint64Array, w: number, lo: number): Uint32Array {
+  const n = x.length;
+  const W = wordsPerPlane(n);
+  const B = (n + 63) >>> 6;
+  const tmp = new BigUint64Array(B * 64);
+  tmp.set(x);
+  transpose64(tmp, tmp);
+  const t32 = new Uint32Array(tmp.buffer);
+  const out = new Uint32Array(w * W);
+  scatterBlocks(t32, out, B, W, w, lo);
+  return out;
+}
+
+/** out[j·W + 2t (+1)] = the low (high) half of block t's word lo + j. */
+function scatterBlocks(
+  t32: Uint32Array,
+  out: Uint32Array,
+  B: number,
+  W: number,
+  w: number,
+  lo: number,
+): void {
+  const full = W >>> 1; // blocks whose both halves are in range
+  for (let t = 0; t < full; t++) {
+    const src = t * 128 + 2 * lo;
+    const dst = 2 * t;
+    for (let j = 0; j < w; j++) {
+      out[j * W + dst] = t32[src + 2 * j]!;
+      out[j * W + dst + 1] = t32[src + 2 * j + 1]!;
+    }
+  }
+  if (full < B) {
+    // odd W: the last block holds one plane word per plane
+    const src = full * 128 + 2 * lo;
+    for (let j = 0; j < w; j++) out[j * W + 2 * full] = t32[src + 2 * j]!;
+  }
 }
 
 /**

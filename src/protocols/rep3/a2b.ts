@@ -13,7 +13,7 @@ import { toPlanes, wordsPerPlane } from '../../math/bits.js';
 import type { OpScope } from '../channel.js';
 import type { Rep3A, Rep3B } from '../../sharing/replicated/rep3.js';
 import { reshareB } from './and.js';
-import { andPlanes, carryOut, prefixCarries, xorPlane, type Plane } from './adder.js';
+import { andPlanes, carryOutsFlat, prefixCarries, xorPlanes, type Plane } from './adder.js';
 import type { Rep3Ctx } from './context.js';
 import { invalidArgument } from '../../errors.js';
 
@@ -21,6 +21,10 @@ function planesOf(x: Uint32Array, w: number, W: number): Uint32Array[] {
   const out: Uint32Array[] = [];
   for (let j = 0; j < w; j++) out.push(x.subarray(j * W, (j + 1) * W));
   return out;
+}
+
+function xorAt(z: Uint32Array, o: number, W: number, x: Uint32Array, y: Uint32Array): void {
+  for (let i = 0; i < W; i++) z[o + i] = x[i]! ^ y[i]!;
 }
 
 /** Carry-save step: binary planes of u (k) and of v (planes 0..k−2), for the low k bits of x. */
@@ -61,7 +65,7 @@ async function genProp(
   const gs = await andPlanes(ctx, scope.child('gen'), W, xs, ys);
   const zero: Plane = { a: new Uint32Array(W), b: new Uint32Array(W) };
   const g: Plane[] = [zero, ...gs];
-  const p: Plane[] = [u[0]!, ...xs.map((x, k) => xorPlane(x, ys[k]!))];
+  const p: Plane[] = [u[0]!, ...xorPlanes(W, xs, ys)];
   return { g, p };
 }
 
@@ -76,9 +80,10 @@ export async function a2b(ctx: Rep3Ctx, scope: OpScope, x: Rep3A): Promise<Rep3B
   a.set(p[0]!.a, 0);
   b.set(p[0]!.b, 0);
   for (let j = 1; j < 64; j++) {
-    const s = xorPlane(p[j]!, G[j - 1]!);
-    a.set(s.a, j * W);
-    b.set(s.b, j * W);
+    const pj = p[j]!;
+    const gj = G[j - 1]!;
+    xorAt(a, j * W, W, pj.a, gj.a);
+    xorAt(b, j * W, W, pj.b, gj.b);
   }
   return { n, w: 64, a, b };
 }
@@ -93,13 +98,63 @@ export async function a2b(ctx: Rep3Ctx, scope: OpScope, x: Rep3A): Promise<Rep3B
 export async function msbBinary(ctx: Rep3Ctx, scope: OpScope, x: Rep3A, bits = 64): Promise<Rep3B> {
   if (!Number.isInteger(bits) || bits < 4 || bits > 64)
     throw invalidArgument(`msbBinary: bits must be an integer in [4, 64], got ${bits}`);
+  // Flat planes throughout (no object per plane); the AND gates, their order in each message and the
+  // op ids are those of carrySave → genProp → carryOut, so the messages are unchanged.
   const k = bits;
   const n = x.a.length;
-  const { W, u, v } = await carrySave(ctx, scope, x, k);
-  // generate/propagate for positions 0..k−2 only (position k−1 needs just u and v)
-  const { g, p } = await genProp(ctx, scope, W, u.slice(0, k - 1), v.slice(0, k - 2));
-  // carry into bit k−1 = carry out of positions 1..k−2 (position 0 generates nothing)
-  const c = await carryOut(ctx, scope.child('tree'), W, g.slice(1, k - 1), p.slice(1, k - 1));
-  const msb = xorPlane(xorPlane(u[k - 1]!, v[k - 2]!), c);
-  return { n, w: 1, a: msb.a, b: msb.b };
+  const W = wordsPerPlane(n);
+  const ua = toPlanes(x.a, k);
+  const ub = toPlanes(x.b, k);
+  // carry-save: v = maj(x_0, x_1, x_2) on planes 0..k−2, local term x_me ∧ x_{me+1}
+  const t = new Uint32Array((k - 1) * W);
+  andWordsInto(t, ua, ub);
+  const v = await reshareB(ctx, scope.child('csa'), t);
+  // positions 1..k−2: g_j = u_j ∧ v_{j−1}, p_j = u_j ⊕ v_{j−1} (position 0 generates nothing)
+  const m = k - 2;
+  const L = m * W;
+  const z = new Uint32Array(L);
+  andFlat(z, ua, ub, W, v.a, v.b, 0, L);
+  const g = await reshareB(ctx, scope.child('gen'), z);
+  const pa = new Uint32Array(L);
+  const pb = new Uint32Array(L);
+  xorFlat(pa, ua, W, v.a, 0, L);
+  xorFlat(pb, ub, W, v.b, 0, L);
+  // carry into bit k−1 = carry out of positions 1..k−2
+  const [c] = await carryOutsFlat(ctx, scope.child('tree'), W, [{ cnt: m, ga: g.a, gb: g.b, pa, pb }]);
+  // msb = u_{k−1} ⊕ v_{k−2} ⊕ c
+  const a = new Uint32Array(W);
+  const b = new Uint32Array(W);
+  const uo = (k - 1) * W;
+  const vo = (k - 2) * W;
+  for (let i = 0; i < W; i++) {
+    a[i] = ua[uo + i]! ^ v.a[vo + i]! ^ c!.a[i]!;
+    b[i] = ub[uo + i]! ^ v.b[vo + i]! ^ c!.b[i]!;
+  }
+  return { n, w: 1, a, b };
+}
+
+function andWordsInto(t: Uint32Array, x: Uint32Array, y: Uint32Array): void {
+  const L = t.length;
+  for (let i = 0; i < L; i++) t[i] = x[i]! & y[i]!;
+}
+
+/** z[i] = local AND share of x (offset xo) and y (offset yo), i < L. */
+function andFlat(
+  z: Uint32Array,
+  xa: Uint32Array,
+  xb: Uint32Array,
+  xo: number,
+  ya: Uint32Array,
+  yb: Uint32Array,
+  yo: number,
+  L: number,
+): void {
+  for (let i = 0; i < L; i++) {
+    const yai = ya[yo + i]!;
+    z[i] = (xa[xo + i]! & (yai ^ yb[yo + i]!)) ^ (xb[xo + i]! & yai);
+  }
+}
+
+function xorFlat(z: Uint32Array, x: Uint32Array, xo: number, y: Uint32Array, yo: number, L: number): void {
+  for (let i = 0; i < L; i++) z[i] = x[xo + i]! ^ y[yo + i]!;
 }

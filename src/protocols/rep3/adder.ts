@@ -6,11 +6,14 @@
  * - `carryOut`: only the carry out of the top position, by a binary tree of (G,P) combinations:
  *   ⌈log2 w⌉ rounds, about 2w AND gates in all (what less-than-zero needs). `carryOuts` runs several
  *   trees in lockstep over any scheme's `BitAlgebra` (rep4 uses it too).
+ * - `carryOutsFlat`: the same trees (same gates, message layout and op ids) on flat plane buffers,
+ *   without one object per plane; rep3's msbBinary and truncation triples use it.
  * Every round is a single batched AND over all elements and positions.
  * Security: semi-honest, honest majority (inherits from `andB`).
  */
 import type { OpScope } from '../channel.js';
-import { andB } from './and.js';
+import { reshareB } from './and.js';
+import { invalidArgument } from '../../errors.js';
 import type { Rep3Ctx } from './context.js';
 
 /** Replicated binary planes: `a` and `b` each hold `count` planes of W words. */
@@ -20,13 +23,10 @@ export interface Planes {
   readonly b: Uint32Array[];
 }
 
-function concat(parts: Uint32Array[], W: number): Uint32Array {
-  const out = new Uint32Array(parts.length * W);
-  for (let i = 0; i < parts.length; i++) out.set(parts[i]!, i * W);
-  return out;
-}
-
-/** One batched AND of plane pairs (xs[k] ∧ ys[k]); returns the result planes. */
+/**
+ * One batched AND of plane pairs (xs[k] ∧ ys[k]); returns the result planes (views of one buffer).
+ * The local products are written straight into the message buffer (no gathering copies).
+ */
 export async function andPlanes(
   ctx: Rep3Ctx,
   scope: OpScope,
@@ -35,30 +35,48 @@ export async function andPlanes(
   ys: { a: Uint32Array; b: Uint32Array }[],
   extra?: Uint32Array[],
 ): Promise<{ a: Uint32Array; b: Uint32Array }[]> {
-  if (xs.length === 0) return [];
-  const X = {
-    a: concat(
-      xs.map((p) => p.a),
-      W,
-    ),
-    b: concat(
-      xs.map((p) => p.b),
-      W,
-    ),
-  };
-  const Y = {
-    a: concat(
-      ys.map((p) => p.a),
-      W,
-    ),
-    b: concat(
-      ys.map((p) => p.b),
-      W,
-    ),
-  };
-  const E = extra ? concat(extra, W) : undefined;
-  const z = await andB(ctx, scope, X, Y, E);
-  return xs.map((_, k) => ({ a: z.a.subarray(k * W, (k + 1) * W), b: z.b.subarray(k * W, (k + 1) * W) }));
+  const K = xs.length;
+  if (K === 0) return [];
+  if (ys.length !== K) throw invalidArgument(`AND plane count mismatch: ${K} vs ${ys.length}`);
+  const z = new Uint32Array(K * W);
+  for (let k = 0; k < K; k++) {
+    const x = xs[k]!;
+    const y = ys[k]!;
+    andPlaneInto(z, k * W, W, x.a, x.b, y.a, y.b);
+  }
+  if (extra) for (let k = 0; k < K; k++) xorInto(z, k * W, W, extra[k]!);
+  const r = await reshareB(ctx, scope, z);
+  return splitPlanes(r.a, r.b, K, W);
+}
+
+/** z[o..o+W) = x_a∧(y_a⊕y_b) ⊕ x_b∧y_a (the local 3-out-of-3 AND share). */
+function andPlaneInto(
+  z: Uint32Array,
+  o: number,
+  W: number,
+  xa: Uint32Array,
+  xb: Uint32Array,
+  ya: Uint32Array,
+  yb: Uint32Array,
+): void {
+  if (xa.length < W || xb.length < W || ya.length < W || yb.length < W)
+    throw invalidArgument(`AND plane shorter than ${W} words`);
+  for (let i = 0; i < W; i++) {
+    const yai = ya[i]!;
+    z[o + i] = (xa[i]! & (yai ^ yb[i]!)) ^ (xb[i]! & yai);
+  }
+}
+
+function xorInto(z: Uint32Array, o: number, W: number, e: Uint32Array): void {
+  for (let i = 0; i < W; i++) z[o + i]! ^= e[i]!;
+}
+
+/** K planes of W words as views of two flat buffers. */
+function splitPlanes(a: Uint32Array, b: Uint32Array, K: number, W: number): Plane[] {
+  const out: Plane[] = new Array<Plane>(K);
+  for (let k = 0; k < K; k++)
+    out[k] = { a: a.subarray(k * W, (k + 1) * W), b: b.subarray(k * W, (k + 1) * W) };
+  return out;
 }
 
 function xorPlane(
@@ -72,6 +90,24 @@ function xorPlane(
     b[i] = x.b[i]! ^ y.b[i]!;
   }
   return { a, b };
+}
+
+/** xs[k] ⊕ ys[k] for every k, planes of W words, written into two fresh flat buffers (views returned). */
+export function xorPlanes(W: number, xs: readonly Plane[], ys: readonly Plane[]): Plane[] {
+  const K = xs.length;
+  const a = new Uint32Array(K * W);
+  const b = new Uint32Array(K * W);
+  for (let k = 0; k < K; k++) {
+    const x = xs[k]!;
+    const y = ys[k]!;
+    xor2Into(a, k * W, W, x.a, y.a);
+    xor2Into(b, k * W, W, x.b, y.b);
+  }
+  return splitPlanes(a, b, K, W);
+}
+
+function xor2Into(z: Uint32Array, o: number, W: number, x: Uint32Array, y: Uint32Array): void {
+  for (let i = 0; i < W; i++) z[o + i] = x[i]! ^ y[i]!;
 }
 
 export type Plane = { a: Uint32Array; b: Uint32Array };
@@ -109,9 +145,14 @@ export async function prefixCarries(
       }
     }
     const r = await andPlanes(ctx, scope.child(`pfx${l}`), W, xs, ys);
+    const nG = xorPlanes(
+      W,
+      js.map((j) => G[j]!),
+      r,
+    );
     for (let k = 0; k < js.length; k++) {
       const j = js[k]!;
-      G[j] = xorPlane(G[j]!, r[k]!);
+      G[j] = nG[k]!;
       if (!last) P[j] = r[js.length + k]!;
     }
   }
@@ -125,11 +166,13 @@ export async function prefixCarries(
 export interface BitAlgebra<P> {
   and(scope: OpScope, W: number, xs: P[], ys: P[]): Promise<P[]>;
   xor(x: P, y: P): P;
+  /** Optional batched `xor` over pairs (xs[k], ys[k]) (e.g. into one buffer); same values. */
+  xorMany?(W: number, xs: P[], ys: P[]): P[];
 }
 
 /** The rep3 instance of `BitAlgebra`. */
 export function rep3Bits(ctx: Rep3Ctx): BitAlgebra<Plane> {
-  return { and: (scope, W, xs, ys) => andPlanes(ctx, scope, W, xs, ys), xor: xorPlane };
+  return { and: (scope, W, xs, ys) => andPlanes(ctx, scope, W, xs, ys), xor: xorPlane, xorMany: xorPlanes };
 }
 
 /**
@@ -169,6 +212,21 @@ export async function carryOuts<P>(
         }
     }
     const r = await alg.and(scope.child(`co${level++}`), W, xs, ys);
+    // the new G of every pair: G_hi ⊕ (p_hi ∧ G_lo), all trees in one batch
+    const hx: P[] = [];
+    const hy: P[] = [];
+    const xAt: number[] = [];
+    for (let t = 0; t < Gs.length; t++) {
+      const G = Gs[t]!;
+      xAt.push(hx.length);
+      if (G.length < 2) continue;
+      const base = at[t]!;
+      for (let k = 0; k < G.length >>> 1; k++) {
+        hx.push(G[2 * k + 1]!);
+        hy.push(r[base + k]!);
+      }
+    }
+    const xg = alg.xorMany ? alg.xorMany(W, hx, hy) : hx.map((x, k) => alg.xor(x, hy[k]!));
     const nGs: P[][] = [];
     const nPs: P[][] = [];
     for (let t = 0; t < Gs.length; t++) {
@@ -185,7 +243,7 @@ export async function carryOuts<P>(
       const nG: P[] = [];
       const nP: P[] = [];
       for (let k = 0; k < pairs; k++) {
-        nG.push(alg.xor(G[2 * k + 1]!, r[base + k]!));
+        nG.push(xg[xAt[t]! + k]!);
         nP.push(k === 0 || final ? P[2 * k]! /* unused */ : r[base + pairs + k - 1]!);
       }
       if (G.length & 1) {
@@ -199,6 +257,129 @@ export async function carryOuts<P>(
     Ps = nPs;
   }
   return Gs.map((G) => G[0]!);
+}
+
+/**
+ * One carry-out tree in flat form: `cnt` (g, p) planes of W words each, plane j at words
+ * [j·W, (j+1)·W) of `ga`/`gb` (components a, b of g) and `pa`/`pb`.
+ */
+export interface FlatTree {
+  readonly cnt: number;
+  readonly ga: Uint32Array;
+  readonly gb: Uint32Array;
+  readonly pa: Uint32Array;
+  readonly pb: Uint32Array;
+}
+
+/** z[zo..zo+W) = the local AND share of plane xo of (xa, xb) and plane yo of (ya, yb). */
+function andAt(
+  z: Uint32Array,
+  zo: number,
+  W: number,
+  xa: Uint32Array,
+  xb: Uint32Array,
+  xo: number,
+  ya: Uint32Array,
+  yb: Uint32Array,
+  yo: number,
+): void {
+  for (let i = 0; i < W; i++) {
+    const yai = ya[yo + i]!;
+    z[zo + i] = (xa[xo + i]! & (yai ^ yb[yo + i]!)) ^ (xb[xo + i]! & yai);
+  }
+}
+
+function xorAt(
+  z: Uint32Array,
+  zo: number,
+  W: number,
+  x: Uint32Array,
+  xo: number,
+  y: Uint32Array,
+  yo: number,
+): void {
+  for (let i = 0; i < W; i++) z[zo + i] = x[xo + i]! ^ y[yo + i]!;
+}
+
+/**
+ * `carryOuts` on flat planes (rep3): the same AND gates in the same order, so the same messages, but
+ * every level is computed with index arithmetic over flat buffers, without one object per plane.
+ * Returns the carry plane (a, b) of each tree.
+ */
+export async function carryOutsFlat(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  W: number,
+  trees: readonly FlatTree[],
+): Promise<Plane[]> {
+  let ts = trees.slice();
+  let level = 0;
+  while (ts.some((t) => t.cnt > 1)) {
+    // message layout: per tree (in order), its G products then its P products
+    const at: number[] = [];
+    let K = 0;
+    for (const t of ts) {
+      at.push(K);
+      if (t.cnt < 2) continue;
+      const pairs = t.cnt >>> 1;
+      K += t.cnt === 2 ? pairs : 2 * pairs - 1;
+    }
+    const z = new Uint32Array(K * W);
+    for (let u = 0; u < ts.length; u++) {
+      const t = ts[u]!;
+      if (t.cnt < 2) continue;
+      const pairs = t.cnt >>> 1;
+      const base = at[u]!;
+      // G_hi ∧ … : x = P[2k+1], y = G[2k]
+      for (let k = 0; k < pairs; k++)
+        andAt(z, (base + k) * W, W, t.pa, t.pb, (2 * k + 1) * W, t.ga, t.gb, 2 * k * W);
+      if (t.cnt !== 2)
+        for (let k = 1; k < pairs; k++)
+          andAt(z, (base + pairs + k - 1) * W, W, t.pa, t.pb, (2 * k + 1) * W, t.pa, t.pb, 2 * k * W);
+    }
+    const r = await reshareB(ctx, scope.child(`co${level++}`), z);
+    const next: FlatTree[] = [];
+    for (let u = 0; u < ts.length; u++) {
+      const t = ts[u]!;
+      if (t.cnt < 2) {
+        next.push(t);
+        continue;
+      }
+      const pairs = t.cnt >>> 1;
+      const base = at[u]!;
+      const odd = t.cnt & 1;
+      const cnt = pairs + odd;
+      const ga = new Uint32Array(cnt * W);
+      const gb = new Uint32Array(cnt * W);
+      for (let k = 0; k < pairs; k++) {
+        xorAt(ga, k * W, W, t.ga, (2 * k + 1) * W, r.a, (base + k) * W);
+        xorAt(gb, k * W, W, t.gb, (2 * k + 1) * W, r.b, (base + k) * W);
+      }
+      let pa: Uint32Array;
+      let pb: Uint32Array;
+      if (t.cnt === 2) {
+        pa = ga; // P of the lowest node is never used
+        pb = gb;
+      } else {
+        pa = new Uint32Array(cnt * W);
+        pb = new Uint32Array(cnt * W);
+        // P_0 is never used (the lowest node needs no P); P_k = r's P product k, k ≥ 1
+        pa.set(r.a.subarray((base + pairs) * W, (base + 2 * pairs - 1) * W), W);
+        pb.set(r.b.subarray((base + pairs) * W, (base + 2 * pairs - 1) * W), W);
+      }
+      if (odd) {
+        ga.set(t.ga.subarray((t.cnt - 1) * W, t.cnt * W), pairs * W);
+        gb.set(t.gb.subarray((t.cnt - 1) * W, t.cnt * W), pairs * W);
+        if (t.cnt !== 2) {
+          pa.set(t.pa.subarray((t.cnt - 1) * W, t.cnt * W), pairs * W);
+          pb.set(t.pb.subarray((t.cnt - 1) * W, t.cnt * W), pairs * W);
+        }
+      }
+      next.push({ cnt, ga, gb, pa, pb });
+    }
+    ts = next;
+  }
+  return ts.map((t) => ({ a: t.ga.subarray(0, W), b: t.gb.subarray(0, W) }));
 }
 
 /** Carry out of the top position only (binary tree of (G,P) combinations). */

@@ -9,7 +9,7 @@
  */
 import { exchange, type OpScope } from '../channel.js';
 import { ShareholdError, invalidArgument } from '../../errors.js';
-import { zeroB, type Rep3Ctx } from './context.js';
+import { xorZeroB, type Rep3Ctx } from './context.js';
 
 export interface FlatB {
   readonly a: Uint32Array;
@@ -31,8 +31,7 @@ export function andLocal(x: FlatB, y: FlatB, out?: Uint32Array): Uint32Array {
 /** Re-share a 3-out-of-3 XOR share into replicated form (one round). */
 export async function reshareB(ctx: Rep3Ctx, scope: OpScope, z: Uint32Array): Promise<FlatB> {
   const L = z.length;
-  const alpha = zeroB(ctx, scope.id, L);
-  for (let i = 0; i < L; i++) z[i]! ^= alpha[i]!;
+  xorZeroB(ctx, scope.id, z);
   const [got] = await exchange(
     ctx.ch,
     scope.id,

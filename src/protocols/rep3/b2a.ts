@@ -18,7 +18,7 @@ import type { OpScope } from '../channel.js';
 import { invalidArgument } from '../../errors.js';
 import type { Rep3A, Rep3B } from '../../sharing/replicated/rep3.js';
 import { componentA, randomB, type Rep3Ctx } from './context.js';
-import { andPlanes, prefixCarries, xorPlane, type Plane } from './adder.js';
+import { andPlanes, prefixCarries, xorPlane, xorPlanes, type Plane } from './adder.js';
 import { revealB } from './reveal.js';
 import { mulA, reshare } from './mul.js';
 
@@ -67,7 +67,7 @@ export async function b2a(ctx: Rep3Ctx, scope: OpScope, x: Rep3B): Promise<Rep3A
   const gs = await andPlanes(ctx, scope.child('gen'), W, s.slice(1, 64), c.slice(0, 63));
   const zero: Plane = { a: new Uint32Array(W), b: new Uint32Array(W) };
   const g = [zero, ...gs];
-  const p = [s[0]!, ...s.slice(1, 64).map((sj, k) => xorPlane(sj, c[k]!))];
+  const p = [s[0]!, ...xorPlanes(W, s.slice(1, 64), c.slice(0, 63))];
   const G = await prefixCarries(ctx, scope.child('pfx'), W, g.slice(0, 63), p.slice(0, 63));
   const sum = { n, w: 64, a: new Uint32Array(64 * W), b: new Uint32Array(64 * W) };
   sum.a.set(p[0]!.a, 0);

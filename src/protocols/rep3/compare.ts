@@ -25,9 +25,9 @@ import type { Rep3Ctx } from './context.js';
 import { msbBinary } from './a2b.js';
 import { bitInject, bitInjectDa, type DaBits } from './b2a.js';
 import { mulA, mulLocal } from './mul.js';
-import { zeroA } from './context.js';
+import { addZeroA } from './context.js';
 import { wordsPerPlane } from '../../math/bits.js';
-import { add as ringAdd, asBytes, fromBytes } from '../../math/ring.js';
+import { asBytes, fromBytes } from '../../math/ring.js';
 import { exchange } from '../channel.js';
 import { ShareholdError, invalidArgument } from '../../errors.js';
 
@@ -113,8 +113,7 @@ export async function relu(
     maskedB[i] = sign.b[i]! ^ r.bin.b[i]!;
   }
   const z = mulLocal(x, r.arith);
-  const alpha = zeroA(ctx, scope.child('w').id, n);
-  ringAdd(z, alpha, z);
+  addZeroA(ctx, scope.child('w').id, z);
   const [fromPrev, fromNext] = await exchange(
     ctx.ch,
     scope.child('fused').id,
@@ -154,24 +153,50 @@ function fusedSelect(
 ): { y: Rep3A; d: Rep3A } {
   const ya = new BigUint64Array(n);
   const yb = new BigUint64Array(n);
-  const da = new BigUint64Array(n);
-  const db = new BigUint64Array(n);
-  // the public 1 of 1 − r sits on component 0: party 0's a, party 2's b
-  const oneA = me === 0 ? 1n : 0n;
-  const oneB = me === 2 ? 1n : 0n;
-  for (let i = 0; i < n; i++) {
-    const c = ((ma[i >>> 5]! ^ mb[i >>> 5]! ^ mc[i >>> 5]!) >>> (i & 31)) & 1;
-    if (c === 1) {
-      ya[i] = wa[i]!;
-      yb[i] = wb[i]!;
-      da[i] = ra[i]!;
-      db[i] = rb[i]!;
-    } else {
-      ya[i] = xa[i]! - wa[i]!;
-      yb[i] = xb[i]! - wb[i]!;
-      da[i] = oneA - ra[i]!;
-      db[i] = oneB - rb[i]!;
-    }
+  // the opened bit c as ring 0/1 (written on the low 32-bit halves), so that the selection below is
+  // branch-free ring arithmetic
+  const cr = new BigUint64Array(n);
+  const ch = new Uint32Array(cr.buffer);
+  for (let w = 0; w < ma.length; w++) {
+    const c = ma[w]! ^ mb[w]! ^ mc[w]!;
+    const end = Math.min(32, n - 32 * w);
+    for (let b = 0; b < end; b++) ch[64 * w + 2 * b] = (c >>> b) & 1;
   }
-  return { y: { a: ya, b: yb }, d: { a: da, b: db } };
+  // y = (x − w) + c·(2w − x): x − w when c = 0, w when c = 1
+  selectInto(ya, cr, xa, wa);
+  selectInto(yb, cr, xb, wb);
+  // d = (1 − r) + c·(2r − 1) likewise, the public 1 on component 0 (party 0's a, party 2's b).
+  // Local and often unused (inference keeps only y): computed on first access, then kept.
+  let da: BigUint64Array | undefined;
+  let db: BigUint64Array | undefined;
+  const d: Rep3A = {
+    get a(): BigUint64Array {
+      if (da === undefined) selectOne((da = new BigUint64Array(n)), cr, ra, me === 0 ? 1n : 0n);
+      return da;
+    },
+    get b(): BigUint64Array {
+      if (db === undefined) selectOne((db = new BigUint64Array(n)), cr, rb, me === 2 ? 1n : 0n);
+      return db;
+    },
+  };
+  return { y: { a: ya, b: yb }, d };
+}
+
+/** o = (x − w) + c·(2w − x) element-wise (c ∈ {0, 1}). */
+function selectInto(o: BigUint64Array, c: BigUint64Array, x: BigUint64Array, w: BigUint64Array): void {
+  const n = o.length;
+  for (let i = 0; i < n; i++) {
+    const xi = x[i]!;
+    const wi = w[i]!;
+    o[i] = xi - wi + c[i]! * (wi + wi - xi);
+  }
+}
+
+/** o = (one − r) + c·(2r − one) element-wise (c ∈ {0, 1}). */
+function selectOne(o: BigUint64Array, c: BigUint64Array, r: BigUint64Array, one: bigint): void {
+  const n = o.length;
+  for (let i = 0; i < n; i++) {
+    const ri = r[i]!;
+    o[i] = one - ri + c[i]! * (ri + ri - one);
+  }
 }

@@ -7,8 +7,8 @@
  * so parties agree on it whatever order concurrent operations run in. No PRG stream is shared
  * between two operations.
  */
-import { createHash } from 'node:crypto';
-import { Prg, randomSeed, SEED_BYTES } from '../../math/prg.js';
+import crypto, { createCipheriv, createHash, type Cipher } from 'node:crypto';
+import { randomSeed, SEED_BYTES } from '../../math/prg.js';
 import { exchange, type Channel, type OpScope } from '../channel.js';
 import { ShareholdError } from '../../errors.js';
 import type { Rep3A, Rep3B } from '../../sharing/replicated/rep3.js';
@@ -35,16 +35,215 @@ export async function setupRep3(ch: Channel, scope: OpScope): Promise<Rep3Ctx> {
   return { ch, me, next, prev, keys: [mine, theirs.slice()] };
 }
 
+// One-shot SHA-256 (node ≥ 20.12) skips the Hash object; same digest as the streaming form.
+const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'buffer') => Buffer }).hash;
+
 function iv(opId: string, label: string): Uint8Array {
-  return new Uint8Array(
-    createHash('sha256').update(opId).update('\0').update(label).digest().subarray(0, 16),
-  );
+  const d = oneShot
+    ? oneShot('sha256', `${opId}\0${label}`, 'buffer')
+    : createHash('sha256').update(opId).update('\0').update(label).digest();
+  return new Uint8Array(d.subarray(0, 16));
+}
+
+/**
+ * Up to this many keystream bytes per draw are computed by AES-128-ECB on the counter blocks with a
+ * cipher kept per key, instead of a new CTR cipher object per stream (whose setup dominates small
+ * draws); larger draws use the native CTR mode. Both give the same AES-CTR keystream bytes.
+ */
+const ECB_MAX = 2048;
+const ecbCiphers = new WeakMap<Uint8Array, Cipher>();
+const ctrBlocks = new Uint8Array(ECB_MAX + 16);
+const ctrU32 = new Uint32Array(ctrBlocks.buffer);
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/** x as stored big-endian through a native-order Uint32Array. */
+function bswap(x: number): number {
+  if (!LITTLE_ENDIAN) return x;
+  return (((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0;
+}
+
+function ecbOf(key: Uint8Array): Cipher {
+  let c = ecbCiphers.get(key);
+  if (c === undefined) {
+    c = createCipheriv('aes-128-ecb', key, null);
+    c.setAutoPadding(false);
+    ecbCiphers.set(key, c);
+  }
+  return c;
+}
+
+/** Keystream piece size for large draws: small enough to stay in cache while it is combined. */
+const PIECE = 16384;
+const zeroPiece = new Uint8Array(PIECE);
+
+// Pieces are copied into this fixed buffer before being combined: measured faster than reading the
+// cipher's fresh output buffers through new views.
+const pieceBytes = new Uint8Array(PIECE);
+const pieceU32 = new Uint32Array(pieceBytes.buffer);
+const pieceU64 = new BigUint64Array(pieceBytes.buffer);
+
+function xorWordsAt(z: Uint32Array, o: number, k: Uint32Array, n: number): void {
+  for (let i = 0; i < n; i++) z[o + i]! ^= k[i]!;
+}
+
+function addRingAt(z: BigUint64Array, o: number, k: BigUint64Array, n: number): void {
+  for (let i = 0; i < n; i++) z[o + i] = z[o + i]! + k[i]!;
+}
+
+function subRingAt(z: BigUint64Array, o: number, k: BigUint64Array, n: number): void {
+  for (let i = 0; i < n; i++) z[o + i] = z[o + i]! - k[i]!;
+}
+
+/** The 128-bit big-endian counter block iv + k (k < 2^53), as four 32-bit words. */
+function counterAt(iv: Uint8Array, k: number): [number, number, number, number] {
+  const v = new DataView(iv.buffer, iv.byteOffset, 16);
+  let h0 = v.getUint32(0);
+  let h1 = v.getUint32(4);
+  let h2 = v.getUint32(8);
+  let h3 = v.getUint32(12);
+  const lo = k % 0x100000000;
+  const hi = Math.floor(k / 0x100000000);
+  let t = h3 + lo;
+  h3 = t >>> 0;
+  t = h2 + hi + (t > 0xffffffff ? 1 : 0);
+  h2 = t >>> 0;
+  if (t > 0xffffffff) {
+    h1 = (h1 + 1) >>> 0;
+    if (h1 === 0) h0 = (h0 + 1) >>> 0;
+  }
+  return [h0, h1, h2, h3];
+}
+
+/**
+ * The AES-128-CTR keystream of (key, IV), drawn in order: byte for byte the stream of
+ * `new Prg(key, iv)` (OpenSSL's CTR mode increments the whole 128-bit block, big-endian).
+ */
+export class KeyStream {
+  readonly #key: Uint8Array;
+  readonly #iv: Uint8Array;
+  #pos = 0;
+
+  constructor(key: Uint8Array, nonce: Uint8Array) {
+    if (key.length !== SEED_BYTES || nonce.length !== 16)
+      throw new ShareholdError('invalid-argument', 'key stream needs a 16-byte key and a 16-byte IV');
+    this.#key = key;
+    this.#iv = nonce;
+  }
+
+  /**
+   * The next `len` keystream bytes, handed to `sink` in pieces (piece, its offset in the draw): one
+   * piece for small draws (ECB on the counter blocks), cache-sized pieces of a CTR cipher otherwise,
+   * so that callers can combine them into their data without a full-size keystream copy.
+   */
+  #pieces(len: number, sink: (ks: Uint8Array, off: number) => void): void {
+    if (len === 0) return;
+    const first = Math.floor(this.#pos / 16);
+    const skip = this.#pos % 16;
+    const blocks = Math.ceil((skip + len) / 16);
+    if (blocks * 16 <= ECB_MAX) {
+      let [h0, h1, h2, h3] = counterAt(this.#iv, first);
+      // big-endian words through a native-order view (byte-swapped on little-endian hosts)
+      let s0 = bswap(h0);
+      let s1 = bswap(h1);
+      let s2 = bswap(h2);
+      for (let i = 0; i < blocks; i++) {
+        const p = i << 2;
+        ctrU32[p] = s0;
+        ctrU32[p + 1] = s1;
+        ctrU32[p + 2] = s2;
+        ctrU32[p + 3] = bswap(h3);
+        h3 = (h3 + 1) >>> 0;
+        if (h3 === 0) {
+          h2 = (h2 + 1) >>> 0;
+          if (h2 === 0) {
+            h1 = (h1 + 1) >>> 0;
+            if (h1 === 0) h0 = (h0 + 1) >>> 0;
+            s0 = bswap(h0);
+            s1 = bswap(h1);
+          }
+          s2 = bswap(h2);
+        }
+      }
+      const ks = ecbOf(this.#key).update(ctrBlocks.subarray(0, blocks << 4));
+      sink(ks.subarray(skip, skip + len), 0);
+    } else {
+      const [h0, h1, h2, h3] = counterAt(this.#iv, first);
+      const start = new Uint8Array(16);
+      const v = new DataView(start.buffer);
+      v.setUint32(0, h0);
+      v.setUint32(4, h1);
+      v.setUint32(8, h2);
+      v.setUint32(12, h3);
+      const c = createCipheriv('aes-128-ctr', this.#key, start);
+      let off = -skip; // keystream position relative to the draw's first byte
+      while (off < len) {
+        const take = Math.min(PIECE, len - off);
+        const ks = c.update(zeroPiece.subarray(0, take));
+        const from = off < 0 ? -off : 0;
+        sink(ks.subarray(from, take), off + from);
+        off += take;
+      }
+    }
+    this.#pos += len;
+  }
+
+  /** Fill `out` with the next keystream bytes. */
+  fill(out: Uint8Array): Uint8Array {
+    this.#pieces(out.length, (ks, off) => out.set(ks, off));
+    return out;
+  }
+
+  /** z ^= the next 4·z.length keystream bytes read as 32-bit words (same words as `words`). */
+  xorInto(z: Uint32Array): void {
+    if (this.#pos % 4 !== 0) {
+      const k = this.words(z.length);
+      xorWordsAt(z, 0, k, k.length);
+      return;
+    }
+    this.#pieces(z.byteLength, (ks, off) => {
+      pieceBytes.set(ks);
+      xorWordsAt(z, off >>> 2, pieceU32, ks.length >>> 2);
+    });
+  }
+
+  /** z += (sign = 1) or −= (sign = −1) the next 8·z.length keystream bytes as ring elements. */
+  addInto(z: BigUint64Array, sign: 1 | -1): void {
+    if (this.#pos % 8 !== 0) {
+      const k = this.ring(z.length);
+      if (sign === 1) addRingAt(z, 0, k, k.length);
+      else subRingAt(z, 0, k, k.length);
+      return;
+    }
+    this.#pieces(z.byteLength, (ks, off) => {
+      pieceBytes.set(ks);
+      if (sign === 1) addRingAt(z, off >>> 3, pieceU64, ks.length >>> 3);
+      else subRingAt(z, off >>> 3, pieceU64, ks.length >>> 3);
+    });
+  }
+
+  bytes(n: number): Uint8Array {
+    return this.fill(new Uint8Array(n));
+  }
+
+  /** n uniform elements of Z_2^64. */
+  ring(n: number): BigUint64Array {
+    const out = new BigUint64Array(n);
+    this.fill(new Uint8Array(out.buffer));
+    return out;
+  }
+
+  /** n uniform 32-bit words. */
+  words(n: number): Uint32Array {
+    const out = new Uint32Array(n);
+    this.fill(new Uint8Array(out.buffer));
+    return out;
+  }
 }
 
 /** The two PRG streams (keyed k_me, k_{me+1}) for one operation and label. */
-export function streams(ctx: Rep3Ctx, opId: string, label: string): [Prg, Prg] {
+export function streams(ctx: Rep3Ctx, opId: string, label: string): [KeyStream, KeyStream] {
   const v = iv(opId, label);
-  return [new Prg(ctx.keys[0], v), new Prg(ctx.keys[1], v)];
+  return [new KeyStream(ctx.keys[0], v), new KeyStream(ctx.keys[1], v)];
 }
 
 /** A sharing of a uniformly random value nobody knows (no communication). */
@@ -69,6 +268,23 @@ export function zeroB(ctx: Rep3Ctx, opId: string, words: number, label = 'zerob'
   const b = q.words(words);
   for (let i = 0; i < words; i++) a[i]! ^= b[i]!;
   return a;
+}
+
+/**
+ * z += α_me in place, α the 3-out-of-3 sharing of zero of `zeroA` (same streams, same values),
+ * combined piece by piece from the key streams (no α array).
+ */
+export function addZeroA(ctx: Rep3Ctx, opId: string, z: BigUint64Array, label = 'zero'): void {
+  const [p, q] = streams(ctx, opId, label);
+  p.addInto(z, 1);
+  q.addInto(z, -1);
+}
+
+/** z ^= α_me in place, α the XOR sharing of zero of `zeroB` (same streams, same values). */
+export function xorZeroB(ctx: Rep3Ctx, opId: string, z: Uint32Array, label = 'zerob'): void {
+  const [p, q] = streams(ctx, opId, label);
+  p.xorInto(z);
+  q.xorInto(z);
 }
 
 /** A random binary sharing nobody knows, `words` words per component. */

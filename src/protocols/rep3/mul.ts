@@ -13,7 +13,7 @@ import { matmul as ringMatmul } from '../../math/kernels.js';
 import { exchange, type OpScope } from '../channel.js';
 import { ShareholdError, invalidArgument } from '../../errors.js';
 import type { Rep3A } from '../../sharing/replicated/rep3.js';
-import { zeroA, type Rep3Ctx } from './context.js';
+import { addZeroA, type Rep3Ctx } from './context.js';
 
 /** Local step: the 3-out-of-3 share z_me of x⊙y (without the zero mask). */
 export function mulLocal(x: Rep3A, y: Rep3A): BigUint64Array {
@@ -64,8 +64,7 @@ export function matmulLocal(x: Rep3A, y: Rep3A, m: number, k: number, n: number)
  */
 export async function reshare(ctx: Rep3Ctx, scope: OpScope, z: BigUint64Array): Promise<Rep3A> {
   const n = z.length;
-  const alpha = zeroA(ctx, scope.id, n);
-  for (let i = 0; i < n; i++) z[i] = z[i]! + alpha[i]!;
+  addZeroA(ctx, scope.id, z);
   const [got] = await exchange(ctx.ch, scope.id, [[ctx.prev, asBytes(z)]], [ctx.next]);
   if (got!.byteLength !== n * 8)
     throw new ShareholdError(

@@ -27,9 +27,9 @@ import { asBytes, fromBytes, shrLogical } from '../../math/ring.js';
 import { toPlanes, wordsPerPlane } from '../../math/bits.js';
 import { ShareholdError, invalidArgument } from '../../errors.js';
 import type { Rep3A } from '../../sharing/replicated/rep3.js';
-import { componentA, componentB, randomA, zeroA, type Rep3Ctx } from './context.js';
+import { addZeroA, componentA, componentB, randomA, type Rep3Ctx } from './context.js';
 import { andB } from './and.js';
-import { carryOuts, rep3Bits, type Plane } from './adder.js';
+import { carryOutsFlat, type Plane } from './adder.js';
 import { mulLocal, matmulLocal, reshare } from './mul.js';
 import { revealA } from './reveal.js';
 
@@ -93,7 +93,7 @@ export function applyCarries(h: BigUint64Array, cf: BigUint64Array, c63: BigUint
  * by c_0 that party 1 cannot compute; party 2 holds only c_0); B's bits and ⌊b/2^f⌋ are component 2
  * of a sharing whose other components are 0 (free, parties 1 and 2 know B). (2) generate planes
  * g_j = A_j ∧ B_j for j < 63, one AND round; propagate p_j = A_j ⊕ B_j locally. (3) c63 and c_f from two
- * carry-out trees in lockstep (rep3's `carryOuts`, 6 rounds). (4) c_f, c63 and m injected to
+ * carry-out trees in lockstep (rep3's `carryOutsFlat`, 6 rounds). (4) c_f, c63 and m injected to
  * arithmetic by `injectOwned` (2 rounds), owned by parties 1, 2 and 1 so that party 0, which paid for
  * the input, is not also the injection's owner.
  * Why it is secure (semi-honest, one corruption): every message is either an owner's input masked by
@@ -161,16 +161,10 @@ export async function genTruncTriples(
   );
   const pa = xorWords(Aa, Ba);
   const pb = xorWords(Ab, Bb);
-  const g: Plane[] = [];
-  const p: Plane[] = [];
-  for (let j = 0; j < 63; j++) {
-    g.push({ a: gAll.a.subarray(j * W, (j + 1) * W), b: gAll.b.subarray(j * W, (j + 1) * W) });
-    p.push({ a: pa.subarray(j * W, (j + 1) * W), b: pb.subarray(j * W, (j + 1) * W) });
-  }
-  // (3) carries into bit 63 and into bit f
-  const [c63, cf] = await carryOuts(rep3Bits(ctx), scope.child('tree'), W, [
-    { g, p },
-    { g: g.slice(0, f), p: p.slice(0, f) },
+  // (3) carries into bit 63 and into bit f (two trees in lockstep, flat planes)
+  const [c63, cf] = await carryOutsFlat(ctx, scope.child('tree'), W, [
+    { cnt: 63, ga: gAll.a, gb: gAll.b, pa, pb },
+    { cnt: f, ga: gAll.a, gb: gAll.b, pa, pb },
   ]);
   // m = A_63 ⊕ B_63 ⊕ c63 (plane 63 of p)
   const m63a = pa.subarray(63 * W, 64 * W);
@@ -193,12 +187,10 @@ function planeToRing(plane: Uint32Array, n: number): BigUint64Array {
   return o;
 }
 
-/** o = d·e (element-wise, a new array). */
-function mulNew(d: BigUint64Array, e: BigUint64Array): BigUint64Array {
+/** z[o + i] = d_i·e_i (element-wise, into z at offset o). */
+function mulAt(z: BigUint64Array, o: number, d: BigUint64Array, e: BigUint64Array): void {
   const n = d.length;
-  const o = new BigUint64Array(n);
-  for (let i = 0; i < n; i++) o[i] = d[i]! * e[i]!;
-  return o;
+  for (let i = 0; i < n; i++) z[o + i] = d[i]! * e[i]!;
 }
 
 /** o = x + y − 2z. */
@@ -281,8 +273,8 @@ async function injectOwned(
   const z = new BigUint64Array(K * n);
   for (let k = 0; k < K; k++) {
     const o = owners[k]!;
-    if (me === (o + 1) % 3) z.set(mulNew(dA[k]!.a, eA[k]!.b), k * n);
-    else if (me === (o + 2) % 3) z.set(mulNew(dA[k]!.b, eA[k]!.a), k * n);
+    if (me === (o + 1) % 3) mulAt(z, k * n, dA[k]!.a, eA[k]!.b);
+    else if (me === (o + 2) % 3) mulAt(z, k * n, dA[k]!.b, eA[k]!.a);
   }
   const de = await reshare(ctx, scope.child('de'), z);
   const res: Rep3A[] = [];
@@ -321,20 +313,34 @@ export function finishTruncParts(
   h: readonly BigUint64Array[],
   pubSlot: number,
 ): BigUint64Array[] {
-  const n = c.length;
   const top = 1n << BigInt(63 - f);
   const negTop = BigInt.asUintN(64, -top);
   const bias = 1n << BigInt(62 - f);
-  const cu = new Uint32Array(c.buffer, c.byteOffset, 2 * n);
+  // coef = ±2^(63−f) by msb(c), written as 32-bit halves with a sign mask (branch-free int32: a
+  // BigInt conditional keeps V8 from lowering the loop)
+  const coef = signedCoef(c, top, negTop);
+  const pub = pubSlot >= 0 ? shrLogical(c, f) : null;
+  return m.map((mk, k) =>
+    k === pubSlot ? coefTermPub(coef, mk, h[k]!, pub!, bias) : coefTerm(coef, mk, h[k]!),
+  );
+}
+
+/** coef_i = top when msb(c_i) = 0, else negTop, on the 32-bit halves. */
+function signedCoef(c: BigUint64Array, top: bigint, negTop: bigint): BigUint64Array {
+  const n = c.length;
+  const cu = new Int32Array(c.buffer, c.byteOffset, 2 * n);
   const coef = new BigUint64Array(n);
-  for (let i = 0; i < n; i++) coef[i] = cu[2 * i + 1]! >>> 31 ? negTop : top;
-  const out = m.map((mk, k) => coefTerm(coef, mk, h[k]!));
-  if (pubSlot >= 0) {
-    const pub = shrLogical(c, f);
-    const d = out[pubSlot]!;
-    for (let i = 0; i < n; i++) d[i] = d[i]! + pub[i]! - bias;
+  const ch = new Int32Array(coef.buffer);
+  const topLo = Number(top & 0xffffffffn) | 0;
+  const topHi = Number(top >> 32n) | 0;
+  const dLo = (Number(negTop & 0xffffffffn) | 0) ^ topLo;
+  const dHi = (Number(negTop >> 32n) | 0) ^ topHi;
+  for (let i = 0; i < n; i++) {
+    const s = cu[2 * i + 1]! >> 31;
+    ch[2 * i] = topLo ^ (s & dLo);
+    ch[2 * i + 1] = topHi ^ (s & dHi);
   }
-  return out;
+  return coef;
 }
 
 /** coef ⊙ m − h, in a function of its own so that V8 keeps the loop native. */
@@ -342,6 +348,20 @@ function coefTerm(coef: BigUint64Array, m: BigUint64Array, h: BigUint64Array): B
   const n = coef.length;
   const o = new BigUint64Array(n);
   for (let i = 0; i < n; i++) o[i] = coef[i]! * m[i]! - h[i]!;
+  return o;
+}
+
+/** coef ⊙ m − h + pub − bias. */
+function coefTermPub(
+  coef: BigUint64Array,
+  m: BigUint64Array,
+  h: BigUint64Array,
+  pub: BigUint64Array,
+  bias: bigint,
+): BigUint64Array {
+  const n = coef.length;
+  const o = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) o[i] = coef[i]! * m[i]! - h[i]! + pub[i]! - bias;
   return o;
 }
 
@@ -356,10 +376,18 @@ function addPlus(a: BigUint64Array, b: BigUint64Array, k: bigint): BigUint64Arra
   return o;
 }
 
-/** d += a + b + k, in place. */
-function addInto3(d: BigUint64Array, a: BigUint64Array, b: BigUint64Array, k: bigint): void {
+/** a + b + c, a new array. */
+function sum3(a: BigUint64Array, b: BigUint64Array, c: BigUint64Array): BigUint64Array {
+  const n = a.length;
+  const o = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) o[i] = a[i]! + b[i]! + c[i]!;
+  return o;
+}
+
+/** d += a + k, in place. */
+function addInto2(d: BigUint64Array, a: BigUint64Array, k: bigint): void {
   const n = d.length;
-  for (let i = 0; i < n; i++) d[i] = d[i]! + a[i]! + b[i]! + k;
+  for (let i = 0; i < n; i++) d[i] = d[i]! + a[i]! + k;
 }
 
 function checkTriples(t: TruncTriples, n: number): void {
@@ -392,9 +420,9 @@ async function openAdditive(
 ): Promise<BigUint64Array> {
   const n = z.length;
   checkTriples(t, n);
-  const alpha = zeroA(ctx, scope.id, n, 'open');
   const d = z;
-  addInto3(d, alpha, t.r.a, ctx.me === 0 ? TWO62 : 0n);
+  addZeroA(ctx, scope.id, d, 'open');
+  addInto2(d, t.r.a, ctx.me === 0 ? TWO62 : 0n);
   const got = await exchange(
     ctx.ch,
     scope.id,
@@ -410,9 +438,7 @@ async function openAdditive(
         'frame-malformed',
         `open: ${g.byteLength} bytes from peer ${k}, expected ${n * 8}`,
       );
-  const out = fromBytes(got[0]!).slice();
-  addInto3(out, d, fromBytes(got[1]!), 0n);
-  return out;
+  return sum3(fromBytes(got[0]!), d, fromBytes(got[1]!));
 }
 
 /** Fixed-point product: ⌊x·y / 2^f⌋ in one round. */

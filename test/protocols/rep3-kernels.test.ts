@@ -1,0 +1,106 @@
+/**
+ * The rep3 layer's fast paths give exactly the bytes of their reference versions: the PRSS key
+ * streams (AES-ECB on counter blocks for small draws) equal Prg's AES-128-CTR stream for any split
+ * into draws, also across a 128-bit counter wrap; toPlanes by the wasm 64×64 transpose equals the
+ * TypeScript 32×32 path for lengths around the block sizes and every kind of bit range.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes, randomInt } from 'node:crypto';
+import {
+  KeyStream,
+  addZeroA,
+  xorZeroB,
+  zeroA,
+  zeroB,
+  type Rep3Ctx,
+} from '../../src/protocols/rep3/context.js';
+import { Prg } from '../../src/math/prg.js';
+import { toPlanes, fromPlanes } from '../../src/math/bits.js';
+import { setKernelBackend, wasmAvailable } from '../../src/math/kernels.js';
+
+void test('rep3 KeyStream: byte for byte the AES-CTR stream of Prg, any split into draws', () => {
+  const sizes = [0, 1, 3, 4, 8, 15, 16, 17, 100, 1024, 2040, 2048, 2049, 4096, 5000, 70000];
+  for (let t = 0; t < 200; t++) {
+    const key = new Uint8Array(randomBytes(16));
+    const iv = new Uint8Array(randomBytes(16));
+    if (t % 3 === 0) iv.fill(0xff, 4 + (t % 12)); // counter wraps inside the draws
+    const draws = Array.from({ length: 6 }, () => sizes[randomInt(sizes.length)]!);
+    const total = draws.reduce((a, b) => a + b, 0);
+    const ref = new Prg(key, iv).bytes(total);
+    const ks = new KeyStream(key, iv);
+    const got = new Uint8Array(total);
+    let off = 0;
+    for (const n of draws) {
+      got.set(ks.bytes(n), off);
+      off += n;
+    }
+    assert.deepEqual(got, ref, `draws ${draws.join(',')}`);
+  }
+  const key = new Uint8Array(randomBytes(16));
+  const iv = new Uint8Array(16).fill(0xff);
+  const ks = new KeyStream(key, iv);
+  assert.deepEqual(
+    [...ks.words(5), ...ks.words(300)],
+    [...new Prg(key, iv).words(305)],
+    'full 128-bit counter wrap',
+  );
+  assert.deepEqual([...new KeyStream(key, iv).ring(3)], [...new Prg(key, iv).ring(3)]);
+});
+
+void test('rep3 in-place zero sharings add exactly zeroA / zeroB', () => {
+  const ctx = {
+    me: 1,
+    next: 2,
+    prev: 0,
+    keys: [new Uint8Array(randomBytes(16)), new Uint8Array(randomBytes(16))],
+  } as unknown as Rep3Ctx;
+  for (const n of [1, 7, 64, 255, 256, 2049, 70001]) {
+    const z = new BigUint64Array(n);
+    new Uint8Array(z.buffer).set(randomBytes(n * 8));
+    const za = zeroA(ctx, `op${n}`, n);
+    const want = z.map((v, i) => v + za[i]!);
+    const got = z.slice();
+    addZeroA(ctx, `op${n}`, got);
+    assert.deepEqual([...got], [...want], `ring n=${n}`);
+    const w = new Uint32Array(n);
+    new Uint8Array(w.buffer).set(randomBytes(n * 4));
+    const alpha = zeroB(ctx, `op${n}`, n);
+    const wantB = w.map((v, i) => v ^ alpha[i]!);
+    xorZeroB(ctx, `op${n}`, w);
+    assert.deepEqual([...w], [...wantB], `binary n=${n}`);
+  }
+});
+
+void test(
+  'toPlanes: the wasm 64×64 transpose path equals the TypeScript path',
+  { skip: !wasmAvailable() },
+  () => {
+    const ranges: [number, number][] = [
+      [64, 0],
+      [34, 0],
+      [23, 0],
+      [1, 63],
+      [20, 5],
+      [63, 1],
+      [32, 32],
+      [33, 31],
+    ];
+    try {
+      for (const n of [255, 256, 257, 300, 1000, 1023, 1024, 1025, 4097]) {
+        const x = new BigUint64Array(n);
+        new Uint8Array(x.buffer).set(randomBytes(n * 8));
+        for (const [w, lo] of ranges) {
+          setKernelBackend('ts');
+          const ref = toPlanes(x, w, lo);
+          setKernelBackend('wasm');
+          const got = toPlanes(x, w, lo);
+          assert.deepEqual(got, ref, `n=${n} w=${w} lo=${lo}`);
+        }
+        assert.deepEqual([...fromPlanes(toPlanes(x), n)], [...x]);
+      }
+    } finally {
+      setKernelBackend('auto');
+    }
+  },
+);
