@@ -42,7 +42,9 @@ export async function startNode(cfg: NodeConfig, timeoutMs = 60_000): Promise<No
   const configFile = join(cfg.dataDir, 'node.json');
   const logFile = join(cfg.dataDir, 'node.log');
   const fd = openSync(logFile, 'a', 0o600);
-  const proc = spawn(process.execPath, [BIN, 'node', 'start', '--config', configFile], {
+  // SHAREHOLD_PARTY_NODE_FLAGS (space-separated V8/Node flags, e.g. --cpu-prof), as for the launcher
+  const flags = (process.env.SHAREHOLD_PARTY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...flags, BIN, 'node', 'start', '--config', configFile], {
     env: {
       ...process.env,
       SHAREHOLD_LOG_LEVEL: process.env.SHAREHOLD_LOG_LEVEL ?? 'warn',
