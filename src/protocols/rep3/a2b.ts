@@ -13,7 +13,7 @@ import { toPlanes, wordsPerPlane } from '../../math/bits.js';
 import type { OpScope } from '../channel.js';
 import type { Rep3A, Rep3B } from '../../sharing/replicated/rep3.js';
 import { reshareB } from './and.js';
-import { andPlanes, carryOutsFlat, prefixCarries, xorPlanes, type Plane } from './adder.js';
+import { andAt, andPlanes, carryOutsFlat, prefixCarries, xorPlanes, type Plane } from './adder.js';
 import type { Rep3Ctx } from './context.js';
 import { invalidArgument } from '../../errors.js';
 
@@ -113,7 +113,7 @@ export async function msbBinary(ctx: Rep3Ctx, scope: OpScope, x: Rep3A, bits = 6
   const m = k - 2;
   const L = m * W;
   const z = new Uint32Array(L);
-  andFlat(z, ua, ub, W, v.a, v.b, 0, L);
+  andAt(z, 0, L, ua, ub, W, v.a, v.b, 0);
   const g = await reshareB(ctx, scope.child('gen'), z);
   const pa = new Uint32Array(L);
   const pb = new Uint32Array(L);
@@ -136,23 +136,6 @@ export async function msbBinary(ctx: Rep3Ctx, scope: OpScope, x: Rep3A, bits = 6
 function andWordsInto(t: Uint32Array, x: Uint32Array, y: Uint32Array): void {
   const L = t.length;
   for (let i = 0; i < L; i++) t[i] = x[i]! & y[i]!;
-}
-
-/** z[i] = local AND share of x (offset xo) and y (offset yo), i < L. */
-function andFlat(
-  z: Uint32Array,
-  xa: Uint32Array,
-  xb: Uint32Array,
-  xo: number,
-  ya: Uint32Array,
-  yb: Uint32Array,
-  yo: number,
-  L: number,
-): void {
-  for (let i = 0; i < L; i++) {
-    const yai = ya[yo + i]!;
-    z[i] = (xa[xo + i]! & (yai ^ yb[yo + i]!)) ^ (xb[xo + i]! & yai);
-  }
 }
 
 function xorFlat(z: Uint32Array, x: Uint32Array, xo: number, y: Uint32Array, yo: number, L: number): void {

@@ -272,7 +272,7 @@ export interface FlatTree {
 }
 
 /** z[zo..zo+W) = the local AND share of plane xo of (xa, xb) and plane yo of (ya, yb). */
-function andAt(
+export function andAt(
   z: Uint32Array,
   zo: number,
   W: number,
