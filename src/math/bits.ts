@@ -15,27 +15,10 @@ export function wordsPerPlane(n: number): number {
   return (n + 31) >>> 5;
 }
 
-/** In-place transpose of the 32×32 bit matrix m[off..off+32) (row r bit c ↔ row c bit r). */
-function transpose32(m: Uint32Array, off: number): void {
-  let j = 16;
-  let mask = 0x0000ffff;
-  while (j !== 0) {
-    for (let k = 0; k < 32; k = (k + j + 1) & ~j) {
-      const a = m[off + k]!;
-      const b = m[off + k + j]!;
-      const t = (a ^ (b >>> j)) & mask;
-      m[off + k] = a ^ t;
-      m[off + k + j] = b ^ (t << j);
-    }
-    j >>>= 1;
-    mask ^= mask << j;
-  }
-}
-
 /**
  * In-place LSB-first transpose of the 32×32 bit matrix m[0..32): afterwards bit r of m[c] equals bit
- * c of the old m[r] (bit 0 = least significant). Same swaps as `transpose32` with the shifts
- * mirrored, so no row reversal is needed.
+ * c of the old m[r] (bit 0 = least significant): the recursive block-swap transpose with shifts for
+ * LSB-first columns, so no row reversal is needed.
  */
 function transpose32Lsb(m: Uint32Array): void {
   let j = 16;
@@ -143,23 +126,13 @@ export function fromPlanes(planes: Uint32Array, n: number, w = 64, lo = 0): BigU
     for (let wi = 0; wi < W; wi++) {
       blk.fill(0);
       for (let b = bitLo; b < bitHi; b++) blk[b - 32 * half] = planes[(b - lo) * W + wi]!;
-      transpose32Rev(blk);
+      transpose32Lsb(blk);
       const base = wi << 5;
       const cnt = Math.min(32, n - base);
       for (let r = 0; r < cnt; r++) u32[2 * (base + r) + half] = blk[r]!;
     }
   }
   return out;
-}
-
-/**
- * Transpose with LSB-first indexing: after the call, bit r of row c equals bit c of row r (bit 0 =
- * least significant). transpose32 uses MSB-first columns, so reverse row order before and after.
- */
-function transpose32Rev(m: Uint32Array): void {
-  m.reverse();
-  transpose32(m, 0);
-  m.reverse();
 }
 
 /** Plane j (a view, no copy). */

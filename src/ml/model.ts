@@ -506,7 +506,7 @@ export class Model<S> {
       opts.logitBound !== undefined &&
       logitWidth(opts.logitBound, this.engine.f) < 64;
     // narrow ReLU comparisons in the training steps, from proved pre-activation bounds
-    const relus = this.net.layers.filter((l): l is ReLU<S> => l instanceof ReLU);
+    const relus = this.relus();
     const widths =
       opts.reluBounds !== undefined &&
       opts.paramBound !== undefined &&
@@ -596,10 +596,15 @@ export class Model<S> {
     return 2 * n - toInts(v!)[0]!;
   }
 
+  /** The network's ReLU modules, in order. */
+  private relus(): ReLU<S>[] {
+    return this.net.layers.filter((l): l is ReLU<S> => l instanceof ReLU);
+  }
+
   /** Logits (the network without its output function). */
   async logits(x: SecretTensor<S>): Promise<SecretTensor<S>> {
     // the rows evaluated here have no proved bound: any ReLU narrowed for training compares on 64 bits
-    const relus = this.net.layers.filter((l): l is ReLU<S> => l instanceof ReLU && l.width < 64);
+    const relus = this.relus().filter((r) => r.width < 64);
     const widths = relus.map((r) => r.width);
     for (const r of relus) r.width = 64;
     try {

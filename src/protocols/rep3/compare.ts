@@ -165,20 +165,12 @@ function fusedSelect(
   // y = (x − w) + c·(2w − x): x − w when c = 0, w when c = 1
   selectInto(ya, cr, xa, wa);
   selectInto(yb, cr, xb, wb);
-  // d = (1 − r) + c·(2r − 1) likewise, the public 1 on component 0 (party 0's a, party 2's b).
-  // Local and often unused (inference keeps only y): computed on first access, then kept.
-  let da: BigUint64Array | undefined;
-  let db: BigUint64Array | undefined;
-  const d: Rep3A = {
-    get a(): BigUint64Array {
-      if (da === undefined) selectOne((da = new BigUint64Array(n)), cr, ra, me === 0 ? 1n : 0n);
-      return da;
-    },
-    get b(): BigUint64Array {
-      if (db === undefined) selectOne((db = new BigUint64Array(n)), cr, rb, me === 2 ? 1n : 0n);
-      return db;
-    },
-  };
+  // d = (1 − r) + c·(2r − 1) likewise, the public 1 on component 0 (party 0's a, party 2's b)
+  const da = new BigUint64Array(n);
+  const db = new BigUint64Array(n);
+  selectOne(da, cr, ra, me === 0 ? 1n : 0n);
+  selectOne(db, cr, rb, me === 2 ? 1n : 0n);
+  const d: Rep3A = { a: da, b: db };
   return { y: { a: ya, b: yb }, d };
 }
 
