@@ -283,6 +283,8 @@ function activationModule<S>(a: ActivationName, method: SigmoidMethod): Module<S
 interface PrepCounters {
   readonly triplesGenerated: number;
   readonly daBitsGenerated: number;
+  /** rep3 with sign hints: the triples of `matmulFixedBias`, from a pool of their own. */
+  readonly signTriplesGenerated?: number;
 }
 
 function counters(e: unknown): PrepCounters | null {
@@ -306,8 +308,8 @@ export const OFFLINE_CHUNK_ITEMS = 1 << 21;
 
 class OfflinePlanner<S> {
   private readonly c: PrepCounters | null;
-  private start: [number, number] = [0, 0];
-  private perStep: [number, number] | null = null;
+  private start: [number, number, number] = [0, 0, 0];
+  private perStep: [number, number, number] | null = null;
   /** Steps still covered by the last chunk generated. */
   private covered = 0;
 
@@ -318,16 +320,20 @@ class OfflinePlanner<S> {
     this.c = counters(engine);
   }
 
-  private now(): [number, number] {
-    return [this.c!.triplesGenerated, this.c!.daBitsGenerated];
+  private now(): [number, number, number] {
+    return [this.c!.triplesGenerated, this.c!.daBitsGenerated, this.c!.signTriplesGenerated ?? 0];
   }
 
   /** Generate the material for the next chunk of steps (at most `steps`). */
   private async chunk(steps: number): Promise<void> {
-    const [t, d] = this.perStep!;
-    const n = Math.max(1, Math.min(steps, Math.floor(OFFLINE_CHUNK_ITEMS / Math.max(1, t, d))));
+    const [t, d, h] = this.perStep!;
+    const n = Math.max(1, Math.min(steps, Math.floor(OFFLINE_CHUNK_ITEMS / Math.max(1, t, d, h))));
     this.covered = n;
-    await Promise.all([this.engine.preprocess('trunc', t * n), this.engine.preprocess('compare', d * n)]);
+    await Promise.all([
+      this.engine.preprocess('trunc', t * n),
+      this.engine.preprocess('compare', d * n),
+      ...(h > 0 ? [this.engine.preprocess('truncSign', h * n)] : []),
+    ]);
   }
 
   async epochStart(epoch: number): Promise<void> {
@@ -341,7 +347,7 @@ class OfflinePlanner<S> {
     if (!this.c) return;
     if (epoch === 0 && k === 0) {
       const n = this.now();
-      this.perStep = [n[0] - this.start[0], n[1] - this.start[1]];
+      this.perStep = [n[0] - this.start[0], n[1] - this.start[1], n[2] - this.start[2]];
     } else if (this.covered > 0) this.covered--;
     const rest = this.batches - 1 - k;
     if (rest > 0 && this.covered === 0) await this.chunk(rest);
@@ -687,13 +693,14 @@ export class Model<S> {
 /**
  * The comparison width for logits bounded by |z| ≤ bound at f fractional bits: the 3-piece sigmoid
  * compares z ± 1/2, so (bound + 1/2)·2^f must stay below 2^(k−1); k keeps a factor 8 of margin on
- * top and is raised to 34 when smaller (rep3's carry tree has 5 levels for every k ≤ 34, so the
- * extra bits cost nothing in rounds). 64 (no narrowing) when the bound is not finite or too large.
+ * top and is raised to 33 when smaller (rep3's carry tree has 5 levels for every k ≤ 33 — over k − 2
+ * positions without a sign hint, k − 1 with one — so the extra bits cost nothing in rounds). 64 (no
+ * narrowing) when the bound is not finite or too large.
  */
 export function logitWidth(bound: number, f: number): number {
   if (!Number.isFinite(bound) || bound < 0) return 64;
   const k = Math.ceil(Math.log2((bound + 0.5) * 2 ** f)) + 1 + 3;
-  return k >= 64 ? 64 : Math.max(34, k);
+  return k >= 64 ? 64 : Math.max(33, k);
 }
 
 /** A multi-layer perceptron (Linear layers with `activation` between them). */

@@ -50,6 +50,12 @@ export interface Engine<S> {
   trunc(x: S): Promise<S>;
   mulFixed(x: S, y: S): Promise<S>;
   matmulFixed(x: S, y: S, m: number, k: number, n: number): Promise<S>;
+  /**
+   * Optional: ⌊(X·Y + 2^f·b) / 2^f⌋, the bias b (n fixed-point values) added to every row before the
+   * product's one truncation. rep3 offers it so that a Linear layer's output stays a truncation's
+   * output (its sign hint then serves the next ReLU or comparison).
+   */
+  matmulFixedBias?(x: S, y: S, m: number, k: number, n: number, bias: S): Promise<S>;
   /** [x < 0] as 0/1. */
   ltz(x: S): Promise<S>;
   lt(x: S, y: S): Promise<S>;
@@ -71,4 +77,9 @@ export interface Engine<S> {
   preprocess(kind: PrepKind, count: number, shape?: { m: number; k: number; n: number }): Promise<void>;
 }
 
-export type PrepKind = 'trunc' | 'compare' | 'mul' | 'matmul';
+/**
+ * 'truncSign': truncations of `matmulFixedBias` (layer outputs read by a comparison next); only an
+ * engine with sign hints (rep3 with `signHints`) keeps them apart, and callers give them as 'trunc'
+ * to the others.
+ */
+export type PrepKind = 'trunc' | 'compare' | 'mul' | 'matmul' | 'truncSign';

@@ -22,6 +22,8 @@ export interface EngineOptions {
   readonly opRoot?: string;
   /** Non-linear backend where a scheme offers a choice: 'ss' (default) or 'gc' (2-party additive). */
   readonly compare?: string;
+  /** rep3: truncation triples with sign hints (cheaper comparisons after products; Rep3SessionOptions). */
+  readonly signHints?: boolean;
 }
 
 export type EngineSetup =
@@ -58,7 +60,11 @@ export async function createEngine(
 registerEngine('rep3', async (ctx, opts) => {
   if (ctx.n !== 3)
     throw new ShareholdError('invalid-argument', `rep3 runs with exactly 3 parties, not ${ctx.n}`);
-  const engine = await Rep3Session.create(ctx.ch, { f: opts.f ?? 16, opRoot: opts.opRoot ?? 'rep3' });
+  const engine = await Rep3Session.create(ctx.ch, {
+    f: opts.f ?? 16,
+    opRoot: opts.opRoot ?? 'rep3',
+    signHints: opts.signHints ?? false,
+  });
   return { role: 'compute', engine };
 });
 

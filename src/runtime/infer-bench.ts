@@ -118,6 +118,7 @@ export async function inferBenchJob(ctx: PartyContext): Promise<Json> {
     threshold: p.threshold as number | undefined,
     prep: p.prep as string | undefined,
     opRoot: 'inferbench',
+    signHints: (p.signHints as boolean | undefined) ?? true,
   });
   if (setup.role === 'helper') return setup.run();
   const e = setup.engine;

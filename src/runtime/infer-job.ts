@@ -126,7 +126,11 @@ export async function runQuery<S>(
   const o0 = { ...ctx.ch.stats };
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  if (prep.trunc > 0) await e.preprocess('trunc', prep.trunc);
+  // an engine with sign hints (rep3) keeps the Gemm layers' triples apart; the others count them as trunc
+  const hinted = (e as { signHints?: boolean }).signHints === true;
+  const trunc = prep.trunc + (hinted ? 0 : prep.truncSign);
+  if (trunc > 0) await e.preprocess('trunc', trunc);
+  if (hinted && prep.truncSign > 0) await e.preprocess('truncSign', prep.truncSign);
   if (prep.compare > 0) await e.preprocess('compare', prep.compare);
   const offline = delta(o0, { ...ctx.ch.stats }, (performance.now() - t0) / 1000, c0);
   await barrier(ctx, e.n, `${label}/go`);
@@ -163,6 +167,7 @@ export async function inferJob(ctx: PartyContext): Promise<Json> {
     threshold: p.threshold as number | undefined,
     prep: p.prep as string | undefined,
     opRoot: 'infer',
+    signHints: (p.signHints as boolean | undefined) ?? true,
   });
   if (setup.role === 'helper') return setup.run();
   const e = setup.engine;

@@ -430,6 +430,7 @@ export async function runTrainSpec(
   const setup = await createEngine(spec.scheme.name, ctx, {
     f: spec.fixedPoint.f,
     opRoot: `ml.train/${spec.scheme.name}`,
+    signHints: ctx.params.signHints !== false,
     ...(spec.scheme.threshold !== undefined ? { threshold: spec.scheme.threshold } : {}),
     ...(spec.scheme.name === 'additive' ? { prep: spec.scheme.prep ?? 'dealer' } : {}),
     ...(spec.scheme.compare ? { compare: spec.scheme.compare } : {}),

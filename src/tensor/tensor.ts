@@ -331,6 +331,30 @@ export class SecretTensor<S> {
     return matmulShares(this, other);
   }
 
+  /**
+   * this · w + b for a 2-D `this` [m, k], w [k, n] and a bias b [n] added to every row (a Linear
+   * layer). Where the engine offers `matmulFixedBias` the bias joins the product before its one
+   * truncation (same ≤ 1 ulp error; on rep3 the result keeps the truncation's sign hint, so a
+   * following ReLU or comparison is cheaper); otherwise `matmul` then `add`.
+   */
+  async matmulBias(w: SecretTensor<S> | PublicTensor, b: SecretTensor<S>): Promise<SecretTensor<S>> {
+    const e = this.engine;
+    const W = w instanceof SecretTensor ? w : SecretTensor.fromPublic(e, w);
+    if (
+      e.matmulFixedBias &&
+      this.ndim === 2 &&
+      W.ndim === 2 &&
+      b.ndim === 1 &&
+      this.shape[1] === W.shape[0] &&
+      b.shape[0] === W.shape[1]
+    ) {
+      const [m, k] = this.shape as [number, number];
+      const n = W.shape[1]!;
+      return new SecretTensor(e, await e.matmulFixedBias(this.share, W.share, m, k, n, b.share), [m, n]);
+    }
+    return (await this.matmul(W)).add(b);
+  }
+
   /** p · this for a public left operand. */
   async rmatmul(p: PublicTensor): Promise<SecretTensor<S>> {
     return matmulShares(SecretTensor.fromPublic(this.engine, p), this);

@@ -75,7 +75,7 @@ async function secureRun(
         : ({ kind: 'secret', tensors: await shareWeights(e, arch, 0, me === 0 ? values : null) } as const);
       // offline material first, so that the counters below are the online phase only
       const prep = estimatePreprocessing(arch, { [input.name]: input.shape });
-      await e.preprocess('trunc', prep.trunc);
+      await e.preprocess('trunc', prep.trunc + prep.truncSign); // no sign hints here: Gemm's triples are plain
       await e.preprocess('compare', prep.compare);
       const s0 = { ...ch.stats };
       const x = await shareInput(e, 1, me === 1 ? input.data : null, input.shape);

@@ -5,12 +5,12 @@ import type { ChannelStats } from '../../src/protocols/channel.js';
 /** Run the same program at three in-memory parties; returns each party's result and stats. */
 export async function run3<T>(
   fn: (s: Rep3Session, me: number) => Promise<T>,
-  opts: { f?: number; timeoutMs?: number } = {},
+  opts: { f?: number; timeoutMs?: number; signHints?: boolean } = {},
 ): Promise<{ out: T[]; stats: ChannelStats[] }> {
   const chans = memoryNetwork(3, { timeoutMs: opts.timeoutMs ?? 10000 });
   const out = await Promise.all(
     chans.map(async (ch, me) => {
-      const s = await Rep3Session.create(ch, { f: opts.f ?? 16 });
+      const s = await Rep3Session.create(ch, { f: opts.f ?? 16, signHints: opts.signHints ?? false });
       return fn(s, me);
     }),
   );

@@ -57,8 +57,8 @@ export class Linear<S> implements Module<S> {
 
   async forward(x: SecretTensor<S>): Promise<SecretTensor<S>> {
     this.input = x;
-    const y = await x.matmul(this.weight.value.transpose());
-    return y.add(this.bias.value);
+    // one fused product-plus-bias where the engine has it (rep3: the output keeps its sign hint)
+    return x.matmulBias(this.weight.value.transpose(), this.bias.value);
   }
 
   async backward(g: SecretTensor<S>): Promise<SecretTensor<S>> {

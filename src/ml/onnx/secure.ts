@@ -604,9 +604,22 @@ async function runSecureNode<S>(
         a = scalePublic(a, node.alpha);
         alphaDone = true;
       }
+      const c = args[2];
+      // secret input, alpha 1, secret bias [n] with beta 1: product and bias under one truncation
+      // (rep3: the output keeps its sign hint for the next ReLU)
+      if (
+        alphaDone &&
+        a instanceof SecretTensor &&
+        c instanceof SecretTensor &&
+        node.beta === 1 &&
+        a.ndim === 2 &&
+        c.ndim === 1 &&
+        b.shape.length === 2 &&
+        c.shape[0] === b.shape[1]
+      )
+        return a.matmulBias(b, c);
       let y = await matmulVal(e, a, b);
       if (!alphaDone) y = await y.mulScalar(node.alpha);
-      const c = args[2];
       if (c !== undefined) {
         if (c instanceof PublicTensor) y = y.add(node.beta === 1 ? c : scalePublic(c, node.beta));
         else y = y.add(broadcastCached(node.beta === 1 ? c : await c.mulScalar(node.beta), y.shape));
@@ -750,14 +763,19 @@ export async function runSecure<S>(
 export function estimatePreprocessing(
   arch: Architecture,
   inputShapes: Record<string, readonly number[]>,
-): { trunc: number; compare: number } {
+): { trunc: number; compare: number; truncSign: number } {
   const sym = symbolTable(arch, inputShapes);
   let trunc = 0;
   let compare = 0;
+  let truncSign = 0;
   for (const node of arch.nodes) {
     const out = size(concrete(node.shape, sym));
     switch (node.op) {
       case 'gemm':
+        // with a bias: one fused product (`matmulBias`), rep3 takes sign-hinted triples for it
+        if (node.inputs.length > 2) truncSign += out;
+        else trunc += out;
+        break;
       case 'matmul':
       case 'conv2d':
       case 'mul':
@@ -787,5 +805,5 @@ export function estimatePreprocessing(
     }
   }
   const margin = (v: number): number => (v === 0 ? 0 : Math.ceil(v * 1.1) + 2048);
-  return { trunc: margin(trunc), compare: margin(compare) };
+  return { trunc: margin(trunc), compare: margin(compare), truncSign: margin(truncSign) };
 }

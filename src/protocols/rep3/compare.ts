@@ -19,10 +19,11 @@
  * Security: semi-honest, honest majority.
  */
 import type { OpScope } from '../channel.js';
-import type { Rep3A } from '../../sharing/replicated/rep3.js';
+import type { Rep3A, Rep3B } from '../../sharing/replicated/rep3.js';
 import { addScalarA, concatA, negA, sliceA, subA } from '../../sharing/replicated/rep3.js';
 import type { Rep3Ctx } from './context.js';
 import { msbBinary } from './a2b.js';
+import { concatBits, msbHinted, signHintOf, type SignTerm } from './sign-hint.js';
 import { bitInject, bitInjectDa, type DaBits } from './b2a.js';
 import { mulA, mulLocal } from './mul.js';
 import { addZeroA } from './context.js';
@@ -30,6 +31,56 @@ import { wordsPerPlane } from '../../math/bits.js';
 import { asBytes, fromBytes } from '../../math/ring.js';
 import { exchange } from '../channel.js';
 import { ShareholdError, invalidArgument } from '../../errors.js';
+
+/**
+ * The sign of x as a one-plane binary sharing: from x's sign hint when it has one (a truncation's
+ * output, sign-hint.ts: the carry tree only), else by `msbBinary`.
+ */
+async function signBit(ctx: Rep3Ctx, scope: OpScope, x: Rep3A, width: number): Promise<Rep3B> {
+  const h = signHintOf(x);
+  if (h) {
+    const [b] = await msbHinted(ctx, scope.child('msbh'), h, [{ neg: false, add: 0n }], width);
+    return b!;
+  }
+  return msbBinary(ctx, scope.child('msb'), x, width);
+}
+
+/**
+ * [v < 0] for the affine forms v = ±x + t of one value, concatenated (term by term, n each). With a
+ * sign hint on x the trees read the truncation's opened value (sign-hint.ts); otherwise one `ltz` on
+ * the concatenation. `width` as for `ltz`, for every term.
+ */
+export async function ltzAffine(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  x: Rep3A,
+  terms: readonly SignTerm[],
+  da: DaBitSource = null,
+  width = 64,
+): Promise<Rep3A> {
+  const h = signHintOf(x);
+  if (!h) {
+    const forms = terms.map((t) => addScalarA(ctx.me, t.neg ? negA(x) : x, t.add));
+    return ltz(ctx, scope, concatA(forms), da, width);
+  }
+  const n = x.a.length;
+  const N = n * terms.length;
+  const bits = da ? await da(N) : null;
+  const parts = await msbHinted(ctx, scope.child('msbh'), h, terms, width);
+  const cat: Rep3B = {
+    n: N,
+    w: 1,
+    a: concatBits(
+      parts.map((p) => p.a),
+      n,
+    ),
+    b: concatBits(
+      parts.map((p) => p.b),
+      n,
+    ),
+  };
+  return bits ? bitInjectDa(ctx, scope.child('inj'), cat, bits) : bitInject(ctx, scope.child('inj'), cat);
+}
 
 /** Supplies n preprocessed daBits (or null to inject without preprocessing). */
 export type DaBitSource = ((n: number) => Promise<DaBits>) | null;
@@ -43,7 +94,7 @@ export async function ltz(
   width = 64,
 ): Promise<Rep3A> {
   const bits = da ? await da(x.a.length) : null;
-  const bit = await msbBinary(ctx, scope.child('msb'), x, width);
+  const bit = await signBit(ctx, scope, x, width);
   return bits ? bitInjectDa(ctx, scope.child('inj'), bit, bits) : bitInject(ctx, scope.child('inj'), bit);
 }
 
@@ -101,7 +152,7 @@ export async function relu(
   }
   const n = x.a.length;
   const r = await da(n);
-  const sign = await msbBinary(ctx, scope.child('msb'), x, width);
+  const sign = await signBit(ctx, scope, x, width);
   if (r.bin.n < n) throw invalidArgument('relu: not enough daBits');
   // one round: c = sign ⊕ r opened to all (my component to the next party), and the 3-out-of-3
   // share of w = x·[r]^A re-shared (to the previous party)

@@ -52,7 +52,22 @@ async function pieces<S>(e: Engine<S>, x: S, width: number): Promise<{ a: S; b: 
   const n = e.length(x);
   const h = fill(n, fx(0.5, e.f));
   const lin = e.addPublic(x, h);
-  const lt = await ltzWidth(e, e.concat([lin, e.addPublic(e.neg(x), h)]), width);
+  const affine = e as unknown as {
+    ltzAffine?: (x: S, terms: readonly { neg: boolean; add: bigint }[], width: number) => Promise<S>;
+  };
+  // rep3: [x + 1/2 < 0] and [1/2 − x < 0] straight from x (its sign hint, when x is a product's
+  // truncated output: the carry trees only)
+  const lt =
+    e.scheme === 'rep3' && affine.ltzAffine
+      ? await affine.ltzAffine(
+          x,
+          [
+            { neg: false, add: fx(0.5, e.f) },
+            { neg: true, add: fx(0.5, e.f) },
+          ],
+          width,
+        )
+      : await ltzWidth(e, e.concat([lin, e.addPublic(e.neg(x), h)]), width);
   return { a: e.slice(lt, 0, n), b: e.slice(lt, n, 2 * n), lin };
 }
 
@@ -121,6 +136,14 @@ export async function piecewise3ScaledResidual<S>(
 ): Promise<S> {
   const n = e.length(x);
   const ch = BigInt(Math.round(c * 2 ** e.f));
+  const fused = e as unknown as {
+    piecewise3Scaled?: (x: S, ch: bigint, width: number) => Promise<{ mv: S; b: S } | null>;
+  };
+  if (e.scheme === 'rep3' && fused.piecewise3Scaled) {
+    // rep3 with a sign hint on x: the comparison's trees, then selection and product in one round
+    const r = await fused.piecewise3Scaled(x, ch, width);
+    if (r) return e.sub(e.add(r.mv, e.mulScalar(r.b, ch)), yc);
+  }
   const { a, b, lin } = await pieces(e, x, width);
   const m = e.addPublic(e.neg(e.add(a, b)), fill(n, 1n));
   const p = await e.mulFixed(e.mulScalar(m, ch), lin);

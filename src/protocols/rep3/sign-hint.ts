@@ -1,0 +1,231 @@
+/**
+ * Sign hints: the sign of a freshly truncated value, read without an arithmetic→binary conversion.
+ *
+ * After the probabilistic truncation of trunc.ts, y is a public value minus a preprocessed one:
+ *   y = P − s,  P = (c ≫ f) − 2^(62−f)  (c the opened masked value, public to all three parties),
+ *   s = ⌊r'/2^f⌋ − coef·m  (coef = ±2^(63−f) by msb(c), m = msb(r), r' = r mod 2^63),
+ * see `finishTrunc`. When the truncation triple also carries s's bits as a binary replicated sharing
+ * (`TruncTriples.hs`: the 63−f bits of ⌊r'/2^f⌋ and m; bit j ≥ 63−f of s is m, or m ∧ [msb(c) = 0]
+ * above bit 63−f), the sign of an affine form v = ±y + t (t public) is the top bit of a
+ * public-plus-shared sum:
+ *   v = y + t = Q + ¬s + 1  with Q = P + t,   or   v = −y + t = s + Q  with Q = t − P.
+ * Adding a public Q to shared bits X needs no AND for the generate/propagate layer (g_j = Q_j ∧ X_j and
+ * p_j = Q_j ⊕ X_j are local; the carry-in 1 folds into position 0 as g_0 = Q_0 ∨ X_0), so only the
+ * carry-out tree over positions 0..k−2 is interactive: ⌈log2(k−1)⌉ AND rounds (5 for k ≤ 33, 6 for
+ * k = 64) and about 2k AND gates per element, against rep3 `msbBinary`'s carry-save round, generate
+ * round and tree (2 + ⌈log2(k−2)⌉ rounds, about 4k gates). The two removed layers move to the offline
+ * phase: the triple's bits come from a full prefix adder there instead of two carry-out trees
+ * (`genTruncTriples` with `hints`).
+ *
+ * This is the edaBit idea [EGK+20] applied to the truncation mask, so the comparison after a fixed-point
+ * product costs only its carry tree (as in MP-SPDZ's comparisons on a masked opened value, and
+ * [DEK20]'s LTZ after truncation). Security: nothing new is opened — c is already public from the
+ * truncation (its distribution is unchanged: r is still uniform) and the tree is rep3's AND
+ * re-sharing [AFLNO16]; semi-honest, honest majority.
+ *
+ * `width` = k < 64: the caller guarantees |v| < 2^(k−1) as for `msbBinary`; the k-bit sum then has
+ * the sign in its top bit.
+ *
+ * The hint is attached to the exact `Rep3A` object the truncation returned (a WeakMap), so any
+ * operation that makes a new sharing (an addition, a slice) simply loses it; shares are never mutated
+ * in place after a protocol returns them.
+ */
+import type { OpScope } from '../channel.js';
+import type { Rep3A, Rep3B } from '../../sharing/replicated/rep3.js';
+import { toPlanes, wordsPerPlane } from '../../math/bits.js';
+import { invalidArgument } from '../../errors.js';
+import { carryOutsFlat, type FlatTree } from './adder.js';
+import type { Rep3Ctx } from './context.js';
+
+export interface SignHint {
+  /** The opened value of the truncation, c = x + 2^62 + r. */
+  readonly c: BigUint64Array;
+  readonly f: number;
+  /**
+   * Bits 0..62−f: ⌊r'/2^f⌋; bit 63−f: m = msb(r); as an XOR sharing stored element-major (one ring
+   * word per element, this party's two components).
+   */
+  readonly hs: Rep3A;
+}
+
+const hints = new WeakMap<Rep3A, SignHint>();
+
+export function setSignHint(y: Rep3A, h: SignHint): void {
+  if (h.hs.a.length !== y.a.length || h.c.length !== y.a.length)
+    throw invalidArgument('sign hint does not match its sharing');
+  hints.set(y, h);
+}
+
+export function signHintOf(y: Rep3A): SignHint | undefined {
+  return hints.get(y);
+}
+
+/** One affine form of the hinted value: v = (neg ? −y : y) + add (add in ring units, public). */
+export interface SignTerm {
+  readonly neg: boolean;
+  readonly add: bigint;
+}
+
+/** Q = ±((c ≫ f) − 2^(62−f)) + add as ring words (for `neg`: add − P). */
+function publicPart(c: BigUint64Array, f: number, neg: boolean, add: bigint): BigUint64Array {
+  const n = c.length;
+  const q = new BigUint64Array(n);
+  const fb = BigInt(f);
+  const bias = BigInt.asUintN(64, add - (1n << BigInt(62 - f)));
+  const nbias = BigInt.asUintN(64, add + (1n << BigInt(62 - f)));
+  if (neg) subShifted(q, c, fb, nbias);
+  else addShifted(q, c, fb, bias);
+  return q;
+}
+
+function addShifted(q: BigUint64Array, c: BigUint64Array, f: bigint, k: bigint): void {
+  const n = c.length;
+  for (let i = 0; i < n; i++) q[i] = (c[i]! >> f) + k;
+}
+
+function subShifted(q: BigUint64Array, c: BigUint64Array, f: bigint, k: bigint): void {
+  const n = c.length;
+  for (let i = 0; i < n; i++) q[i] = k - (c[i]! >> f);
+}
+
+/**
+ * The k planes of X (= s, or ¬s when `not`) for this party's two components, built from the hint:
+ * planes j < 63−f from hb, plane 63−f = m, planes above = m ∧ [msb(c) = 0]. ¬ flips component 0.
+ */
+function sPlanes(me: number, h: SignHint, k: number, not: boolean): { a: Uint32Array; b: Uint32Array } {
+  const W = wordsPerPlane(h.hs.a.length);
+  const top = 63 - h.f; // plane of m
+  const low = Math.min(k, top + 1);
+  let a = toPlanes(h.hs.a, low);
+  let b = toPlanes(h.hs.b, low);
+  if (k > top + 1) {
+    const a2 = new Uint32Array(k * W);
+    const b2 = new Uint32Array(k * W);
+    a2.set(a);
+    b2.set(b);
+    [a, b] = [a2, b2];
+    // msb(c) plane, inverted: pos = [msb(c) = 0]
+    const cTop = toPlanes(h.c, 1, 63);
+    const ma = a.subarray(top * W, (top + 1) * W);
+    const mb = b.subarray(top * W, (top + 1) * W);
+    for (let j = top + 1; j < k; j++) {
+      andNotInto(a, j * W, ma, cTop, W);
+      andNotInto(b, j * W, mb, cTop, W);
+    }
+  }
+  if (not) {
+    const comp = me === 0 ? a : me === 2 ? b : null;
+    if (comp) invertAll(comp);
+  }
+  return { a, b };
+}
+
+function andNotInto(z: Uint32Array, o: number, x: Uint32Array, y: Uint32Array, W: number): void {
+  for (let i = 0; i < W; i++) z[o + i] = x[i]! & ~y[i]!;
+}
+
+function invertAll(z: Uint32Array): void {
+  for (let i = 0; i < z.length; i++) z[i] = ~z[i]!;
+}
+
+/**
+ * Generate/propagate planes for Q + X (+1 when `cin`), positions 0..k−2 for the tree, and the top
+ * position's propagate (plane k−1) for the sum bit. g_j = Q_j ∧ X_j on both components, p_j = Q_j ⊕ X_j
+ * (Q on component 0); with a carry-in, g_0 = Q_0 ∨ X_0 = g_0 ⊕ p_0.
+ */
+function genProp(
+  me: number,
+  W: number,
+  k: number,
+  q: Uint32Array,
+  x: { a: Uint32Array; b: Uint32Array },
+  cin: boolean,
+): { tree: FlatTree; topA: Uint32Array; topB: Uint32Array } {
+  const L = (k - 1) * W;
+  const ga = new Uint32Array(L);
+  const gb = new Uint32Array(L);
+  const pa = new Uint32Array(L);
+  const pb = new Uint32Array(L);
+  andPub(ga, x.a, q, L);
+  andPub(gb, x.b, q, L);
+  pa.set(x.a.subarray(0, L));
+  pb.set(x.b.subarray(0, L));
+  if (me === 0) xorPub(pa, q, 0, L);
+  if (me === 2) xorPub(pb, q, 0, L);
+  if (cin) {
+    xorPub(ga, pa, 0, W);
+    xorPub(gb, pb, 0, W);
+  }
+  const topA = x.a.slice(L, L + W);
+  const topB = x.b.slice(L, L + W);
+  if (me === 0) xorPub(topA, q, L, W);
+  if (me === 2) xorPub(topB, q, L, W);
+  return { tree: { cnt: k - 1, ga, gb, pa, pb }, topA, topB };
+}
+
+function andPub(z: Uint32Array, x: Uint32Array, q: Uint32Array, L: number): void {
+  for (let i = 0; i < L; i++) z[i] = x[i]! & q[i]!;
+}
+
+/** z[i] ^= y[yo + i] for i < L. */
+function xorPub(z: Uint32Array, y: Uint32Array, yo: number, L: number): void {
+  for (let i = 0; i < L; i++) z[i]! ^= y[yo + i]!;
+}
+
+/**
+ * Sign bits [v < 0] of the affine forms `terms` of a hinted value, as one-plane binary sharings (one
+ * per term, n elements each): all trees run in lockstep, ⌈log2(k−1)⌉ rounds in all.
+ */
+export async function msbHinted(
+  ctx: Rep3Ctx,
+  scope: OpScope,
+  h: SignHint,
+  terms: readonly SignTerm[],
+  width = 64,
+): Promise<Rep3B[]> {
+  const k = width;
+  if (!Number.isInteger(k) || k < 4 || k > 64)
+    throw invalidArgument(`msbHinted: width must be an integer in [4, 64], got ${k}`);
+  const n = h.hs.a.length;
+  const W = wordsPerPlane(n);
+  const parts = terms.map((t) => {
+    const q = toPlanes(publicPart(h.c, h.f, t.neg, t.add), k);
+    return genProp(ctx.me, W, k, q, sPlanes(ctx.me, h, k, !t.neg), !t.neg);
+  });
+  const carries = await carryOutsFlat(
+    ctx,
+    scope,
+    W,
+    parts.map((p) => p.tree),
+  );
+  return parts.map((p, t) => {
+    const c = carries[t]!;
+    const a = new Uint32Array(W);
+    const b = new Uint32Array(W);
+    for (let i = 0; i < W; i++) {
+      a[i] = p.topA[i]! ^ c.a[i]!;
+      b[i] = p.topB[i]! ^ c.b[i]!;
+    }
+    return { n, w: 1, a, b };
+  });
+}
+
+/** One-plane bit vectors (n bits each) concatenated into one plane of n·T bits. */
+export function concatBits(parts: readonly Uint32Array[], n: number): Uint32Array {
+  const T = parts.length;
+  const out = new Uint32Array(wordsPerPlane(n * T));
+  const W = wordsPerPlane(n);
+  const lastMask = n & 31 ? ((1 << (n & 31)) - 1) >>> 0 : 0xffffffff;
+  for (let t = 0; t < T; t++) {
+    const o = t * n;
+    const wo = o >>> 5;
+    const sh = o & 31;
+    const p = parts[t]!;
+    for (let w = 0; w < W; w++) {
+      const v = w === W - 1 ? p[w]! & lastMask : p[w]!;
+      out[wo + w]! |= v << sh;
+      if (sh !== 0 && wo + w + 1 < out.length) out[wo + w + 1]! |= v >>> (32 - sh);
+    }
+  }
+  return out;
+}
