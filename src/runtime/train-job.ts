@@ -430,7 +430,11 @@ export async function runTrainSpec(
   const setup = await createEngine(spec.scheme.name, ctx, {
     f: spec.fixedPoint.f,
     opRoot: `ml.train/${spec.scheme.name}`,
-    signHints: ctx.params.signHints !== false,
+    // sign hints (rep3): on for the 3-piece sigmoid (round-bound small models such as the logistic
+    // regression benchmark); params.signHints overrides. Off by default elsewhere: for the CPU-bound
+    // case study their extra offline gates are not yet measured to pay off.
+    signHints:
+      typeof ctx.params.signHints === 'boolean' ? ctx.params.signHints : ctx.params.sigmoid === 'piecewise3',
     ...(spec.scheme.threshold !== undefined ? { threshold: spec.scheme.threshold } : {}),
     ...(spec.scheme.name === 'additive' ? { prep: spec.scheme.prep ?? 'dealer' } : {}),
     ...(spec.scheme.compare ? { compare: spec.scheme.compare } : {}),
