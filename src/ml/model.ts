@@ -285,6 +285,13 @@ interface PrepCounters {
   readonly daBitsGenerated: number;
   /** rep3 with sign hints: the triples of `matmulFixedBias`, from a pool of their own. */
   readonly signTriplesGenerated?: number;
+  /**
+   * Items handed out (rep3, rep4): the first step's on-demand generation may round up to a pool's
+   * minimum batch (daBits: 1024), so the plan counts what was used, not what was generated.
+   */
+  readonly triplesTaken?: number;
+  readonly daBitsTaken?: number;
+  readonly signTriplesTaken?: number;
 }
 
 function counters(e: unknown): PrepCounters | null {
@@ -320,8 +327,12 @@ class OfflinePlanner<S> {
     this.c = counters(engine);
   }
 
+  /** What the step used: items taken from the pools where the engine counts them, else generated. */
   private now(): [number, number, number] {
-    return [this.c!.triplesGenerated, this.c!.daBitsGenerated, this.c!.signTriplesGenerated ?? 0];
+    const c = this.c!;
+    return c.triplesTaken !== undefined && c.daBitsTaken !== undefined
+      ? [c.triplesTaken, c.daBitsTaken, c.signTriplesTaken ?? 0]
+      : [c.triplesGenerated, c.daBitsGenerated, c.signTriplesGenerated ?? 0];
   }
 
   /** Generate the material for the next chunk of steps (at most `steps`). */

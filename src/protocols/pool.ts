@@ -10,6 +10,8 @@ export class Pool<T> {
   #used = 0;
   /** Items generated so far (offline work), for reporting. */
   generated = 0;
+  /** Items handed out so far (each take rounded up to `align`): what the consumers actually used. */
+  taken = 0;
   /**
    * @param gen generates a batch of n items (an interactive protocol, the offline phase)
    * @param slice items [start, end) of a batch
@@ -46,7 +48,9 @@ export class Pool<T> {
     if (n <= 0 && this.empty) return Promise.resolve(this.empty());
     if (!this.#batch || this.#size - this.#used < n) this.#refill(n);
     const start = this.#used;
-    this.#used += Math.ceil(n / this.align) * this.align;
+    const k = Math.ceil(n / this.align) * this.align;
+    this.#used += k;
+    this.taken += k;
     return this.#batch!.then((t) => this.slice(t, start, start + n));
   }
 }

@@ -76,9 +76,19 @@ export class Rep3Session implements Engine<Rep3A> {
   get daBitsGenerated(): number {
     return this.#da.generated;
   }
+  /** Truncation triples and daBits used so far (what an offline plan should generate per step). */
+  get triplesTaken(): number {
+    return this.#triples.taken;
+  }
+  get daBitsTaken(): number {
+    return this.#da.taken;
+  }
   /** Hinted truncation triples generated so far (0 without sign hints: they come from the plain pool). */
   get signTriplesGenerated(): number {
     return this.signHints ? this.#hinted.generated : 0;
+  }
+  get signTriplesTaken(): number {
+    return this.signHints ? this.#hinted.taken : 0;
   }
 
   static async create(ch: Channel, opts: Rep3SessionOptions = {}): Promise<Rep3Session> {

@@ -84,6 +84,13 @@ export class Rep4Session implements Engine<Rep4A> {
   get daBitsGenerated(): number {
     return this.#da.generated;
   }
+  /** Truncation triples and daBits used so far (what an offline plan should generate per step). */
+  get triplesTaken(): number {
+    return this.#triples.taken;
+  }
+  get daBitsTaken(): number {
+    return this.#da.taken;
+  }
 
   private op(label: string): OpScope {
     return this.scope.child(label);
