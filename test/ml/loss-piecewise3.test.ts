@@ -8,6 +8,12 @@ import { isShareholdError } from '../../src/errors.js';
 import { runAll, type EngineFactory } from '../protocols/conformance.js';
 
 const rep3: EngineFactory = { name: 'rep3', n: 3, create: (ch) => Rep3Session.create(ch, { f: 16 }) };
+/** With sign hints: the Linear layer's logits carry them, the residual is the trees plus one round. */
+const rep3Hints: EngineFactory = {
+  name: 'rep3+hints',
+  n: 3,
+  create: (ch) => Rep3Session.create(ch, { f: 16, signHints: true }),
+};
 
 const sig3 = (v: number): number => (v < -0.5 ? 0 : v > 0.5 ? 1 : v + 0.5);
 
@@ -123,9 +129,14 @@ void test('Model.fit, 3-piece sigmoid (pre-scaled targets, narrow comparison), p
   const D = 4;
   const X = Float64Array.from({ length: N * D }, (_, i) => (((i * 7919) % 401) / 401) * 4 - 2);
   const Y = Float64Array.from({ length: N }, (_, i) => (X[i * D]! - 0.5 * X[i * D + 1]! + 0.3 > 0 ? 1 : 0));
-  for (const seed of [undefined, 3]) {
+  for (const [seed, factory] of [
+    [undefined, rep3],
+    [3, rep3],
+    [undefined, rep3Hints], // the logits' sign hints: the residual in the trees plus one round
+    [3, rep3Hints],
+  ] as const) {
     const want = plainFit3(X, Y, D, 16, 3, 0.5, seed); // batches 16, 16, 16, 16, 6
-    const out = await runAll(rep3, async (e, me) => {
+    const out = await runAll(factory, async (e, me) => {
       const model = logreg(e, { inFeatures: D, sigmoid: 'piecewise3' });
       const x = await SecretTensor.fromOwner(e, 0, me === 0 ? X : null, [N, D]);
       const y = await SecretTensor.fromOwner(e, 1, me === 1 ? Y : null, [N, 1]);
@@ -142,7 +153,7 @@ void test('Model.fit, 3-piece sigmoid (pre-scaled targets, narrow comparison), p
     const got = out[0]!;
     const err = Math.max(...got.map((v, j) => Math.abs(v - want[j]!)));
     console.log(
-      `fit piecewise3 ${seed === undefined ? 'file order' : 'shuffled'}: max |w − w_float64| ${err.toExponential(2)} (|w| up to ${Math.max(...want.map(Math.abs)).toFixed(3)})`,
+      `fit piecewise3 ${factory.name} ${seed === undefined ? 'file order' : 'shuffled'}: max |w − w_float64| ${err.toExponential(2)} (|w| up to ${Math.max(...want.map(Math.abs)).toFixed(3)})`,
     );
     assert.ok(err <= 2e-3, `parameter error ${err}`);
   }
