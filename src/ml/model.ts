@@ -320,11 +320,41 @@ class OfflinePlanner<S> {
   /** Steps still covered by the last chunk generated. */
   private covered = 0;
 
+  /** Where the chunk in use ends: (epoch, first step not covered). */
+  private end: [number, number] = [0, 0];
+
   constructor(
     private readonly engine: Engine<S>,
     private readonly batches: number,
+    private readonly epochs = 1,
   ) {
     this.c = counters(engine);
+  }
+
+  /** Steps in a chunk of at most `steps`. */
+  private chunkSteps(steps: number): number {
+    const [t, d, h] = this.perStep!;
+    return Math.max(1, Math.min(steps, Math.floor(OFFLINE_CHUNK_ITEMS / Math.max(1, t, d, h))));
+  }
+
+  /**
+   * Where the engine can generate ahead (rep3 `prefetch`): start the chunk after the one just made,
+   * so that its offline rounds overlap this chunk's steps instead of stalling the next one.
+   */
+  private prefetchNext(): void {
+    const e = this.engine;
+    if (!e.prefetch) return;
+    let [epoch, k] = this.end;
+    if (k >= this.batches) [epoch, k] = [epoch + 1, 0];
+    if (epoch >= this.epochs) return;
+    const n = this.chunkSteps(this.batches - k);
+    const [t, d, h] = this.perStep!;
+    // slack for on-demand draws between chunks (the per-epoch parameter guard, a validation pass),
+    // so that they do not leave the prefetched batch short of the chunk it is for
+    const ahead = (v: number): number => v + Math.ceil(v / 16) + 1024;
+    e.prefetch('trunc', ahead(t * n));
+    e.prefetch('compare', ahead(d * n));
+    if (h > 0) e.prefetch('truncSign', ahead(h * n));
   }
 
   /** What the step used: items taken from the pools where the engine counts them, else generated. */
@@ -336,22 +366,24 @@ class OfflinePlanner<S> {
   }
 
   /** Generate the material for the next chunk of steps (at most `steps`). */
-  private async chunk(steps: number): Promise<void> {
+  private async chunk(epoch: number, from: number): Promise<void> {
     const [t, d, h] = this.perStep!;
-    const n = Math.max(1, Math.min(steps, Math.floor(OFFLINE_CHUNK_ITEMS / Math.max(1, t, d, h))));
+    const n = this.chunkSteps(this.batches - from);
     this.covered = n;
+    this.end = [epoch, from + n];
     await Promise.all([
       this.engine.preprocess('trunc', t * n),
       this.engine.preprocess('compare', d * n),
       ...(h > 0 ? [this.engine.preprocess('truncSign', h * n)] : []),
     ]);
+    this.prefetchNext();
   }
 
   async epochStart(epoch: number): Promise<void> {
     if (!this.c) return;
     if (epoch === 0) this.start = this.now();
     this.covered = 0;
-    if (this.perStep) await this.chunk(this.batches);
+    if (this.perStep) await this.chunk(epoch, 0);
   }
 
   async afterStep(epoch: number, k: number): Promise<void> {
@@ -361,7 +393,7 @@ class OfflinePlanner<S> {
       this.perStep = [n[0] - this.start[0], n[1] - this.start[1], n[2] - this.start[2]];
     } else if (this.covered > 0) this.covered--;
     const rest = this.batches - 1 - k;
-    if (rest > 0 && this.covered === 0) await this.chunk(rest);
+    if (rest > 0 && this.covered === 0) await this.chunk(epoch, k + 1);
   }
 }
 
@@ -554,7 +586,7 @@ export class Model<S> {
     narrowed: boolean,
   ): Promise<{ lossPerEpoch: number[] }> {
     const lossPerEpoch: number[] = [];
-    const prep = new OfflinePlanner(this.engine, Math.ceil(x.shape[0]! / opts.batchSize));
+    const prep = new OfflinePlanner(this.engine, Math.ceil(x.shape[0]! / opts.batchSize), opts.epochs);
     await fitLoop(this.trainNet, loss, opt, x, y, {
       batchSize: opts.batchSize,
       epochs: opts.epochs,

@@ -75,6 +75,12 @@ export interface Engine<S> {
    * given shape); a no-op for kinds a scheme does not need.
    */
   preprocess(kind: PrepKind, count: number, shape?: { m: number; k: number; n: number }): Promise<void>;
+  /**
+   * Optional: start generating material for `count` later uses of `kind` without waiting, next to the
+   * material in use (rep3: its offline rounds then fill the online phase's idle time). A later
+   * `preprocess` of at most that count switches to it.
+   */
+  prefetch?(kind: PrepKind, count: number): void;
 }
 
 /**

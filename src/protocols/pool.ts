@@ -8,6 +8,8 @@ export class Pool<T> {
   #batch: Promise<T> | null = null;
   #size = 0;
   #used = 0;
+  /** A batch generated ahead (`prefetch`), switched to when the current one runs short. */
+  #next: { batch: Promise<T>; size: number } | null = null;
   /** Items generated so far (offline work), for reporting. */
   generated = 0;
   /** Items handed out so far (each take rounded up to `align`): what the consumers actually used. */
@@ -28,12 +30,35 @@ export class Pool<T> {
   ) {}
 
   #refill(n: number): void {
+    const next = this.#next;
+    if (next && next.size >= n) {
+      // the batch generated ahead serves it (the current batch's tail is dropped, as on a refill)
+      this.#next = null;
+      this.#batch = next.batch;
+      this.#size = next.size;
+      this.#used = 0;
+      return;
+    }
     const size = Math.max(n, this.minBatch);
     const b = this.gen(size);
     b.catch(() => {}); // consumers await their own slices; this keeps a failure from being unhandled
     this.#batch = b;
     this.#size = size;
     this.#used = 0;
+    this.generated += size;
+  }
+
+  /**
+   * Start generating the next batch (n items) now, without waiting for it and without touching the
+   * current one: its rounds then overlap the online work that still draws on the current batch. It
+   * serves the first request the current batch cannot (if it is large enough). One at a time.
+   */
+  prefetch(n: number): void {
+    if (n <= 0 || this.#next) return;
+    const size = Math.max(n, this.minBatch);
+    const b = this.gen(size);
+    b.catch(() => {});
+    this.#next = { batch: b, size };
     this.generated += size;
   }
 

@@ -123,6 +123,13 @@ export class Rep3Session implements Engine<Rep3A> {
     return this.#triples.take(n);
   }
 
+  /** Generate material ahead (see Engine.prefetch): the next batch of a pool, not awaited. */
+  prefetch(kind: PrepKind, count: number): void {
+    if (kind === 'trunc') this.#triples.prefetch(count);
+    else if (kind === 'truncSign') this.#hinted.prefetch(count);
+    else if (kind === 'compare') this.#da.prefetch(count);
+  }
+
   /** Offline phase for the engine interface. */
   async preprocess(kind: PrepKind, count: number): Promise<void> {
     if (kind === 'trunc') await this.preprocessTrunc(count);
