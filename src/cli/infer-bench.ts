@@ -48,6 +48,8 @@ export interface InferBenchOptions {
   reps?: number;
   batches?: number[];
   narrow?: boolean;
+  /** rep3: sign-hinted truncation triples for the Gemm layers (default true; docs/rep3.md). */
+  signHints?: boolean;
   timeoutMs?: number;
   /** Write a V8 CPU profile of every party process into this directory. */
   cpuProfDir?: string;
@@ -67,6 +69,7 @@ export async function runInferenceBench(o: InferBenchOptions = {}): Promise<Infe
     reps: o.reps ?? 3,
     batches,
     narrow: o.narrow ?? true,
+    signHints: o.signHints ?? true,
     seed,
   };
   if (o.threshold !== undefined) params.threshold = o.threshold;
