@@ -48,6 +48,66 @@ void test('rep3 KeyStream: byte for byte the AES-CTR stream of Prg, any split in
   assert.deepEqual([...new KeyStream(key, iv).ring(3)], [...new Prg(key, iv).ring(3)]);
 });
 
+void test('rep3 KeyStream in-place XOR / add (native CTR path) equal the drawn stream, any offset', () => {
+  for (const lead of [0, 3, 8, 16, 24, 4093]) {
+    for (const len of [1000, 2048, 4096, 16384 + 40, 70000]) {
+      const key = new Uint8Array(randomBytes(16));
+      const key2 = new Uint8Array(randomBytes(16));
+      const iv = new Uint8Array(randomBytes(16));
+      if (len === 70000) iv.fill(0xff, 8); // the counter carries into the upper words mid-draw
+      const ref = new Prg(key, iv).bytes(lead + len).subarray(lead);
+      const ref2 = new Prg(key2, iv).bytes(lead + len).subarray(lead);
+      const data = new Uint8Array(randomBytes(len));
+      const at = (k: Uint8Array): KeyStream => {
+        const s = new KeyStream(k, iv);
+        s.bytes(lead);
+        return s;
+      };
+      // bytes
+      const x = data.slice();
+      const s1 = at(key);
+      s1.xorBytes(x);
+      assert.deepEqual(
+        x,
+        data.map((v, i) => v ^ ref[i]!),
+        `xorBytes lead=${lead} len=${len}`,
+      );
+      assert.deepEqual(s1.bytes(5), new Prg(key, iv).bytes(lead + len + 5).subarray(lead + len));
+      // 32-bit words, single stream and the fused pair
+      if (len % 4 === 0) {
+        const w = new Uint32Array(data.slice().buffer);
+        at(key).xorInto(w);
+        const wb = new Uint8Array(w.buffer);
+        assert.deepEqual(
+          wb,
+          data.map((v, i) => v ^ ref[i]!),
+          `xorInto lead=${lead} len=${len}`,
+        );
+        const w2 = new Uint32Array(data.slice().buffer);
+        KeyStream.xorPair(at(key), at(key2), w2);
+        assert.deepEqual(
+          new Uint8Array(w2.buffer),
+          data.map((v, i) => v ^ ref[i]! ^ ref2[i]!),
+          `xorPair lead=${lead} len=${len}`,
+        );
+      }
+      // ring elements: z + p − q
+      if (len % 8 === 0) {
+        const z = new BigUint64Array(data.slice().buffer);
+        const kp = new BigUint64Array(ref.slice().buffer);
+        const kq = new BigUint64Array(ref2.slice().buffer);
+        const want = z.map((v, i) => v + kp[i]! - kq[i]!);
+        const p = at(key);
+        const q = at(key2);
+        KeyStream.addPair(p, q, z);
+        assert.deepEqual([...z], [...want], `addPair lead=${lead} len=${len}`);
+        assert.deepEqual(p.bytes(3), new Prg(key, iv).bytes(lead + len + 3).subarray(lead + len));
+        assert.deepEqual(q.bytes(3), new Prg(key2, iv).bytes(lead + len + 3).subarray(lead + len));
+      }
+    }
+  }
+});
+
 void test('rep3 in-place zero sharings add exactly zeroA / zeroB', () => {
   const ctx = {
     me: 1,
