@@ -9,7 +9,7 @@
  * output (m·n), not to the inner dimension [ABY3 §5.1].
  */
 import { add as ringAdd, asBytes, fromBytes } from '../../math/ring.js';
-import { matmul as ringMatmul } from '../../math/kernels.js';
+import { matmul as ringMatmul, matmulTerms } from '../../math/kernels.js';
 import { exchange, type OpScope } from '../channel.js';
 import { ShareholdError, invalidArgument } from '../../errors.js';
 import type { Rep3A } from '../../sharing/replicated/rep3.js';
@@ -47,15 +47,20 @@ export function matmulLocal(x: Rep3A, y: Rep3A, m: number, k: number, n: number)
     );
   if (allZero(x.a)) return allZero(y.a) ? new BigUint64Array(m * n) : ringMatmul(x.b, y.a, m, k, n);
   if (allZero(y.a)) return ringMatmul(x.a, y.b, m, k, n);
-  if (allZero(y.b)) {
-    return ringMatmul(ringAdd(x.a, x.b), y.a, m, k, n);
-  }
+  // (X_i + X_{i+1})·Y_i: the sum is formed on the way into the kernel, not as an array
+  if (allZero(y.b)) return matmulTerms([{ a: x.a, a2: x.b, b: y.a }], m, k, n);
   const ySum = ringAdd(y.a, y.b);
   if (allZero(x.b)) return ringMatmul(x.a, ySum, m, k, n);
-  const z = ringMatmul(x.a, ySum, m, k, n);
-  const t = ringMatmul(x.b, y.a, m, k, n);
-  for (let i = 0; i < z.length; i++) z[i] = z[i]! + t[i]!;
-  return z;
+  // both products into one output (one kernel call over the concatenated inner dimension)
+  return matmulTerms(
+    [
+      { a: x.a, b: ySum },
+      { a: x.b, b: y.a },
+    ],
+    m,
+    k,
+    n,
+  );
 }
 
 /**
