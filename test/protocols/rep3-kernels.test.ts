@@ -17,7 +17,8 @@ import {
 } from '../../src/protocols/rep3/context.js';
 import { Prg } from '../../src/math/prg.js';
 import { toPlanes, fromPlanes } from '../../src/math/bits.js';
-import { setKernelBackend, wasmAvailable } from '../../src/math/kernels.js';
+import { matmul, setKernelBackend, wasmAvailable } from '../../src/math/kernels.js';
+import { matmulLocal } from '../../src/protocols/rep3/mul.js';
 
 void test('rep3 KeyStream: byte for byte the AES-CTR stream of Prg, any split into draws', () => {
   const sizes = [0, 1, 3, 4, 8, 15, 16, 17, 100, 1024, 2040, 2048, 2049, 4096, 5000, 70000];
@@ -164,3 +165,39 @@ void test(
     }
   },
 );
+
+void test("rep3 matmulLocal: the three parties' local shares add up to X·Y for every pattern of zero components", () => {
+  const [m, k, n] = [5, 1030, 3]; // k·m words span several 4096-word blocks of the zero scan
+  const rnd = (len: number): BigUint64Array => {
+    const v = new BigUint64Array(len);
+    new Uint8Array(v.buffer).set(randomBytes(len * 8));
+    return v;
+  };
+  // a component that is zero except in one word far from the start (must not count as zero)
+  const almostZero = (len: number, hi: boolean): BigUint64Array => {
+    const v = new BigUint64Array(len);
+    v[len - 1 - randomInt(3)] = hi ? 1n << 63n : 1n;
+    return v;
+  };
+  const kinds = ['rand', 'zero', 'late', 'lateHi'] as const;
+  const make = (kind: (typeof kinds)[number], len: number): BigUint64Array =>
+    kind === 'rand'
+      ? rnd(len)
+      : kind === 'zero'
+        ? new BigUint64Array(len)
+        : almostZero(len, kind === 'lateHi');
+  for (let trial = 0; trial < 60; trial++) {
+    const xs = [0, 1, 2].map(() => make(kinds[randomInt(kinds.length)]!, m * k));
+    const ys = [0, 1, 2].map(() => make(kinds[randomInt(kinds.length)]!, k * n));
+    const X = xs[0]!.map((v, i) => v + xs[1]![i]! + xs[2]![i]!);
+    const Y = ys[0]!.map((v, i) => v + ys[1]![i]! + ys[2]![i]!);
+    const want = matmul(X, Y, m, k, n);
+    const got = new BigUint64Array(m * n);
+    for (let p = 0; p < 3; p++) {
+      const q = (p + 1) % 3;
+      const z = matmulLocal({ a: xs[p]!, b: xs[q]! }, { a: ys[p]!, b: ys[q]! }, m, k, n);
+      for (let i = 0; i < z.length; i++) got[i] = got[i]! + z[i]!;
+    }
+    assert.deepEqual([...got], [...want], `trial ${trial}`);
+  }
+});

@@ -28,10 +28,31 @@ export function mulLocal(x: Rep3A, y: Rep3A): BigUint64Array {
   return z;
 }
 
-/** True when every element is 0 (a 32-bit scan: exits at the first non-zero word). */
+/**
+ * True when every element is 0: OR-reduces 32-bit words in blocks (four independent accumulators, no
+ * branch per word) and exits after the first block with a non-zero word. Whether a component is zero
+ * is public (sparse input, constant), so the early exit reveals nothing.
+ */
 function allZero(v: BigUint64Array): boolean {
-  const w = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
-  for (let i = 0; i < w.length; i++) if (w[i] !== 0) return false;
+  const w = new Int32Array(v.buffer, v.byteOffset, v.length * 2);
+  const n = w.length;
+  if (n > 0 && w[0] !== 0) return false;
+  let i = 0;
+  while (i < n) {
+    const end = Math.min(n, i + 4096);
+    let a = 0;
+    let b = 0;
+    let c = 0;
+    let d = 0;
+    for (; i + 4 <= end; i += 4) {
+      a |= w[i]!;
+      b |= w[i + 1]!;
+      c |= w[i + 2]!;
+      d |= w[i + 3]!;
+    }
+    for (; i < end; i++) a |= w[i]!;
+    if ((a | b | c | d) !== 0) return false;
+  }
   return true;
 }
 
