@@ -50,6 +50,11 @@ export function checkRange(x: ArrayLike<number>, f: number): RangeReport {
     if (!Number.isFinite(v)) nonFinite++;
     else if (Math.abs(v) > maxAbs) maxAbs = Math.abs(v);
   }
+  return rangeReport(maxAbs, nonFinite, f);
+}
+
+/** The report for the largest finite magnitude and the count of NaN/infinite values. */
+function rangeReport(maxAbs: number, nonFinite: number, f: number): RangeReport {
   const representable = representableBound(f);
   const productSafe = productSafeBound(f);
   const warnings: string[] = [];
@@ -75,7 +80,12 @@ export function encode(
   f: number = DEFAULT_FRAC_BITS,
   opts: EncodeOptions = {},
 ): BigUint64Array {
-  const report = checkRange(x, f);
+  checkFracBits(f);
+  // one pass: the range statistics and the encoding together (the output is dropped if out of range)
+  const out = new BigUint64Array(x.length);
+  const u32 = new Uint32Array(out.buffer);
+  const stats = encodeInto(x, 2 ** f, u32);
+  const report = rangeReport(stats[0], stats[1], f);
   if (!report.ok) {
     throw new ShareholdError(
       'fixed-point-range',
@@ -91,11 +101,41 @@ export function encode(
   else if (report.warnings.length > 0 && opts.onUnsafe !== 'warn' && opts.onWarning) {
     for (const w of report.warnings) opts.onWarning(w);
   }
-  const out = new BigUint64Array(x.length);
-  const u32 = new Uint32Array(out.buffer);
-  const scale = 2 ** f;
-  for (let i = 0; i < x.length; i++) writeInt(u32, i, Math.round(x[i]! * scale));
   return out;
+}
+
+const TWO31 = 2147483648;
+const MAX_FINITE = Number.MAX_VALUE;
+const encodeStats: [number, number] = [0, 0];
+
+/**
+ * u32 (two 32-bit halves per element) ← Math.round(x·scale); returns [largest finite |x|, count of
+ * non-finite x] (a shared tuple, read it at once). Values whose encoding fits 32 signed bits (the
+ * usual case) take a fast path; the rest are split as in `fromInts`. Same values as `writeInt`.
+ */
+function encodeInto(x: ArrayLike<number>, scale: number, u32: Uint32Array): [number, number] {
+  let maxAbs = 0;
+  let nonFinite = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    const a = Math.abs(v);
+    if (a <= MAX_FINITE) {
+      if (a > maxAbs) maxAbs = a;
+    } else nonFinite++; // NaN and ±∞ fail the comparison
+    // Math.round(t) (ties toward +∞) without its data-dependent branch (measured ~4× faster):
+    // t − ⌊t⌋ is exact (Sterbenz) except for −0.5 < t < 0, where it may round up to 1, still ≥ 0.5
+    const t = v * scale;
+    const fl = Math.floor(t);
+    const r = fl + +(t - fl >= 0.5);
+    if (r >= -TWO31 && r < TWO31) {
+      const lo = r | 0;
+      u32[2 * i] = lo;
+      u32[2 * i + 1] = lo >> 31;
+    } else writeInt(u32, i, r);
+  }
+  encodeStats[0] = maxAbs;
+  encodeStats[1] = nonFinite;
+  return encodeStats;
 }
 
 /** Decode fixed-point ring elements to floats (exact for |v| < 2^53, correctly rounded beyond). */

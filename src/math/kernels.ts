@@ -56,6 +56,41 @@ export interface KernelImpl {
   ): void;
   conv2d(input: BigUint64Array, weight: BigUint64Array, out: BigUint64Array, g: ConvGeometry): void;
   transpose64(input: BigUint64Array, out: BigUint64Array): void;
+  /** c = Σ_t (a_t [+ a2_t])·b_t (see `matmulTerms`); c does not overlap any operand. */
+  matmulTerms(terms: readonly MatTerm[], c: BigUint64Array, m: number, k: number, n: number): void;
+}
+
+/**
+ * One term (A [+ A2])·B of `matmulTerms`: A and A2 are m×k, B is k×n (row-major). With `a2`, the
+ * sum A + A2 is formed on the way into the product (no separate array for it).
+ */
+export interface MatTerm {
+  readonly a: BigUint64Array;
+  readonly a2?: BigUint64Array;
+  readonly b: BigUint64Array;
+}
+
+/** o[0..len) = a[from..from+len) + b[from..from+len) (a top-level loop: V8 keeps it native). */
+function addRun(
+  o: BigUint64Array,
+  at: number,
+  a: BigUint64Array,
+  b: BigUint64Array,
+  from: number,
+  len: number,
+): void {
+  for (let i = 0; i < len; i++) o[at + i] = a[from + i]! + b[from + i]!;
+}
+
+function matmulTermsTs(terms: readonly MatTerm[], c: BigUint64Array, m: number, k: number, n: number): void {
+  terms.forEach((t, i) => {
+    let a = t.a;
+    if (t.a2 !== undefined) {
+      a = new BigUint64Array(m * k);
+      addRun(a, 0, t.a, t.a2, 0, m * k);
+    }
+    matmulTs(a, t.b, c, m, k, n, i > 0);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -66,6 +101,7 @@ export const tsKernels: KernelImpl = {
   matmul: matmulTs,
   conv2d: conv2dTs,
   transpose64: transpose64Ts,
+  matmulTerms: matmulTermsTs,
 };
 
 interface WasmExports {
@@ -219,6 +255,66 @@ function wasmMatmul(
   release(ex);
 }
 
+/**
+ * Σ_t (A_t [+ A2_t])·B_t as ONE product [A'_1 | … | A'_T] · [B_1; …; B_T] (inner dimension T·k) in
+ * wasm memory: the A rows are written term by term (a sum A + A2 straight into the module's memory),
+ * the result is copied out once. Rows are chunked as in `wasmMatmul`.
+ */
+function wasmMatmulTerms(
+  terms: readonly MatTerm[],
+  c: BigUint64Array,
+  m: number,
+  k: number,
+  n: number,
+): void {
+  const T = terms.length;
+  const kk = T * k;
+  const fixed = 8 * kk * n + 32 * Math.ceil(n / 4) * Math.min(kk, WASM_KC) + 4096;
+  const perRow = 8 * (kk + n);
+  const rows = Math.min(m, Math.floor((wasmBudget - fixed) / perRow));
+  if (rows < 1) return matmulTermsTs(terms, c, m, k, n);
+  const ex = wasmExports();
+  const p = allocAll(ex, [8 * kk * n, 8 * rows * kk, 8 * rows * n]);
+  if (p === undefined) {
+    release(ex);
+    return matmulTermsTs(terms, c, m, k, n);
+  }
+  const [pb, pa, pc] = p as [number, number, number];
+  let mem = heap(ex);
+  for (let t = 0; t < T; t++) mem.set(terms[t]!.b, pb + t * k * n);
+  for (let i0 = 0; i0 < m; i0 += rows) {
+    const r = Math.min(rows, m - i0);
+    mem = heap(ex);
+    if (T === 1) {
+      const t = terms[0]!;
+      if (t.a2 === undefined) mem.set(t.a.subarray(i0 * k, (i0 + r) * k), pa);
+      else addRun(mem, pa, t.a, t.a2, i0 * k, r * k);
+    } else {
+      for (let i = 0; i < r; i++) {
+        const src = (i0 + i) * k;
+        for (let t = 0; t < T; t++) {
+          const term = terms[t]!;
+          const dst = pa + i * kk + t * k;
+          if (term.a2 === undefined) mem.set(term.a.subarray(src, src + k), dst);
+          else addRun(mem, dst, term.a, term.a2, src, k);
+        }
+      }
+    }
+    const st = ex.matmul(pa * 8, pb * 8, pc * 8, r, kk, n, 0);
+    if (st !== 0) {
+      release(ex);
+      const rest = terms.map((t) => ({
+        a: t.a.subarray(i0 * k),
+        b: t.b,
+        ...(t.a2 === undefined ? {} : { a2: t.a2.subarray(i0 * k) }),
+      }));
+      return matmulTermsTs(rest, c.subarray(i0 * n), m - i0, k, n);
+    }
+    c.set(heap(ex).subarray(pc, pc + r * n), i0 * n);
+  }
+  release(ex);
+}
+
 function wasmConv2d(
   input: BigUint64Array,
   weight: BigUint64Array,
@@ -295,6 +391,7 @@ const wasmKernelsImpl: KernelImpl = {
   matmul: wasmMatmul,
   conv2d: wasmConv2d,
   transpose64: wasmTranspose64,
+  matmulTerms: wasmMatmulTerms,
 };
 
 /**
@@ -444,6 +541,49 @@ export function matmulAdd(
   acc: BigUint64Array,
 ): BigUint64Array {
   return product(a, b, m, k, n, acc, true);
+}
+
+/**
+ * C[m×n] = Σ_t (A_t [+ A2_t])·B_t mod 2^64 (every A m×k, every B k×n, row-major): a sum of products
+ * with one output, e.g. a replicated-share product X_i·Y' + X_{i+1}·Y_i, or (X_i + X_{i+1})·Y_i
+ * without materialising the sum. The wasm backend runs it as one product over the concatenated
+ * inner dimension. Bit-identical to the separate products added (the ring is commutative).
+ */
+export function matmulTerms(
+  terms: readonly MatTerm[],
+  m: number,
+  k: number,
+  n: number,
+  out?: BigUint64Array,
+): BigUint64Array {
+  dim('m', m);
+  dim('k', k);
+  dim('n', n);
+  if (terms.length === 0) throw invalidArgument('matmulTerms needs at least one term');
+  const c = out ?? new BigUint64Array(m * n);
+  expectLength('matmulTerms output', c, m * n);
+  for (const t of terms) {
+    expectLength('matmulTerms A', t.a, m * k);
+    if (t.a2 !== undefined) expectLength('matmulTerms A2', t.a2, m * k);
+    expectLength('matmulTerms B', t.b, k * n);
+  }
+  if (m === 0 || n === 0) return c;
+  if (k === 0) {
+    c.fill(0n);
+    return c;
+  }
+  const impl = current();
+  const clash = terms.some(
+    (t) => overlaps(c, t.a) || overlaps(c, t.b) || (t.a2 !== undefined && overlaps(c, t.a2)),
+  );
+  if (clash) {
+    const tmp = new BigUint64Array(m * n);
+    impl.matmulTerms(terms, tmp, m, k, n);
+    c.set(tmp);
+  } else {
+    impl.matmulTerms(terms, c, m, k, n);
+  }
+  return c;
 }
 
 function pair(

@@ -77,17 +77,32 @@ export function broadcastIndex(from: Shape, to: Shape): Int32Array {
   return stridedIndex(to, st, 0);
 }
 
-/** Row-major walk over `shape` emitting base + Σ idx_i·strides_i. */
+/**
+ * Row-major walk over `shape` emitting base + Σ idx_i·strides_i: one tight run per position of the
+ * outer axes along the last axis (these maps are built once per shape, often by code that has not
+ * been optimised yet, so the per-element work is kept to a store and an add).
+ */
 export function stridedIndex(shape: Shape, strides: readonly number[], base: number): Int32Array {
   const total = sizeOf(shape);
   const out = new Int32Array(total);
   const nd = shape.length;
   if (total === 0) return out;
+  if (nd === 0) {
+    out[0] = base;
+    return out;
+  }
+  const inner = shape[nd - 1]!;
+  const step = strides[nd - 1]!;
   const idx = new Array<number>(nd).fill(0);
   let cur = base;
-  for (let p = 0; p < total; p++) {
-    out[p] = cur;
-    for (let a = nd - 1; a >= 0; a--) {
+  let prev = Number.NaN; // start value of the previous run
+  for (let p = 0; p < total; p += inner) {
+    if (step === 0) out.fill(cur, p, p + inner);
+    else if (cur === prev)
+      out.copyWithin(p, p - inner, p); // a broadcast axis repeats the run
+    else fillRun(out, p, inner, cur, step);
+    prev = cur;
+    for (let a = nd - 2; a >= 0; a--) {
       idx[a]!++;
       cur += strides[a]!;
       if (idx[a]! < shape[a]!) break;
@@ -96,6 +111,11 @@ export function stridedIndex(shape: Shape, strides: readonly number[], base: num
     }
   }
   return out;
+}
+
+/** out[p + j] = v + j·step for j < len. */
+function fillRun(out: Int32Array, p: number, len: number, v: number, step: number): void {
+  for (let j = 0; j < len; j++) out[p + j] = v + j * step;
 }
 
 /** Gather map for a permutation of axes: out[..] = in[permuted position]. */

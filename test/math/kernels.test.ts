@@ -11,6 +11,7 @@ import {
   kernelImpl,
   matmul,
   matmulAdd,
+  matmulTerms,
   setKernelBackend,
   setWasmBudget,
   transpose64,
@@ -19,6 +20,7 @@ import {
   withBackend,
   type Conv2dShape,
   type KernelBackendName,
+  type MatTerm,
 } from '../../src/math/kernels.js';
 
 const MOD = 1n << 64n;
@@ -428,6 +430,77 @@ void describe('wasm and ts kernels are bit-identical', { skip: wasmOn ? false : 
         assert.deepEqual(cw, ct, `${m}x${k}x${n} accumulate=${accumulate}`);
       }
     }
+  });
+
+  void it('matmulTerms: (A + A2)·B and sums of products, against the reference and chunked', () => {
+    const ref = (terms: MatTerm[], m: number, k: number, n: number): BigUint64Array => {
+      const c = new BigUint64Array(m * n);
+      for (const t of terms) {
+        const a = t.a2 === undefined ? t.a : t.a.map((v, i) => v + t.a2![i]!);
+        const p = refMatmul(a, t.b, m, k, n);
+        for (let i = 0; i < c.length; i++) c[i] = c[i]! + p[i]!;
+      }
+      return c;
+    };
+    for (const [m, k, n] of [
+      [67, 131, 45],
+      [1, 300, 1],
+      [9, 3, 5],
+      [20, 260, 10],
+    ] as const) {
+      const A = (): BigUint64Array => rand(m * k);
+      const B = (): BigUint64Array => rand(k * n);
+      const cases: MatTerm[][] = [
+        [{ a: A(), b: B() }],
+        [{ a: A(), a2: A(), b: B() }],
+        [
+          { a: A(), b: B() },
+          { a: A(), b: B() },
+        ],
+        [
+          { a: A(), a2: A(), b: B() },
+          { a: A(), b: B() },
+          { a: A(), a2: A(), b: B() },
+        ],
+      ];
+      for (const terms of cases) {
+        const want = ref(terms, m, k, n);
+        const cw = rand(m * n);
+        const ct = rand(m * n);
+        wasm().matmulTerms(terms, cw, m, k, n);
+        ts.matmulTerms(terms, ct, m, k, n);
+        const what = `${m}x${k}x${n} terms=${terms.length}`;
+        assert.deepEqual(cw, want, `wasm ${what}`);
+        assert.deepEqual(ct, want, `ts ${what}`);
+        // the public function, on each backend, and with the wasm rows chunked or falling back
+        for (const be of ['wasm', 'ts'] as const)
+          assert.deepEqual(
+            withBackend(be, () => matmulTerms(terms, m, k, n)),
+            want,
+            `${be} ${what}`,
+          );
+        for (const budget of [9000, 60000, 200000]) {
+          const prev = setWasmBudget(budget);
+          try {
+            assert.deepEqual(
+              withBackend('wasm', () => matmulTerms(terms, m, k, n)),
+              want,
+              `budget ${budget} ${what}`,
+            );
+          } finally {
+            setWasmBudget(prev);
+          }
+        }
+      }
+    }
+    // the output may alias an operand
+    const [m, k, n] = [6, 6, 6];
+    const a = rand(36);
+    const b = rand(36);
+    const want = ref([{ a, a2: b, b }], m, k, n);
+    assert.deepEqual(matmulTerms([{ a, a2: b, b }], m, k, n, a), want);
+    throwsCode(() => matmulTerms([], 2, 2, 2), 'invalid-argument');
+    throwsCode(() => matmulTerms([{ a: rand(4), a2: rand(3), b: rand(4) }], 2, 2, 2), 'shape-mismatch');
   });
 
   void it('conv2d on a CNN-sized layer and transpose64 on many blocks', () => {

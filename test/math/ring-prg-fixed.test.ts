@@ -166,6 +166,31 @@ void test('fixed point: encode/decode within half an ulp; integers exact (proper
   assert.equal(fromInts([-1])[0], (1n << 64n) - 1n);
 });
 
+void test("fixed point: encode rounds exactly as Math.round(x·2^f), two's complement, every magnitude", () => {
+  /** The reference: Math.round, then the two 32-bit halves through BigInt. */
+  const ref = (x: number, f: number): bigint => BigInt.asUintN(64, BigInt(Math.round(x * 2 ** f)));
+  const ulp = 2 ** -53;
+  const w = new Prg(randomSeed()).words(20000);
+  const u = (i: number): number => w[i]! / 2 ** 32; // uniform in [0, 1)
+  let next = 0;
+  for (const f of [0, 1, 8, 16, 24, 30]) {
+    const xs: number[] = [0, -0, 5e-324, -5e-324, 1e-320, -1e-320];
+    for (const k of [0, 1, 2, 3, 7, 100, 2 ** 20, 2 ** 31 - 1, 2 ** 31, 2 ** 40 + 1]) {
+      for (const frac of [0, 0.5, 0.25, 0.75, 0.5 - ulp, 0.5 + ulp, 1 - ulp, ulp]) {
+        const t = k + frac;
+        xs.push(t / 2 ** f, -t / 2 ** f);
+      }
+    }
+    for (let i = 0; i < 1500; i++, next += 2) xs.push((u(next) - 0.5) * 2 ** (u(next + 1) * (60 - f)));
+    const ok = xs.filter((x) => Math.abs(x) < representableBound(f));
+    const got = encode(ok, f);
+    ok.forEach((x, i) => assert.equal(got[i], ref(x, f), `f=${f} x=${x}`));
+  }
+  // a typed-array input and a plain array give the same ring values
+  const fx = Float64Array.from({ length: 100 }, (_, i) => (u(next + i) - 0.5) * 1000);
+  assert.deepEqual(encode(fx, 16), encode(Array.from(fx), 16));
+});
+
 void test('fixed point: refuses values outside the representable range and NaN; warns past the product-safe bound', () => {
   const f = 16;
   assert.throws(

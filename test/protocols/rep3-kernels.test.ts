@@ -17,7 +17,8 @@ import {
 } from '../../src/protocols/rep3/context.js';
 import { Prg } from '../../src/math/prg.js';
 import { toPlanes, fromPlanes } from '../../src/math/bits.js';
-import { setKernelBackend, wasmAvailable } from '../../src/math/kernels.js';
+import { matmul, setKernelBackend, wasmAvailable } from '../../src/math/kernels.js';
+import { matmulLocal } from '../../src/protocols/rep3/mul.js';
 
 void test('rep3 KeyStream: byte for byte the AES-CTR stream of Prg, any split into draws', () => {
   const sizes = [0, 1, 3, 4, 8, 15, 16, 17, 100, 1024, 2040, 2048, 2049, 4096, 5000, 70000];
@@ -46,6 +47,66 @@ void test('rep3 KeyStream: byte for byte the AES-CTR stream of Prg, any split in
     'full 128-bit counter wrap',
   );
   assert.deepEqual([...new KeyStream(key, iv).ring(3)], [...new Prg(key, iv).ring(3)]);
+});
+
+void test('rep3 KeyStream in-place XOR / add (native CTR path) equal the drawn stream, any offset', () => {
+  for (const lead of [0, 3, 8, 16, 24, 4093]) {
+    for (const len of [1000, 2048, 4096, 16384 + 40, 70000]) {
+      const key = new Uint8Array(randomBytes(16));
+      const key2 = new Uint8Array(randomBytes(16));
+      const iv = new Uint8Array(randomBytes(16));
+      if (len === 70000) iv.fill(0xff, 8); // the counter carries into the upper words mid-draw
+      const ref = new Prg(key, iv).bytes(lead + len).subarray(lead);
+      const ref2 = new Prg(key2, iv).bytes(lead + len).subarray(lead);
+      const data = new Uint8Array(randomBytes(len));
+      const at = (k: Uint8Array): KeyStream => {
+        const s = new KeyStream(k, iv);
+        s.bytes(lead);
+        return s;
+      };
+      // bytes
+      const x = data.slice();
+      const s1 = at(key);
+      s1.xorBytes(x);
+      assert.deepEqual(
+        x,
+        data.map((v, i) => v ^ ref[i]!),
+        `xorBytes lead=${lead} len=${len}`,
+      );
+      assert.deepEqual(s1.bytes(5), new Prg(key, iv).bytes(lead + len + 5).subarray(lead + len));
+      // 32-bit words, single stream and the fused pair
+      if (len % 4 === 0) {
+        const w = new Uint32Array(data.slice().buffer);
+        at(key).xorInto(w);
+        const wb = new Uint8Array(w.buffer);
+        assert.deepEqual(
+          wb,
+          data.map((v, i) => v ^ ref[i]!),
+          `xorInto lead=${lead} len=${len}`,
+        );
+        const w2 = new Uint32Array(data.slice().buffer);
+        KeyStream.xorPair(at(key), at(key2), w2);
+        assert.deepEqual(
+          new Uint8Array(w2.buffer),
+          data.map((v, i) => v ^ ref[i]! ^ ref2[i]!),
+          `xorPair lead=${lead} len=${len}`,
+        );
+      }
+      // ring elements: z + p − q
+      if (len % 8 === 0) {
+        const z = new BigUint64Array(data.slice().buffer);
+        const kp = new BigUint64Array(ref.slice().buffer);
+        const kq = new BigUint64Array(ref2.slice().buffer);
+        const want = z.map((v, i) => v + kp[i]! - kq[i]!);
+        const p = at(key);
+        const q = at(key2);
+        KeyStream.addPair(p, q, z);
+        assert.deepEqual([...z], [...want], `addPair lead=${lead} len=${len}`);
+        assert.deepEqual(p.bytes(3), new Prg(key, iv).bytes(lead + len + 3).subarray(lead + len));
+        assert.deepEqual(q.bytes(3), new Prg(key2, iv).bytes(lead + len + 3).subarray(lead + len));
+      }
+    }
+  }
 });
 
 void test('rep3 in-place zero sharings add exactly zeroA / zeroB', () => {
@@ -104,3 +165,39 @@ void test(
     }
   },
 );
+
+void test("rep3 matmulLocal: the three parties' local shares add up to X·Y for every pattern of zero components", () => {
+  const [m, k, n] = [5, 1030, 3]; // k·m words span several 4096-word blocks of the zero scan
+  const rnd = (len: number): BigUint64Array => {
+    const v = new BigUint64Array(len);
+    new Uint8Array(v.buffer).set(randomBytes(len * 8));
+    return v;
+  };
+  // a component that is zero except in one word far from the start (must not count as zero)
+  const almostZero = (len: number, hi: boolean): BigUint64Array => {
+    const v = new BigUint64Array(len);
+    v[len - 1 - randomInt(3)] = hi ? 1n << 63n : 1n;
+    return v;
+  };
+  const kinds = ['rand', 'zero', 'late', 'lateHi'] as const;
+  const make = (kind: (typeof kinds)[number], len: number): BigUint64Array =>
+    kind === 'rand'
+      ? rnd(len)
+      : kind === 'zero'
+        ? new BigUint64Array(len)
+        : almostZero(len, kind === 'lateHi');
+  for (let trial = 0; trial < 60; trial++) {
+    const xs = [0, 1, 2].map(() => make(kinds[randomInt(kinds.length)]!, m * k));
+    const ys = [0, 1, 2].map(() => make(kinds[randomInt(kinds.length)]!, k * n));
+    const X = xs[0]!.map((v, i) => v + xs[1]![i]! + xs[2]![i]!);
+    const Y = ys[0]!.map((v, i) => v + ys[1]![i]! + ys[2]![i]!);
+    const want = matmul(X, Y, m, k, n);
+    const got = new BigUint64Array(m * n);
+    for (let p = 0; p < 3; p++) {
+      const q = (p + 1) % 3;
+      const z = matmulLocal({ a: xs[p]!, b: xs[q]! }, { a: ys[p]!, b: ys[q]! }, m, k, n);
+      for (let i = 0; i < z.length; i++) got[i] = got[i]! + z[i]!;
+    }
+    assert.deepEqual([...got], [...want], `trial ${trial}`);
+  }
+});

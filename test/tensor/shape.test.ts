@@ -10,6 +10,7 @@ import {
   sliceIndex,
 } from '../../src/tensor/index.js';
 import { isShareholdError } from '../../src/errors.js';
+import { stridedIndex } from '../../src/tensor/shape.js';
 import * as O from './oracle.js';
 
 const shapeArb = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 4 });
@@ -68,4 +69,35 @@ void test('resolveReshape infers one −1 and refuses impossible targets', () =>
   assert.throws(() => resolveReshape(24, [5, -1]));
   assert.throws(() => resolveReshape(24, [2, 3]));
   assert.throws(() => permuteIndex([2, 3], [0, 0]));
+});
+
+void test('stridedIndex equals the element-by-element odometer walk (any strides, zero and repeated runs)', () => {
+  const ref = (shape: number[], strides: number[], base: number): number[] => {
+    const out: number[] = [];
+    const total = shape.reduce((a, b) => a * b, 1);
+    const idx = shape.map(() => 0);
+    for (let p = 0; p < total; p++) {
+      out.push(base + idx.reduce((s, v, a) => s + v * strides[a]!, 0));
+      for (let a = shape.length - 1; a >= 0; a--) {
+        if (++idx[a]! < shape[a]!) break;
+        idx[a] = 0;
+      }
+    }
+    return out;
+  };
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 0, maxLength: 4 }),
+      fc.array(fc.integer({ min: -7, max: 7 }), { minLength: 4, maxLength: 4 }),
+      fc.integer({ min: 0, max: 100 }),
+      (shape, st, base) => {
+        const strides = st.slice(0, shape.length);
+        assert.deepEqual([...stridedIndex(shape, strides, base)], ref(shape, strides, base));
+      },
+    ),
+    { numRuns: 500 },
+  );
+  // a broadcast bias ([128] to [1000, 128]) and a transposed weight, as the Gemm layers use them
+  assert.deepEqual([...broadcastIndex([128], [1000, 128])], ref([1000, 128], [0, 1], 0));
+  assert.deepEqual([...permuteIndex([128, 784], [1, 0]).idx], ref([784, 128], [1, 784], 0));
 });

@@ -81,6 +81,8 @@ const zeroPiece = new Uint8Array(PIECE);
 const pieceBytes = new Uint8Array(PIECE);
 const pieceU32 = new Uint32Array(pieceBytes.buffer);
 const pieceU64 = new BigUint64Array(pieceBytes.buffer);
+const pieceBytes2 = new Uint8Array(PIECE);
+const pieceU64b = new BigUint64Array(pieceBytes2.buffer);
 
 function xorWordsAt(z: Uint32Array, o: number, k: Uint32Array, n: number): void {
   for (let i = 0; i < n; i++) z[o + i]! ^= k[i]!;
@@ -92,6 +94,11 @@ function addRingAt(z: BigUint64Array, o: number, k: BigUint64Array, n: number): 
 
 function subRingAt(z: BigUint64Array, o: number, k: BigUint64Array, n: number): void {
   for (let i = 0; i < n; i++) z[o + i] = z[o + i]! - k[i]!;
+}
+
+/** z[o..o+n) += k[i] − l[i]: one pass for the two streams of a zero sharing. */
+function addDiffAt(z: BigUint64Array, o: number, k: BigUint64Array, l: BigUint64Array, n: number): void {
+  for (let i = 0; i < n; i++) z[o + i] = z[o + i]! + k[i]! - l[i]!;
 }
 
 /** The 128-bit big-endian counter block iv + k (k < 2^53), as four 32-bit words. */
@@ -187,6 +194,93 @@ export class KeyStream {
     this.#pos += len;
   }
 
+  /** Whether a draw of `len` bytes from here takes the CTR path of `#pieces` (not the ECB one). */
+  #large(len: number): boolean {
+    return Math.ceil(((this.#pos % 16) + len) / 16) * 16 > ECB_MAX;
+  }
+
+  /**
+   * A native AES-128-CTR cipher whose next output byte is keystream byte `#pos` (the stream is then
+   * advanced by the caller): the counter block of the current 16-byte block, minus the bytes of it
+   * already used.
+   */
+  #ctr(): Cipher {
+    const [h0, h1, h2, h3] = counterAt(this.#iv, Math.floor(this.#pos / 16));
+    const start = new Uint8Array(16);
+    const v = new DataView(start.buffer);
+    v.setUint32(0, h0);
+    v.setUint32(4, h1);
+    v.setUint32(8, h2);
+    v.setUint32(12, h3);
+    const c = createCipheriv('aes-128-ctr', this.#key, start);
+    const skip = this.#pos % 16;
+    if (skip > 0) c.update(zeroPiece.subarray(0, skip));
+    return c;
+  }
+
+  /**
+   * z ^= the next z.length keystream bytes (the same bytes as `fill`). Large draws let the CTR cipher
+   * do the XOR (encrypting z is z ⊕ keystream): no keystream copy and no pass in JS.
+   */
+  xorBytes(z: Uint8Array): void {
+    if (!this.#large(z.length)) {
+      this.#pieces(z.length, (ks, off) => {
+        for (let i = 0; i < ks.length; i++) z[off + i]! ^= ks[i]!;
+      });
+      return;
+    }
+    const c = this.#ctr();
+    for (let off = 0; off < z.length; off += PIECE) {
+      const part = z.subarray(off, Math.min(z.length, off + PIECE));
+      part.set(c.update(part));
+    }
+    this.#pos += z.length;
+  }
+
+  /**
+   * w ^= (next bytes of p) ⊕ (next bytes of q), both streams advanced by w.byteLength: each piece goes
+   * through both CTR ciphers and is copied back once.
+   */
+  static xorPair(p: KeyStream, q: KeyStream, w: Uint32Array): void {
+    if (!p.#large(w.byteLength) || !q.#large(w.byteLength)) {
+      p.xorInto(w);
+      q.xorInto(w);
+      return;
+    }
+    const z = new Uint8Array(w.buffer, w.byteOffset, w.byteLength);
+    const cp = p.#ctr();
+    const cq = q.#ctr();
+    for (let off = 0; off < z.length; off += PIECE) {
+      const part = z.subarray(off, Math.min(z.length, off + PIECE));
+      part.set(cq.update(cp.update(part)));
+    }
+    p.#pos += z.length;
+    q.#pos += z.length;
+  }
+
+  /**
+   * z += (next 8·z.length bytes of p) − (those of q) as ring elements, in one pass over z (the two
+   * streams' pieces side by side), both streams advanced.
+   */
+  static addPair(p: KeyStream, q: KeyStream, z: BigUint64Array): void {
+    const len = z.byteLength;
+    if (p.#pos % 8 !== 0 || q.#pos % 8 !== 0 || !p.#large(len) || !q.#large(len)) {
+      p.addInto(z, 1);
+      q.addInto(z, -1);
+      return;
+    }
+    const cp = p.#ctr();
+    const cq = q.#ctr();
+    for (let off = 0; off < len; off += PIECE) {
+      const take = Math.min(PIECE, len - off);
+      pieceBytes.set(cp.update(zeroPiece.subarray(0, take)));
+      pieceBytes2.set(cq.update(zeroPiece.subarray(0, take)));
+      addDiffAt(z, off >>> 3, pieceU64, pieceU64b, take >>> 3);
+    }
+    p.#pos += len;
+    q.#pos += len;
+  }
+
   /** Fill `out` with the next keystream bytes. */
   fill(out: Uint8Array): Uint8Array {
     this.#pieces(out.length, (ks, off) => out.set(ks, off));
@@ -198,6 +292,10 @@ export class KeyStream {
     if (this.#pos % 4 !== 0) {
       const k = this.words(z.length);
       xorWordsAt(z, 0, k, k.length);
+      return;
+    }
+    if (this.#large(z.byteLength)) {
+      this.xorBytes(new Uint8Array(z.buffer, z.byteOffset, z.byteLength));
       return;
     }
     this.#pieces(z.byteLength, (ks, off) => {
@@ -276,15 +374,13 @@ export function zeroB(ctx: Rep3Ctx, opId: string, words: number, label = 'zerob'
  */
 export function addZeroA(ctx: Rep3Ctx, opId: string, z: BigUint64Array, label = 'zero'): void {
   const [p, q] = streams(ctx, opId, label);
-  p.addInto(z, 1);
-  q.addInto(z, -1);
+  KeyStream.addPair(p, q, z);
 }
 
 /** z ^= α_me in place, α the XOR sharing of zero of `zeroB` (same streams, same values). */
 export function xorZeroB(ctx: Rep3Ctx, opId: string, z: Uint32Array, label = 'zerob'): void {
   const [p, q] = streams(ctx, opId, label);
-  p.xorInto(z);
-  q.xorInto(z);
+  KeyStream.xorPair(p, q, z);
 }
 
 /** A random binary sharing nobody knows, `words` words per component. */

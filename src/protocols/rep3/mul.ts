@@ -9,7 +9,7 @@
  * output (m·n), not to the inner dimension [ABY3 §5.1].
  */
 import { add as ringAdd, asBytes, fromBytes } from '../../math/ring.js';
-import { matmul as ringMatmul } from '../../math/kernels.js';
+import { matmul as ringMatmul, matmulTerms } from '../../math/kernels.js';
 import { exchange, type OpScope } from '../channel.js';
 import { ShareholdError, invalidArgument } from '../../errors.js';
 import type { Rep3A } from '../../sharing/replicated/rep3.js';
@@ -28,10 +28,31 @@ export function mulLocal(x: Rep3A, y: Rep3A): BigUint64Array {
   return z;
 }
 
-/** True when every element is 0 (a 32-bit scan: exits at the first non-zero word). */
+/**
+ * True when every element is 0: OR-reduces 32-bit words in blocks (four independent accumulators, no
+ * branch per word) and exits after the first block with a non-zero word. Whether a component is zero
+ * is public (sparse input, constant), so the early exit reveals nothing.
+ */
 function allZero(v: BigUint64Array): boolean {
-  const w = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
-  for (let i = 0; i < w.length; i++) if (w[i] !== 0) return false;
+  const w = new Int32Array(v.buffer, v.byteOffset, v.length * 2);
+  const n = w.length;
+  if (n > 0 && w[0] !== 0) return false;
+  let i = 0;
+  while (i < n) {
+    const end = Math.min(n, i + 4096);
+    let a = 0;
+    let b = 0;
+    let c = 0;
+    let d = 0;
+    for (; i + 4 <= end; i += 4) {
+      a |= w[i]!;
+      b |= w[i + 1]!;
+      c |= w[i + 2]!;
+      d |= w[i + 3]!;
+    }
+    for (; i < end; i++) a |= w[i]!;
+    if ((a | b | c | d) !== 0) return false;
+  }
   return true;
 }
 
@@ -47,15 +68,20 @@ export function matmulLocal(x: Rep3A, y: Rep3A, m: number, k: number, n: number)
     );
   if (allZero(x.a)) return allZero(y.a) ? new BigUint64Array(m * n) : ringMatmul(x.b, y.a, m, k, n);
   if (allZero(y.a)) return ringMatmul(x.a, y.b, m, k, n);
-  if (allZero(y.b)) {
-    return ringMatmul(ringAdd(x.a, x.b), y.a, m, k, n);
-  }
+  // (X_i + X_{i+1})·Y_i: the sum is formed on the way into the kernel, not as an array
+  if (allZero(y.b)) return matmulTerms([{ a: x.a, a2: x.b, b: y.a }], m, k, n);
   const ySum = ringAdd(y.a, y.b);
   if (allZero(x.b)) return ringMatmul(x.a, ySum, m, k, n);
-  const z = ringMatmul(x.a, ySum, m, k, n);
-  const t = ringMatmul(x.b, y.a, m, k, n);
-  for (let i = 0; i < z.length; i++) z[i] = z[i]! + t[i]!;
-  return z;
+  // both products into one output (one kernel call over the concatenated inner dimension)
+  return matmulTerms(
+    [
+      { a: x.a, b: ySum },
+      { a: x.b, b: y.a },
+    ],
+    m,
+    k,
+    n,
+  );
 }
 
 /**
