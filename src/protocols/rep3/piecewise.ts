@@ -52,7 +52,7 @@ export async function piecewise3Select(
   t: TruncTriples,
 ): Promise<Piecewise3Parts> {
   const n = v.a.length;
-  if (h.hs.a.length !== n || daM.bin.n < n || daB.bin.n < n || t.r.a.length < 2 * n)
+  if (h.hb.n !== n || daM.bin.n < n || daB.bin.n < n || t.r.a.length < 2 * n)
     throw invalidArgument('piecewise3Select: hint, daBits and 2n truncation triples for n elements');
   const half = 1n << BigInt(h.f - 1);
   const [A, B] = await msbHinted(

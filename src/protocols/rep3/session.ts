@@ -62,7 +62,7 @@ export class Rep3Session implements Engine<Rep3A> {
       ? new Pool(
           (n) => genTruncTriples(this.ctx, this.op('preph'), n, this.f, true),
           (t, a, b) => sliceTriples(t, a, b),
-          1,
+          32, // the hint's bit planes are handed out in whole words
           1,
         )
       : this.#triples;

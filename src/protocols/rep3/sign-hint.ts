@@ -41,17 +41,14 @@ export interface SignHint {
   /** The opened value of the truncation, c = x + 2^62 + r. */
   readonly c: BigUint64Array;
   readonly f: number;
-  /**
-   * Bits 0..62−f: ⌊r'/2^f⌋; bit 63−f: m = msb(r); as an XOR sharing stored element-major (one ring
-   * word per element, this party's two components).
-   */
-  readonly hs: Rep3A;
+  /** Planes 0..62−f: ⌊r'/2^f⌋; plane 63−f: m = msb(r). n elements. */
+  readonly hb: Rep3B;
 }
 
 const hints = new WeakMap<Rep3A, SignHint>();
 
 export function setSignHint(y: Rep3A, h: SignHint): void {
-  if (h.hs.a.length !== y.a.length || h.c.length !== y.a.length)
+  if (h.hb.n !== y.a.length || h.hb.w !== 64 - h.f || h.c.length !== y.a.length)
     throw invalidArgument('sign hint does not match its sharing');
   hints.set(y, h);
 }
@@ -89,33 +86,25 @@ function subShifted(q: BigUint64Array, c: BigUint64Array, f: bigint, k: bigint):
 }
 
 /**
- * The k planes of X (= s, or ¬s when `not`) for this party's two components, built from the hint:
- * planes j < 63−f from hb, plane 63−f = m, planes above = m ∧ [msb(c) = 0]. ¬ flips component 0.
+ * The k planes of s for this party's two components, from the hint: planes j < 63−f and the m plane
+ * 63−f are views of hb (no copy); above it, m ∧ [msb(c) = 0] (only when k > 64 − f).
  */
-function sPlanes(me: number, h: SignHint, k: number, not: boolean): { a: Uint32Array; b: Uint32Array } {
-  const W = wordsPerPlane(h.hs.a.length);
+function sPlanes(h: SignHint, k: number): { a: Uint32Array; b: Uint32Array } {
+  const W = wordsPerPlane(h.hb.n);
   const top = 63 - h.f; // plane of m
   const low = Math.min(k, top + 1);
-  let a = toPlanes(h.hs.a, low);
-  let b = toPlanes(h.hs.b, low);
-  if (k > top + 1) {
-    const a2 = new Uint32Array(k * W);
-    const b2 = new Uint32Array(k * W);
-    a2.set(a);
-    b2.set(b);
-    [a, b] = [a2, b2];
-    // msb(c) plane, inverted: pos = [msb(c) = 0]
-    const cTop = toPlanes(h.c, 1, 63);
-    const ma = a.subarray(top * W, (top + 1) * W);
-    const mb = b.subarray(top * W, (top + 1) * W);
-    for (let j = top + 1; j < k; j++) {
-      andNotInto(a, j * W, ma, cTop, W);
-      andNotInto(b, j * W, mb, cTop, W);
-    }
-  }
-  if (not) {
-    const comp = me === 0 ? a : me === 2 ? b : null;
-    if (comp) invertAll(comp);
+  if (k <= top + 1) return { a: h.hb.a.subarray(0, low * W), b: h.hb.b.subarray(0, low * W) };
+  const a = new Uint32Array(k * W);
+  const b = new Uint32Array(k * W);
+  a.set(h.hb.a.subarray(0, low * W));
+  b.set(h.hb.b.subarray(0, low * W));
+  // msb(c) plane, inverted: pos = [msb(c) = 0]
+  const cTop = toPlanes(h.c, 1, 63);
+  const ma = a.subarray(top * W, (top + 1) * W);
+  const mb = b.subarray(top * W, (top + 1) * W);
+  for (let j = top + 1; j < k; j++) {
+    andNotInto(a, j * W, ma, cTop, W);
+    andNotInto(b, j * W, mb, cTop, W);
   }
   return { a, b };
 }
@@ -124,47 +113,73 @@ function andNotInto(z: Uint32Array, o: number, x: Uint32Array, y: Uint32Array, W
   for (let i = 0; i < W; i++) z[o + i] = x[i]! & ~y[i]!;
 }
 
-function invertAll(z: Uint32Array): void {
-  for (let i = 0; i < z.length; i++) z[i] = ~z[i]!;
-}
-
 /**
- * Generate/propagate planes for Q + X (+1 when `cin`), positions 0..k−2 for the tree, and the top
- * position's propagate (plane k−1) for the sum bit. g_j = Q_j ∧ X_j on both components, p_j = Q_j ⊕ X_j
- * (Q on component 0); with a carry-in, g_0 = Q_0 ∨ X_0 = g_0 ⊕ p_0.
+ * Generate/propagate planes for Q + X (+1 when `cin`) with X = s, or ¬s when `not` (¬ on component 0:
+ * party 0's a, party 2's b, applied on the fly), positions 0..k−2 for the tree, and the top position's
+ * propagate (plane k−1) for the sum bit. g_j = Q_j ∧ X_j on both components, p_j = Q_j ⊕ X_j (Q on
+ * component 0); with a carry-in, g_0 = Q_0 ∨ X_0 = g_0 ⊕ p_0.
  */
 function genProp(
   me: number,
   W: number,
   k: number,
   q: Uint32Array,
-  x: { a: Uint32Array; b: Uint32Array },
-  cin: boolean,
+  s: { a: Uint32Array; b: Uint32Array },
+  not: boolean,
 ): { tree: FlatTree; topA: Uint32Array; topB: Uint32Array } {
   const L = (k - 1) * W;
+  // component-0 flips: ¬ (all ones) and the public Q for p, per component held
+  const flipA = not && me === 0 ? 0xffffffff : 0;
+  const flipB = not && me === 2 ? 0xffffffff : 0;
   const ga = new Uint32Array(L);
   const gb = new Uint32Array(L);
   const pa = new Uint32Array(L);
   const pb = new Uint32Array(L);
-  andPub(ga, x.a, q, L);
-  andPub(gb, x.b, q, L);
-  pa.set(x.a.subarray(0, L));
-  pb.set(x.b.subarray(0, L));
-  if (me === 0) xorPub(pa, q, 0, L);
-  if (me === 2) xorPub(pb, q, 0, L);
-  if (cin) {
+  genPropInto(ga, pa, s.a, q, flipA, me === 0, L);
+  genPropInto(gb, pb, s.b, q, flipB, me === 2, L);
+  if (not) {
+    // carry-in 1 at position 0: g_0 ⊕= p_0
     xorPub(ga, pa, 0, W);
     xorPub(gb, pb, 0, W);
   }
-  const topA = x.a.slice(L, L + W);
-  const topB = x.b.slice(L, L + W);
-  if (me === 0) xorPub(topA, q, L, W);
-  if (me === 2) xorPub(topB, q, L, W);
+  const topA = new Uint32Array(W);
+  const topB = new Uint32Array(W);
+  topInto(topA, s.a, q, L, flipA, me === 0, W);
+  topInto(topB, s.b, q, L, flipB, me === 2, W);
   return { tree: { cnt: k - 1, ga, gb, pa, pb }, topA, topB };
 }
 
-function andPub(z: Uint32Array, x: Uint32Array, q: Uint32Array, L: number): void {
-  for (let i = 0; i < L; i++) z[i] = x[i]! & q[i]!;
+/** g = (x ⊕ flip) ∧ q, p = (x ⊕ flip) ⊕ (withQ ? q : 0), over L words. */
+function genPropInto(
+  g: Uint32Array,
+  p: Uint32Array,
+  x: Uint32Array,
+  q: Uint32Array,
+  flip: number,
+  withQ: boolean,
+  L: number,
+): void {
+  const qm = withQ ? 0xffffffff : 0;
+  for (let i = 0; i < L; i++) {
+    const xi = x[i]! ^ flip;
+    const qi = q[i]!;
+    g[i] = xi & qi;
+    p[i] = xi ^ (qi & qm);
+  }
+}
+
+/** The top position's propagate: plane at word offset o. */
+function topInto(
+  t: Uint32Array,
+  x: Uint32Array,
+  q: Uint32Array,
+  o: number,
+  flip: number,
+  withQ: boolean,
+  W: number,
+): void {
+  const qm = withQ ? 0xffffffff : 0;
+  for (let i = 0; i < W; i++) t[i] = x[o + i]! ^ flip ^ (q[o + i]! & qm);
 }
 
 /** z[i] ^= y[yo + i] for i < L. */
@@ -186,11 +201,11 @@ export async function msbHinted(
   const k = width;
   if (!Number.isInteger(k) || k < 4 || k > 64)
     throw invalidArgument(`msbHinted: width must be an integer in [4, 64], got ${k}`);
-  const n = h.hs.a.length;
+  const n = h.hb.n;
   const W = wordsPerPlane(n);
   const parts = terms.map((t) => {
     const q = toPlanes(publicPart(h.c, h.f, t.neg, t.add), k);
-    return genProp(ctx.me, W, k, q, sPlanes(ctx.me, h, k, !t.neg), !t.neg);
+    return genProp(ctx.me, W, k, q, sPlanes(h, k), !t.neg);
   });
   const carries = await carryOutsFlat(
     ctx,

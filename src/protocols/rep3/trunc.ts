@@ -24,9 +24,9 @@
 import { exchange, type OpScope } from '../channel.js';
 import * as R from '../../math/ring.js';
 import { asBytes, fromBytes, shrLogical } from '../../math/ring.js';
-import { fromPlanes, toPlanes, wordsPerPlane } from '../../math/bits.js';
+import { toPlanes, wordsPerPlane } from '../../math/bits.js';
 import { ShareholdError, invalidArgument } from '../../errors.js';
-import type { Rep3A } from '../../sharing/replicated/rep3.js';
+import type { Rep3A, Rep3B } from '../../sharing/replicated/rep3.js';
 import { addZeroA, componentA, componentB, randomA, type Rep3Ctx } from './context.js';
 import { andB } from './and.js';
 import { carryOutsFlat, prefixCarries, type Plane } from './adder.js';
@@ -43,11 +43,11 @@ export interface TruncTriples {
   /** [msb(r)] as 0/1. */
   readonly m: Rep3A;
   /**
-   * With `hints`: the bits of ⌊r'/2^f⌋ (bits 0..62−f) and m (bit 63−f) as a binary (XOR) sharing
-   * stored element-major, one ring word per element, so that a comparison after the truncation needs
-   * only its carry tree (sign-hint.ts).
+   * With `hints`: the bits of ⌊r'/2^f⌋ (planes 0..62−f) and m (plane 63−f) as a binary sharing, so
+   * that a comparison after the truncation needs only its carry tree (sign-hint.ts). Bit planes: a
+   * pool of hinted triples hands them out on multiples of 32.
    */
-  readonly hs?: Rep3A;
+  readonly hb?: Rep3B;
 }
 
 const TWO62 = 1n << 62n;
@@ -173,7 +173,7 @@ export async function genTruncTriples(
   // carry from one Sklansky prefix adder over positions 0..62 (same 6 rounds, ≈ 2.4× the gates)
   let c63: Plane | undefined;
   let cf: Plane | undefined;
-  let hs: Rep3A | undefined;
+  let hb: Rep3B | undefined;
   if (hints) {
     const pl = (x: Uint32Array, j: number): Uint32Array => x.subarray(j * W, (j + 1) * W);
     const gs: Plane[] = [];
@@ -195,7 +195,7 @@ export async function genTruncTriples(
     }
     xorPlaneAt(ha, (63 - f) * W, pl(pa, 63), c63.a, W);
     xorPlaneAt(hbb, (63 - f) * W, pl(pb, 63), c63.b, W);
-    hs = { a: fromPlanes(ha, n, w), b: fromPlanes(hbb, n, w) };
+    hb = { n, w, a: ha, b: hbb };
   } else {
     [c63, cf] = await carryOutsFlat(ctx, scope.child('tree'), W, [
       { cnt: 63, ga: gAll.a, gb: gAll.b, pa, pb },
@@ -212,7 +212,7 @@ export async function genTruncTriples(
   applyCarries(h.a, cfA!.a, c63A!.a, top);
   applyCarries(h.b, cfA!.b, c63A!.b, top);
   const m = mA!;
-  return hs ? { f, r, rh: h, m, hs } : { f, r, rh: h, m };
+  return hb ? { f, r, rh: h, m, hb } : { f, r, rh: h, m };
 }
 
 /** z[o..o+W) = x ⊕ y. */
@@ -330,13 +330,29 @@ async function injectOwned(
 export function sliceTriples(t: TruncTriples, start: number, end: number): TruncTriples {
   const s = (x: Rep3A): Rep3A => ({ a: x.a.subarray(start, end), b: x.b.subarray(start, end) });
   const out = { f: t.f, r: s(t.r), rh: s(t.rh), m: s(t.m) };
-  return t.hs ? { ...out, hs: s(t.hs) } : out;
+  return t.hb ? { ...out, hb: slicePlanes(t.hb, start, end) } : out;
+}
+
+/** Elements [start, end) of bit planes; start must be a multiple of 32 (whole words). */
+function slicePlanes(x: Rep3B, start: number, end: number): Rep3B {
+  if (start % 32 !== 0) throw invalidArgument('hinted truncation triples are sliced on multiples of 32');
+  const W0 = wordsPerPlane(x.n);
+  const W = wordsPerPlane(end - start);
+  const o = start >>> 5;
+  if (o === 0 && W === W0) return { n: end - start, w: x.w, a: x.a, b: x.b };
+  const a = new Uint32Array(x.w * W);
+  const b = new Uint32Array(x.w * W);
+  for (let j = 0; j < x.w; j++) {
+    a.set(x.a.subarray(j * W0 + o, j * W0 + o + W), j * W);
+    b.set(x.b.subarray(j * W0 + o, j * W0 + o + W), j * W);
+  }
+  return { n: end - start, w: x.w, a, b };
 }
 
 /** Attach the sign hint to a truncation's result when its triples carry one. */
 function hinted(y: Rep3A, c: BigUint64Array, t: TruncTriples): Rep3A {
   const n = c.length;
-  if (t.hs) setSignHint(y, { c, f: t.f, hs: { a: t.hs.a.subarray(0, n), b: t.hs.b.subarray(0, n) } });
+  if (t.hb) setSignHint(y, { c, f: t.f, hb: t.hb.n === n ? t.hb : slicePlanes(t.hb, 0, n) });
   return y;
 }
 
