@@ -16,13 +16,14 @@ import { emptyStats, isValidOpId, type Channel, type ChannelStats } from '../pro
 import { certFingerprint, normalizeFingerprint } from './certs.js';
 import {
   DEFAULT_MAX_FRAME_BYTES,
+  FRAME_HEADER_BYTES,
   FrameDecoder,
   FrameType,
   decodeHello,
   decodeRefuse,
-  encodeFrameHead,
   encodeHello,
   encodeRefuse,
+  writeFrameHead,
   type Frame,
 } from './frame.js';
 
@@ -107,10 +108,12 @@ class Conn {
   onFrame: (f: Frame) => void = () => {};
   onBad: (e: ShareholdError) => void = () => {};
   readonly decoder: FrameDecoder;
+  /** Frames handed over since the last flush (see TlsChannel.#flush): written together. */
+  pending: Uint8Array[] = [];
+  #pendingBytes = 0;
   #queue: (Uint8Array | undefined)[] = [];
   #qHead = 0;
   #blocked = false;
-  #corked = false;
 
   constructor(
     readonly socket: tls.TLSSocket,
@@ -136,29 +139,42 @@ class Conn {
     return this.socket.destroyed || this.socket.closed;
   }
 
-  /** Write buffers in order, respecting back-pressure: once write() says no, queue until 'drain'. */
-  write(bufs: readonly Uint8Array[]): void {
-    if (this.gone) return;
-    if (this.#blocked) {
-      for (const b of bufs) this.#queue.push(b);
-      return;
-    }
-    if (!this.#corked) {
-      // Coalesce the messages queued in this tick (e.g. one round of `exchange`) into fewer records.
-      this.#corked = true;
+  /** Queue a frame (or a frame's head, or a large payload) until the next flush. */
+  add(buf: Uint8Array): boolean {
+    this.#pendingBytes += buf.byteLength;
+    return this.pending.push(buf) === 1;
+  }
+
+  /**
+   * Write what was queued since the last flush: one buffer as it is; several (e.g. messages of
+   * concurrent operations to this peer in the same tick) joined into one, so that they make one TLS
+   * record and one system call. Large payloads are handed over as they are (never copied here).
+   */
+  flush(): void {
+    const p = this.pending;
+    if (p.length === 0) return;
+    const total = this.#pendingBytes;
+    this.pending = [];
+    this.#pendingBytes = 0;
+    if (p.length === 1) this.#write(p[0]!);
+    else if (total <= JOIN_BYTES) this.#write(Buffer.concat(p, total));
+    else {
       this.socket.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        this.socket.uncork();
-      });
+      for (let i = 0; i < p.length; i++) this.#write(p[i]!);
+      this.socket.uncork();
     }
-    for (let i = 0; i < bufs.length; i++) {
-      if (!this.socket.write(bufs[i]!)) {
-        this.#blocked = true;
-        for (let k = i + 1; k < bufs.length; k++) this.#queue.push(bufs[k]);
-        return;
-      }
-    }
+  }
+
+  /** Write one buffer now, respecting back-pressure: once write() says no, queue until 'drain'. */
+  #write(b: Uint8Array): void {
+    if (this.gone) return;
+    if (this.#blocked) this.#queue.push(b);
+    else if (!this.socket.write(b)) this.#blocked = true;
+  }
+
+  /** Write buffers now (hello frames during set-up). */
+  write(bufs: readonly Uint8Array[]): void {
+    for (const b of bufs) this.#write(b);
   }
 
   #drain(): void {
@@ -177,6 +193,7 @@ class Conn {
 
   /** Hand everything still queued to the socket, then end it; resolves when closed (or after grace). */
   shutdown(graceMs: number): Promise<void> {
+    if (this.pending.length > 0) this.flush();
     if (this.socket.closed) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.socket.destroy(), graceMs);
@@ -194,29 +211,84 @@ class Conn {
   }
 }
 
-interface Waiter {
-  resolve: (b: Uint8Array) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout | undefined;
+/** A pending recv: linked in its peer's list, in the order the recvs started. */
+class Waiter {
+  prev: Waiter | undefined = undefined;
+  next: Waiter | undefined = undefined;
+  constructor(
+    readonly opId: string,
+    readonly started: number,
+    readonly resolve: (b: Uint8Array) => void,
+    readonly reject: (e: Error) => void,
+  ) {}
+}
+
+/** Marks an op id whose message has been received (handed to its recv). */
+const CONSUMED = 0;
+type Entry = Waiter | Uint8Array | typeof CONSUMED;
+
+/** What the channel knows about the op ids of one peer. */
+class PeerState {
+  /**
+   * Op id → a recv waiting for it, its message buffered until recv asks, or CONSUMED. One lookup per
+   * message and per recv; never deleted from while the channel is open, except for failed waiters.
+   */
+  cur = new Map<string, Entry>();
+  /** Op ids consumed in the previous generation (all CONSUMED). */
+  old = new Map<string, Entry>();
+  head: Waiter | undefined = undefined;
+  tail: Waiter | undefined = undefined;
+
+  link(w: Waiter): void {
+    w.prev = this.tail;
+    if (this.tail) this.tail.next = w;
+    else this.head = w;
+    this.tail = w;
+  }
+
+  unlink(w: Waiter): void {
+    if (w.prev) w.prev.next = w.next;
+    else this.head = w.next;
+    if (w.next) w.next.prev = w.prev;
+    else this.tail = w.prev;
+    w.prev = w.next = undefined;
+  }
+
+  /** Start a new generation: consumed op ids move to `old`, pending entries stay current. */
+  rotate(): void {
+    const next = new Map<string, Entry>();
+    for (const [op, v] of this.cur) if (v !== CONSUMED) next.set(op, v);
+    for (const op of next.keys()) this.cur.delete(op);
+    this.old = this.cur;
+    this.cur = next;
+  }
 }
 
 const ADOPT = Symbol('adopt');
-/** Keys per generation of the duplicate-detection window (see TlsChannel.#consumed). */
+/** Consumed keys per generation of the duplicate-detection window (see TlsChannel.#consumed). */
 const CONSUMED_WINDOW = 1 << 18;
+/** Frames queued in one tick for one peer are joined into one buffer up to this many bytes. */
+const JOIN_BYTES = SMALL_PAYLOAD_BYTES;
 
 export class TlsChannel implements Channel {
   readonly stats: ChannelStats = emptyStats();
   readonly #conns: (Conn | undefined)[];
-  #inbox = new Map<string, Uint8Array>();
-  #waiters = new Map<string, Waiter>();
+  readonly #peers: PeerState[];
   // Received (party, op) keys, for refusing duplicates: two generations of at most CONSUMED_WINDOW
-  // keys each, so a long job does not grow memory without bound (a duplicate older than the window
-  // is no longer detected; it lands in the inbox where nobody waits for it).
-  #consumed = new Set<string>();
-  #consumedOld = new Set<string>();
-  #dead = new Map<number, ShareholdError>();
+  // keys each (over all peers), so a long job does not grow memory without bound (a duplicate older
+  // than the window is no longer detected; it lands in the inbox where nobody waits for it).
+  #consumed = 0;
+  readonly #dead: (ShareholdError | undefined)[];
   #closed = false;
   #closing: Promise<void> | undefined;
+  /**
+   * One watchdog timer for all pending recvs (instead of a timer per recv): armed while recvs wait,
+   * it fires at the earliest moment some waiting recv's peer has been silent for timeoutMs.
+   */
+  #watchdog: NodeJS.Timeout | undefined;
+  /** Connections with frames queued in this tick, flushed once at its end. */
+  #dirty: Conn[] = [];
+  #flushQueued = false;
 
   /** Use `connectMesh`; the constructor is not part of the API. */
   constructor(
@@ -227,6 +299,8 @@ export class TlsChannel implements Channel {
     private readonly closeGraceMs: number,
   ) {
     this.#conns = new Array<Conn | undefined>(n).fill(undefined);
+    this.#dead = new Array<ShareholdError | undefined>(n).fill(undefined);
+    this.#peers = Array.from({ length: n }, () => new PeerState());
   }
 
   /** Take over an established, authenticated connection to party `j`. */
@@ -268,62 +342,106 @@ export class TlsChannel implements Channel {
       );
     const conn = this.#conns[to];
     // A dead peer: the message cannot be delivered; whoever waits on that peer learns it from recv.
-    if (!conn || this.#dead.has(to)) return;
-    const head = encodeFrameHead(FrameType.Data, opId, len);
+    if (!conn || this.#dead[to]) return;
+    const headLen = FRAME_HEADER_BYTES + opId.length;
+    let first: boolean;
     if (len <= SMALL_PAYLOAD_BYTES) {
-      const buf = Buffer.allocUnsafe(head.length + len);
-      head.copy(buf, 0);
-      buf.set(payload, head.length);
-      conn.write([buf]);
-    } else conn.write([head, payload]); // the payload itself is never copied here
-    this.stats.bytesSent += head.length + len;
+      // Header and payload in one buffer (one small copy).
+      const buf = Buffer.allocUnsafe(headLen + len);
+      writeFrameHead(buf, FrameType.Data, opId, len);
+      buf.set(payload, headLen);
+      first = conn.add(buf);
+    } else {
+      const head = Buffer.allocUnsafe(headLen);
+      writeFrameHead(head, FrameType.Data, opId, len);
+      first = conn.add(head);
+      conn.add(payload); // the payload itself is never copied here
+    }
+    this.stats.bytesSent += headLen + len;
     this.stats.messagesSent++;
+    if (first) {
+      // Everything sent in this tick (e.g. one round of `exchange`, or the rounds of concurrent
+      // operations) goes out at its end, one write per peer.
+      this.#dirty.push(conn);
+      if (!this.#flushQueued) {
+        this.#flushQueued = true;
+        process.nextTick(this.#flush);
+      }
+    }
   }
+
+  readonly #flush = (): void => {
+    this.#flushQueued = false;
+    const dirty = this.#dirty;
+    for (let i = 0; i < dirty.length; i++) dirty[i]!.flush();
+    dirty.length = 0;
+  };
 
   recv(from: number, opId: string): Promise<Uint8Array> {
     this.#checkPeer(from);
     if (this.#closed)
       return Promise.reject(new ShareholdError('channel-closed', `party ${this.me} channel is closed`));
     if (!isValidOpId(opId)) return Promise.reject(new ShareholdError('frame-malformed', 'malformed op id'));
-    const key = `${from}|${opId}`;
-    const got = this.#inbox.get(key);
-    if (got) {
-      this.#inbox.delete(key);
-      this.#markConsumed(key);
+    const peer = this.#peers[from]!;
+    const got = peer.cur.get(opId);
+    if (got instanceof Uint8Array) {
+      peer.cur.set(opId, CONSUMED);
+      this.#countConsumed();
       return Promise.resolve(got);
     }
-    if (this.#wasConsumed(key) || this.#waiters.has(key))
+    if (got !== undefined || peer.old.has(opId))
       return Promise.reject(
         new ShareholdError('op-id-mismatch', `op ${opId} from party ${from} received twice`, {
           party: from,
           opId,
         }),
       );
-    const dead = this.#dead.get(from);
+    const dead = this.#dead[from];
     if (dead) return Promise.reject(dead);
     return new Promise((resolve, reject) => {
-      const started = Date.now();
-      const check = (): void => {
-        const last = Math.max(started, this.#conns[from]?.lastHeard ?? 0);
-        const idle = Date.now() - last;
-        const w = this.#waiters.get(key);
-        if (!w) return;
-        if (idle < this.timeoutMs) {
-          w.timer = setTimeout(check, this.timeoutMs - idle);
-          return;
-        }
-        this.#waiters.delete(key);
-        reject(
-          new ShareholdError(
-            'peer-timeout',
-            `no message from party ${from} for op ${opId}: silent for ${idle} ms (timeout ${this.timeoutMs} ms)`,
-            { party: from, opId },
-          ),
-        );
-      };
-      this.#waiters.set(key, { resolve, reject, timer: setTimeout(check, this.timeoutMs) });
+      const w = new Waiter(opId, Date.now(), resolve, reject);
+      peer.link(w);
+      peer.cur.set(opId, w);
+      this.#watchdog ??= setTimeout(this.#watch, this.timeoutMs);
     });
   }
+
+  /**
+   * Fail every recv whose peer has been silent (no bytes at all) for timeoutMs since the recv
+   * started, then re-arm for the next such moment while recvs wait. Each peer's waiters are in start
+   * order, so its expired ones are a prefix of its list.
+   */
+  readonly #watch = (): void => {
+    this.#watchdog = undefined;
+    if (this.#closed) return;
+    const now = Date.now();
+    const timeout = this.timeoutMs;
+    let next = Infinity;
+    for (let j = 0; j < this.n; j++) {
+      const peer = this.#peers[j]!;
+      const heard = this.#conns[j]?.lastHeard ?? 0;
+      for (let w = peer.head; w;) {
+        const last = Math.max(w.started, heard);
+        const idle = now - last;
+        if (idle < timeout) {
+          next = Math.min(next, last + timeout);
+          break;
+        }
+        const after = w.next;
+        peer.unlink(w);
+        peer.cur.delete(w.opId);
+        w.reject(
+          new ShareholdError(
+            'peer-timeout',
+            `no message from party ${j} for op ${w.opId}: silent for ${idle} ms (timeout ${timeout} ms)`,
+            { party: j, opId: w.opId },
+          ),
+        );
+        w = after;
+      }
+    }
+    if (next !== Infinity) this.#watchdog = setTimeout(this.#watch, next - now);
+  };
 
   countRound(): void {
     this.stats.rounds++;
@@ -336,12 +454,15 @@ export class TlsChannel implements Channel {
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
     this.#closed = true;
-    for (const [, w] of this.#waiters) {
-      if (w.timer) clearTimeout(w.timer);
-      w.reject(new ShareholdError('channel-closed', `party ${this.me} channel closed`));
+    if (this.#watchdog) clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+    for (const peer of this.#peers) {
+      for (let w = peer.head; w; w = w.next)
+        w.reject(new ShareholdError('channel-closed', `party ${this.me} channel closed`));
+      peer.head = peer.tail = undefined;
+      peer.cur.clear();
+      peer.old.clear();
     }
-    this.#waiters.clear();
-    this.#inbox.clear();
     const grace = this.closeGraceMs;
     this.#closing = Promise.all(this.#conns.flatMap((c) => (c ? [c.shutdown(grace)] : []))).then(
       () => undefined,
@@ -352,58 +473,51 @@ export class TlsChannel implements Channel {
   /** Whether the connection to `party` is still usable. */
   isConnected(party: number): boolean {
     this.#checkPeer(party);
-    return !this.#closed && !this.#dead.has(party) && !!this.#conns[party] && !this.#conns[party].gone;
+    return !this.#closed && !this.#dead[party] && !!this.#conns[party] && !this.#conns[party].gone;
   }
 
   #deliver(from: number, f: Frame): void {
-    if (this.#closed || this.#dead.has(from)) return;
+    if (this.#closed || this.#dead[from]) return;
     this.stats.bytesReceived += f.wireBytes;
     this.stats.messagesReceived++;
-    const key = `${from}|${f.opId}`;
-    if (this.#wasConsumed(key) || this.#inbox.has(key)) {
+    const peer = this.#peers[from]!;
+    const opId = f.opId;
+    const got = peer.cur.get(opId);
+    if (got instanceof Waiter) {
+      peer.unlink(got);
+      peer.cur.set(opId, CONSUMED);
+      this.#countConsumed();
+      got.resolve(f.payload);
+    } else if (got === undefined && !peer.old.has(opId)) peer.cur.set(opId, f.payload);
+    else
       this.#peerFailed(
         from,
-        new ShareholdError('op-id-mismatch', `duplicate message from party ${from} for op ${f.opId}`, {
+        new ShareholdError('op-id-mismatch', `duplicate message from party ${from} for op ${opId}`, {
           party: from,
-          opId: f.opId,
+          opId,
         }),
         true,
       );
-      return;
-    }
-    const w = this.#waiters.get(key);
-    if (w) {
-      this.#waiters.delete(key);
-      this.#markConsumed(key);
-      if (w.timer) clearTimeout(w.timer);
-      w.resolve(f.payload);
-    } else this.#inbox.set(key, f.payload);
   }
 
-  #wasConsumed(key: string): boolean {
-    return this.#consumed.has(key) || this.#consumedOld.has(key);
-  }
-
-  #markConsumed(key: string): void {
-    this.#consumed.add(key);
-    if (this.#consumed.size >= CONSUMED_WINDOW) {
-      this.#consumedOld = this.#consumed;
-      this.#consumed = new Set();
-    }
+  /** One more (party, op) key consumed; every CONSUMED_WINDOW keys, a new generation begins. */
+  #countConsumed(): void {
+    if (++this.#consumed < CONSUMED_WINDOW) return;
+    this.#consumed = 0;
+    for (const peer of this.#peers) peer.rotate();
   }
 
   /** Party `from` is unusable from now on: fail what waits on it and, if asked, drop the connection. */
   #peerFailed(from: number, err: ShareholdError, destroy: boolean): void {
-    if (this.#dead.has(from)) return;
-    this.#dead.set(from, err);
+    if (this.#dead[from]) return;
+    this.#dead[from] = err;
     if (destroy) this.#conns[from]?.socket.destroy();
-    const prefix = `${from}|`;
-    for (const [key, w] of this.#waiters) {
-      if (!key.startsWith(prefix)) continue;
-      this.#waiters.delete(key);
-      if (w.timer) clearTimeout(w.timer);
+    const peer = this.#peers[from]!;
+    for (let w = peer.head; w; w = w.next) {
+      peer.cur.delete(w.opId);
       w.reject(err);
     }
+    peer.head = peer.tail = undefined;
   }
 
   #checkPeer(p: number): void {
