@@ -289,6 +289,8 @@ export class TlsChannel implements Channel {
   /** Connections with frames queued in this tick, flushed once at its end. */
   #dirty: Conn[] = [];
   #flushQueued = false;
+  /** The op id validated last: `exchange` sends and receives under the same string, checked once. */
+  #validOp = '';
 
   /** Use `connectMesh`; the constructor is not part of the API. */
   constructor(
@@ -332,7 +334,10 @@ export class TlsChannel implements Channel {
   send(to: number, opId: string, payload: Uint8Array): void {
     this.#checkPeer(to);
     if (this.#closed) throw new ShareholdError('channel-closed', `party ${this.me} channel is closed`);
-    if (!isValidOpId(opId)) throw new ShareholdError('frame-malformed', 'malformed op id');
+    if (opId !== this.#validOp) {
+      if (!isValidOpId(opId)) throw new ShareholdError('frame-malformed', 'malformed op id');
+      this.#validOp = opId;
+    }
     const len = payload.byteLength;
     if (len > this.maxFrameBytes)
       throw new ShareholdError(
@@ -381,7 +386,10 @@ export class TlsChannel implements Channel {
     this.#checkPeer(from);
     if (this.#closed)
       return Promise.reject(new ShareholdError('channel-closed', `party ${this.me} channel is closed`));
-    if (!isValidOpId(opId)) return Promise.reject(new ShareholdError('frame-malformed', 'malformed op id'));
+    if (opId !== this.#validOp) {
+      if (!isValidOpId(opId)) return Promise.reject(new ShareholdError('frame-malformed', 'malformed op id'));
+      this.#validOp = opId;
+    }
     const peer = this.#peers[from]!;
     const got = peer.cur.get(opId);
     if (got instanceof Uint8Array) {
