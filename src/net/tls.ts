@@ -14,6 +14,7 @@ import tls from 'node:tls';
 import { ShareholdError, invalidArgument } from '../errors.js';
 import { emptyStats, isValidOpId, type Channel, type ChannelStats } from '../protocols/channel.js';
 import { certFingerprint, normalizeFingerprint } from './certs.js';
+import { DUPLICATE, OpTable, TWICE, Waiter } from './op-table.js';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   FRAME_HEADER_BYTES,
@@ -211,59 +212,6 @@ class Conn {
   }
 }
 
-/** A pending recv: linked in its peer's list, in the order the recvs started. */
-class Waiter {
-  prev: Waiter | undefined = undefined;
-  next: Waiter | undefined = undefined;
-  constructor(
-    readonly opId: string,
-    readonly started: number,
-    readonly resolve: (b: Uint8Array) => void,
-    readonly reject: (e: Error) => void,
-  ) {}
-}
-
-/** Marks an op id whose message has been received (handed to its recv). */
-const CONSUMED = 0;
-type Entry = Waiter | Uint8Array | typeof CONSUMED;
-
-/** What the channel knows about the op ids of one peer. */
-class PeerState {
-  /**
-   * Op id → a recv waiting for it, its message buffered until recv asks, or CONSUMED. One lookup per
-   * message and per recv; never deleted from while the channel is open, except for failed waiters.
-   */
-  cur = new Map<string, Entry>();
-  /** Op ids consumed in the previous generation (all CONSUMED). */
-  old = new Map<string, Entry>();
-  head: Waiter | undefined = undefined;
-  tail: Waiter | undefined = undefined;
-
-  link(w: Waiter): void {
-    w.prev = this.tail;
-    if (this.tail) this.tail.next = w;
-    else this.head = w;
-    this.tail = w;
-  }
-
-  unlink(w: Waiter): void {
-    if (w.prev) w.prev.next = w.next;
-    else this.head = w.next;
-    if (w.next) w.next.prev = w.prev;
-    else this.tail = w.prev;
-    w.prev = w.next = undefined;
-  }
-
-  /** Start a new generation: consumed op ids move to `old`, pending entries stay current. */
-  rotate(): void {
-    const next = new Map<string, Entry>();
-    for (const [op, v] of this.cur) if (v !== CONSUMED) next.set(op, v);
-    for (const op of next.keys()) this.cur.delete(op);
-    this.old = this.cur;
-    this.cur = next;
-  }
-}
-
 const ADOPT = Symbol('adopt');
 /** Consumed keys per generation of the duplicate-detection window (see TlsChannel.#consumed). */
 const CONSUMED_WINDOW = 1 << 18;
@@ -273,10 +221,12 @@ const JOIN_BYTES = SMALL_PAYLOAD_BYTES;
 export class TlsChannel implements Channel {
   readonly stats: ChannelStats = emptyStats();
   readonly #conns: (Conn | undefined)[];
-  readonly #peers: PeerState[];
-  // Received (party, op) keys, for refusing duplicates: two generations of at most CONSUMED_WINDOW
-  // keys each (over all peers), so a long job does not grow memory without bound (a duplicate older
-  // than the window is no longer detected; it lands in the inbox where nobody waits for it).
+  /** Per peer: waiting recvs, buffered messages and consumed op ids (src/net/op-table.ts). */
+  readonly #peers: OpTable[];
+  // Received (party, op) keys are kept for refusing duplicates: two generations of at most
+  // CONSUMED_WINDOW keys each (counted over all peers), so a long job does not grow memory without
+  // bound (a duplicate older than the window is no longer detected; it lands in the inbox where
+  // nobody waits for it).
   #consumed = 0;
   readonly #dead: (ShareholdError | undefined)[];
   #closed = false;
@@ -302,7 +252,7 @@ export class TlsChannel implements Channel {
   ) {
     this.#conns = new Array<Conn | undefined>(n).fill(undefined);
     this.#dead = new Array<ShareholdError | undefined>(n).fill(undefined);
-    this.#peers = Array.from({ length: n }, () => new PeerState());
+    this.#peers = Array.from({ length: n }, () => new OpTable());
   }
 
   /** Take over an established, authenticated connection to party `j`. */
@@ -391,13 +341,12 @@ export class TlsChannel implements Channel {
       this.#validOp = opId;
     }
     const peer = this.#peers[from]!;
-    const got = peer.cur.get(opId);
+    const got = peer.claim(opId);
     if (got instanceof Uint8Array) {
-      peer.cur.set(opId, CONSUMED);
       this.#countConsumed();
       return Promise.resolve(got);
     }
-    if (got !== undefined || peer.old.has(opId))
+    if (got === TWICE)
       return Promise.reject(
         new ShareholdError('op-id-mismatch', `op ${opId} from party ${from} received twice`, {
           party: from,
@@ -407,9 +356,7 @@ export class TlsChannel implements Channel {
     const dead = this.#dead[from];
     if (dead) return Promise.reject(dead);
     return new Promise((resolve, reject) => {
-      const w = new Waiter(opId, Date.now(), resolve, reject);
-      peer.link(w);
-      peer.cur.set(opId, w);
+      peer.wait(new Waiter(opId, Date.now(), resolve, reject));
       this.#watchdog ??= setTimeout(this.#watch, this.timeoutMs);
     });
   }
@@ -436,8 +383,7 @@ export class TlsChannel implements Channel {
           break;
         }
         const after = w.next;
-        peer.unlink(w);
-        peer.cur.delete(w.opId);
+        peer.drop(w);
         w.reject(
           new ShareholdError(
             'peer-timeout',
@@ -465,11 +411,9 @@ export class TlsChannel implements Channel {
     if (this.#watchdog) clearTimeout(this.#watchdog);
     this.#watchdog = undefined;
     for (const peer of this.#peers) {
-      for (let w = peer.head; w; w = w.next)
+      for (const w of peer.dropAll())
         w.reject(new ShareholdError('channel-closed', `party ${this.me} channel closed`));
-      peer.head = peer.tail = undefined;
-      peer.cur.clear();
-      peer.old.clear();
+      peer.clear();
     }
     const grace = this.closeGraceMs;
     this.#closing = Promise.all(this.#conns.flatMap((c) => (c ? [c.shutdown(grace)] : []))).then(
@@ -488,16 +432,12 @@ export class TlsChannel implements Channel {
     if (this.#closed || this.#dead[from]) return;
     this.stats.bytesReceived += f.wireBytes;
     this.stats.messagesReceived++;
-    const peer = this.#peers[from]!;
     const opId = f.opId;
-    const got = peer.cur.get(opId);
+    const got = this.#peers[from]!.arrive(opId, f.payload);
     if (got instanceof Waiter) {
-      peer.unlink(got);
-      peer.cur.set(opId, CONSUMED);
       this.#countConsumed();
       got.resolve(f.payload);
-    } else if (got === undefined && !peer.old.has(opId)) peer.cur.set(opId, f.payload);
-    else
+    } else if (got === DUPLICATE)
       this.#peerFailed(
         from,
         new ShareholdError('op-id-mismatch', `duplicate message from party ${from} for op ${opId}`, {
@@ -520,12 +460,7 @@ export class TlsChannel implements Channel {
     if (this.#dead[from]) return;
     this.#dead[from] = err;
     if (destroy) this.#conns[from]?.socket.destroy();
-    const peer = this.#peers[from]!;
-    for (let w = peer.head; w; w = w.next) {
-      peer.cur.delete(w.opId);
-      w.reject(err);
-    }
-    peer.head = peer.tail = undefined;
+    for (const w of this.#peers[from]!.dropAll()) w.reject(err);
   }
 
   #checkPeer(p: number): void {
