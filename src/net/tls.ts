@@ -10,6 +10,7 @@
  * then closed). Unlike MemoryChannel, byte counters include framing (header + op id).
  */
 import { createHash } from 'node:crypto';
+import type { OnReadOpts } from 'node:net';
 import tls from 'node:tls';
 import { ShareholdError, invalidArgument } from '../errors.js';
 import { emptyStats, isValidOpId, type Channel, type ChannelStats } from '../protocols/channel.js';
@@ -66,6 +67,8 @@ export interface MeshOptions {
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 const DEFAULT_CLOSE_GRACE_MS = 5000;
+/** Size of the reused read buffer of a dialled connection. */
+const READ_BUFFER_BYTES = 64 * 1024;
 /** Payloads up to this size are written together with their header in one buffer (one small copy). */
 const SMALL_PAYLOAD_BYTES = 16 * 1024;
 
@@ -116,20 +119,17 @@ class Conn {
   #qHead = 0;
   #blocked = false;
 
+  /**
+   * @param ownReads the socket was created with an `onread` buffer whose callback calls `received`
+   *   (no 'data' events, no Buffer per read); otherwise 'data' events feed `received`.
+   */
   constructor(
     readonly socket: tls.TLSSocket,
     maxFrameBytes: number,
+    ownReads = false,
   ) {
     this.decoder = new FrameDecoder((f) => this.onFrame(f), { maxFrameBytes });
-    socket.on('data', (chunk: Buffer) => {
-      this.lastHeard = Date.now();
-      if (this.decoder.error) return;
-      try {
-        this.decoder.push(chunk);
-      } catch (e) {
-        this.onBad(e instanceof ShareholdError ? e : new ShareholdError('frame-malformed', errCode(e)));
-      }
-    });
+    if (!ownReads) socket.on('data', (chunk: Buffer) => this.received(chunk));
     socket.on('drain', () => this.#drain());
     socket.on('error', (e) => {
       this.lastError ??= errCode(e);
@@ -138,6 +138,17 @@ class Conn {
 
   get gone(): boolean {
     return this.socket.destroyed || this.socket.closed;
+  }
+
+  /** Bytes from the peer (the chunk may be reused afterwards: the decoder copies what it keeps). */
+  received(chunk: Uint8Array): void {
+    this.lastHeard = Date.now();
+    if (this.decoder.error) return;
+    try {
+      this.decoder.push(chunk);
+    } catch (e) {
+      this.onBad(e instanceof ShareholdError ? e : new ShareholdError('frame-malformed', errCode(e)));
+    }
   }
 
   /** Queue a frame (or a frame's head, or a large payload) until the next flush. */
@@ -668,7 +679,19 @@ export async function connectMesh(opts: MeshOptions): Promise<TlsChannel> {
         fatal = true;
         fail(e);
       };
+      // Reads land in one reused buffer, handed straight to the decoder (which copies what it
+      // keeps): no Buffer object and no Readable-stream bookkeeping per read.
+      const readBuf = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      // `onread` is documented for tls.connect (without a `socket`) but missing from its typings.
+      const onread: OnReadOpts = {
+        buffer: readBuf,
+        callback: (nread: number, buf: Uint8Array): boolean => {
+          conn.received(buf.subarray(0, nread)); // never called before `conn` exists (async)
+          return true; // keep reading (back-pressure is the sender's: frames are consumed at once)
+        },
+      };
       const sock = tls.connect({
+        onread,
         host: peer.host,
         port: peer.port,
         key: opts.key,
@@ -684,10 +707,10 @@ export async function connectMesh(opts: MeshOptions): Promise<TlsChannel> {
                 `party ${j} at ${peer.host}:${peer.port} presented a certificate that is not its pinned roster certificate (CN ${String(cert.subject?.CN ?? '?')})`,
                 { party: j },
               ),
-      });
+      } as tls.ConnectionOptions);
       sockets.add(sock);
       sock.setNoDelay(true);
-      const conn = new Conn(sock, maxFrameBytes);
+      const conn = new Conn(sock, maxFrameBytes, true);
       sock.once('secureConnect', () => {
         phase = 'hello';
         conn.write([hello]);

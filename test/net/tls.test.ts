@@ -264,6 +264,29 @@ void test('messages sent in one tick to one peer are joined into one write and a
   await Promise.all(chs.map((c) => c.close()));
 });
 
+void test('the dialling side (reads into its own buffer) gets every byte and learns of a close at once', async () => {
+  const chs = await mesh(ids.slice(0, 2), { timeoutMs: 5000 });
+  open.push(...chs);
+  const [a, b] = chs as [TlsChannel, TlsChannel]; // party 1 dialled party 0
+  // Frames larger than the reused read buffer, split across reads, and many small ones.
+  const sizes = [200_000, 1, 65_536, 65_537, 0, 33, 1 << 20];
+  sizes.forEach((len, k) => a.send(1, `in/${k}`, pattern(len, k)));
+  for (let k = 0; k < sizes.length; k++) {
+    const got = await b.recv(0, `in/${k}`);
+    assert.deepEqual(got, pattern(sizes[k]!, k));
+    assert.equal(got.byteOffset, 0, 'each payload owns its buffer');
+  }
+  assert.equal(b.stats.bytesReceived, a.stats.bytesSent);
+  const pending = rejectsWith(b.recv(0, 'never'), 'peer-disconnected', (e) =>
+    assert.match(e.message, /party 0/),
+  );
+  const t0 = Date.now();
+  await a.close();
+  await pending;
+  assert.ok(Date.now() - t0 < 2000, 'well before the 5 s timeout');
+  await b.close();
+});
+
 /** A raw client that authenticates as `id` (party `me` of `parties`), says hello, then sends `bytes`. */
 async function rogue(
   id: PartyIdentity,
