@@ -8,6 +8,12 @@
  * has been silent for `timeoutMs`, with `peer-disconnected` when its connection is gone, and with the
  * frame error when the peer sent a malformed/oversized frame or a duplicate op id (that connection is
  * then closed). Unlike MemoryChannel, byte counters include framing (header + op id).
+ *
+ * Protocols are round-bound, so the per-message work is kept small: one watchdog timer per channel
+ * (not a timer per recv) checks the peers' silence; one hash lookup per message and per recv in a
+ * per-peer op-id table (op-table.ts); op ids are checked with a character table, once per round;
+ * the frames of one tick go out at its end, one write per peer; dialled connections read into a
+ * reused buffer straight into the frame decoder.
  */
 import { createHash } from 'node:crypto';
 import type { OnReadOpts } from 'node:net';
@@ -226,6 +232,8 @@ class Conn {
 const ADOPT = Symbol('adopt');
 /** Consumed keys per generation of the duplicate-detection window (see TlsChannel.#consumed). */
 const CONSUMED_WINDOW = 1 << 18;
+/** Longest delay setTimeout honours (longer ones fire after 1 ms); the watchdog re-arms anyway. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Frames queued in one tick for one peer are joined into one buffer up to this many bytes. */
 const JOIN_BYTES = SMALL_PAYLOAD_BYTES;
 
@@ -368,7 +376,7 @@ export class TlsChannel implements Channel {
     if (dead) return Promise.reject(dead);
     return new Promise((resolve, reject) => {
       peer.wait(new Waiter(opId, Date.now(), resolve, reject));
-      this.#watchdog ??= setTimeout(this.#watch, this.timeoutMs);
+      this.#watchdog ??= setTimeout(this.#watch, Math.min(this.timeoutMs, MAX_TIMER_MS));
     });
   }
 
@@ -405,7 +413,7 @@ export class TlsChannel implements Channel {
         w = after;
       }
     }
-    if (next !== Infinity) this.#watchdog = setTimeout(this.#watch, next - now);
+    if (next !== Infinity) this.#watchdog = setTimeout(this.#watch, Math.min(next - now, MAX_TIMER_MS));
   };
 
   countRound(): void {
