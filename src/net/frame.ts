@@ -16,7 +16,7 @@
  * `frame-malformed` / `frame-oversized`; errors never quote payload bytes.
  */
 import { ShareholdError } from '../errors.js';
-import { isValidOpId } from '../protocols/channel.js';
+import { isOpIdChar, isValidOpId } from '../protocols/channel.js';
 
 export const FRAME_MAGIC = 0x53;
 export const FRAME_VERSION = 1;
@@ -37,7 +37,9 @@ export const FrameType = {
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
-const KNOWN_TYPES = new Set<number>(Object.values(FrameType));
+function isKnownType(t: number): boolean {
+  return t === FrameType.Hello || t === FrameType.Data || t === FrameType.Refuse;
+}
 
 export interface Frame {
   readonly type: FrameType;
@@ -63,31 +65,53 @@ export function frameOverhead(opId: string): number {
 }
 
 /**
+ * Write a frame's header and op id at the start of `out` (which has room for them). Does not check
+ * anything: the caller has validated `type`, `opId` (isValidOpId) and `payloadLength`.
+ */
+export function writeFrameHead(out: Uint8Array, type: FrameType, opId: string, payloadLength: number): void {
+  const hi = Math.floor(payloadLength / 2 ** 32);
+  const lo = payloadLength >>> 0;
+  const opLen = opId.length;
+  out[0] = FRAME_MAGIC;
+  out[1] = FRAME_VERSION;
+  out[2] = type;
+  out[3] = opLen;
+  out[4] = hi >>> 24;
+  out[5] = (hi >>> 16) & 255;
+  out[6] = (hi >>> 8) & 255;
+  out[7] = hi & 255;
+  out[8] = lo >>> 24;
+  out[9] = (lo >>> 16) & 255;
+  out[10] = (lo >>> 8) & 255;
+  out[11] = lo & 255;
+  for (let i = 0; i < opLen; i++) out[FRAME_HEADER_BYTES + i] = opId.charCodeAt(i);
+}
+
+function checkFrameArgs(type: FrameType, opId: string, payloadLength: number): void {
+  if (!isKnownType(type)) throw malformed(`unknown frame type ${type}`);
+  if (!isValidOpId(opId)) throw malformed('malformed op id');
+  if (!Number.isSafeInteger(payloadLength) || payloadLength < 0)
+    throw malformed(`bad payload length ${payloadLength}`);
+}
+
+/**
  * Header + op id for a frame whose payload (`payloadLength` bytes) is written separately, so that a
  * large payload is never copied to be framed.
  */
 export function encodeFrameHead(type: FrameType, opId: string, payloadLength: number): Buffer {
-  if (!KNOWN_TYPES.has(type)) throw malformed(`unknown frame type ${type}`);
-  if (!isValidOpId(opId)) throw malformed('malformed op id');
-  if (!Number.isSafeInteger(payloadLength) || payloadLength < 0)
-    throw malformed(`bad payload length ${payloadLength}`);
+  checkFrameArgs(type, opId, payloadLength);
   const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES + opId.length);
-  head[0] = FRAME_MAGIC;
-  head[1] = FRAME_VERSION;
-  head[2] = type;
-  head[3] = opId.length;
-  head.writeUInt32BE(Math.floor(payloadLength / 2 ** 32), 4);
-  head.writeUInt32BE(payloadLength >>> 0, 8);
-  head.write(opId, FRAME_HEADER_BYTES, 'latin1');
+  writeFrameHead(head, type, opId, payloadLength);
   return head;
 }
 
 /** A whole frame in one buffer (copies the payload: for small frames and tests). */
 export function encodeFrame(type: FrameType, opId: string, payload: Uint8Array): Buffer {
-  const head = encodeFrameHead(type, opId, payload.byteLength);
-  const out = Buffer.allocUnsafe(head.length + payload.byteLength);
-  head.copy(out, 0);
-  out.set(payload, head.length);
+  checkFrameArgs(type, opId, payload.byteLength);
+  const headLen = FRAME_HEADER_BYTES + opId.length;
+  const out = Buffer.allocUnsafe(headLen + payload.byteLength);
+  writeFrameHead(out, type, opId, payload.byteLength);
+  out.set(payload, headLen);
   return out;
 }
 
@@ -99,12 +123,14 @@ export function encodeFrame(type: FrameType, opId: string, payload: Uint8Array):
  */
 export class FrameDecoder {
   readonly maxFrameBytes: number;
-  #head = new Uint8Array(FRAME_HEADER_BYTES + MAX_OP_ID_BYTES);
-  #headView = new DataView(this.#head.buffer);
+  /** A header (and op id) split across chunks is gathered here. */
+  #head = Buffer.alloc(FRAME_HEADER_BYTES + MAX_OP_ID_BYTES);
   #headFill = 0;
   #headNeed = FRAME_HEADER_BYTES;
   #type: FrameType = FrameType.Data;
   #opId = '';
+  /** Payload length announced by the current header (valid once the header is parsed). */
+  #size = 0;
   #payload: Uint8Array | undefined;
   #payloadFill = 0;
   #error: ShareholdError | undefined;
@@ -135,7 +161,11 @@ export class FrameDecoder {
   push(chunk: Uint8Array): void {
     if (this.#error) throw this.#error;
     try {
-      this.#push(chunk);
+      // Transport chunks are Buffers; a plain Uint8Array gets a Buffer view (no copy) for latin1 decoding.
+      const buf: Buffer = Buffer.isBuffer(chunk)
+        ? chunk
+        : Buffer.from(chunk.buffer as ArrayBuffer, chunk.byteOffset, chunk.byteLength);
+      this.#push(buf);
     } catch (e) {
       this.#error =
         e instanceof ShareholdError
@@ -146,7 +176,7 @@ export class FrameDecoder {
     }
   }
 
-  #push(chunk: Uint8Array): void {
+  #push(chunk: Buffer): void {
     let off = 0;
     const len = chunk.byteLength;
     while (off < len) {
@@ -159,26 +189,51 @@ export class FrameDecoder {
         if (this.#payloadFill === payload.byteLength) this.#emit(payload);
         continue;
       }
+      if (this.#headFill === 0 && len - off >= FRAME_HEADER_BYTES) {
+        // Fast path: the header starts at a chunk boundary or inside it; read it in place.
+        this.#parseHeader(chunk, off);
+        const need = this.#headNeed;
+        if (len - off >= need) {
+          this.#parseOpId(chunk, off + FRAME_HEADER_BYTES);
+          off += need;
+          const size = this.#size;
+          if (len - off >= size) {
+            // The whole payload is here too: one copy into its own ArrayBuffer.
+            const p = new Uint8Array(size);
+            if (size > 0) p.set(chunk.subarray(off, off + size));
+            off += size;
+            this.#emit(p);
+          } else this.#payload = new Uint8Array(size); // fresh ArrayBuffer: byteOffset 0, 8-byte aligned
+          continue;
+        }
+        // The op id continues in a later chunk: gather the rest of the head (already checked).
+        this.#headNeed = FRAME_HEADER_BYTES;
+      }
       const take = Math.min(this.#headNeed - this.#headFill, len - off);
       this.#head.set(chunk.subarray(off, off + take), this.#headFill);
       this.#headFill += take;
       off += take;
       if (this.#headFill < this.#headNeed) continue;
-      if (this.#headNeed === FRAME_HEADER_BYTES) this.#parseHeader();
-      else this.#parseOpId();
+      if (this.#headNeed === FRAME_HEADER_BYTES) {
+        this.#parseHeader(this.#head, 0);
+        continue;
+      }
+      this.#parseOpId(this.#head, FRAME_HEADER_BYTES);
+      this.#payload = new Uint8Array(this.#size); // fresh ArrayBuffer: byteOffset 0, 8-byte aligned
+      if (this.#size === 0) this.#emit(this.#payload);
     }
   }
 
-  #parseHeader(): void {
-    const h = this.#head;
-    if (h[0] !== FRAME_MAGIC) throw malformed(`bad frame magic 0x${h[0]!.toString(16).padStart(2, '0')}`);
-    if (h[1] !== FRAME_VERSION) throw malformed(`unsupported frame version ${h[1]}`);
-    const type = h[2]!;
-    if (!KNOWN_TYPES.has(type)) throw malformed(`unknown frame type ${type}`);
-    const opLen = h[3]!;
+  /** Check the 12-byte header at `h[o..]`; sets type, size and how many head bytes (with op id) to expect. */
+  #parseHeader(h: Uint8Array, o: number): void {
+    if (h[o] !== FRAME_MAGIC) throw malformed(`bad frame magic 0x${h[o]!.toString(16).padStart(2, '0')}`);
+    if (h[o + 1] !== FRAME_VERSION) throw malformed(`unsupported frame version ${h[o + 1]}`);
+    const type = h[o + 2]!;
+    if (!isKnownType(type)) throw malformed(`unknown frame type ${type}`);
+    const opLen = h[o + 3]!;
     if (opLen < 1 || opLen > MAX_OP_ID_BYTES) throw malformed(`bad op id length ${opLen}`);
-    const hi = this.#headView.getUint32(4);
-    const lo = this.#headView.getUint32(8);
+    const hi = ((h[o + 4]! << 24) | (h[o + 5]! << 16) | (h[o + 6]! << 8) | h[o + 7]!) >>> 0;
+    const lo = ((h[o + 8]! << 24) | (h[o + 9]! << 16) | (h[o + 10]! << 8) | h[o + 11]!) >>> 0;
     const size = hi * 2 ** 32 + lo; // exact while hi < 2^21; larger values are oversized anyway
     const max = type === FrameType.Data ? this.maxFrameBytes : MAX_CONTROL_PAYLOAD_BYTES;
     if (hi >= 2 ** 21 || size > max) {
@@ -194,25 +249,19 @@ export class FrameDecoder {
       );
     }
     this.#type = type as FrameType;
-    this.#payloadFill = size; // stash the length until the op id is complete
+    this.#size = size;
     this.#headNeed = FRAME_HEADER_BYTES + opLen;
   }
 
-  #parseOpId(): void {
-    const opLen = this.#headNeed - FRAME_HEADER_BYTES;
-    const bytes = this.#head.subarray(FRAME_HEADER_BYTES, this.#headNeed);
-    let opId = '';
-    for (let i = 0; i < opLen; i++) {
-      const c = bytes[i]!;
+  /** Check and decode the op id at `b[o..]` (its length is in the parsed header). */
+  #parseOpId(b: Buffer, o: number): void {
+    const end = o + this.#headNeed - FRAME_HEADER_BYTES;
+    for (let i = o; i < end; i++) {
+      const c = b[i]!;
       if (c < 0x21 || c > 0x7e) throw malformed('op id is not printable ASCII');
-      opId += String.fromCharCode(c);
+      if (!isOpIdChar(c)) throw malformed('malformed op id');
     }
-    if (!isValidOpId(opId)) throw malformed('malformed op id');
-    this.#opId = opId;
-    const size = this.#payloadFill;
-    this.#payloadFill = 0;
-    this.#payload = new Uint8Array(size); // fresh ArrayBuffer: byteOffset 0, 8-byte aligned
-    if (size === 0) this.#emit(this.#payload);
+    this.#opId = b.toString('latin1', o, end);
   }
 
   #emit(payload: Uint8Array): void {

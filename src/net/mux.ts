@@ -20,12 +20,15 @@ export class JobChannel implements Channel {
   readonly #base: Channel;
   readonly #prefix: string;
   #closed = false;
+  #lastOp = '';
+  #lastFull = '';
 
   constructor(base: Channel, job: string) {
     if (!JOB_RE.test(job))
       throw new ShareholdError('invalid-argument', `job id ${JSON.stringify(job)}: 1–40 of [A-Za-z0-9_.-]`);
     this.#base = base;
     this.#prefix = `j/${job}/`;
+    this.#lastFull = this.#prefix; // the full id of '' (#lastOp)
     this.me = base.me;
     this.n = base.n;
   }
@@ -33,17 +36,37 @@ export class JobChannel implements Channel {
   send(to: number, opId: string, payload: Uint8Array): void {
     if (this.#closed) throw new ShareholdError('channel-closed', `job channel ${this.#prefix} is closed`);
     const before = this.#base.stats.bytesSent;
-    this.#base.send(to, this.#prefix + opId, payload);
+    this.#base.send(to, this.#full(opId), payload);
     this.stats.bytesSent += this.#base.stats.bytesSent - before;
     this.stats.messagesSent++;
   }
 
-  async recv(from: number, opId: string): Promise<Uint8Array> {
-    if (this.#closed) throw new ShareholdError('channel-closed', `job channel ${this.#prefix} is closed`);
-    const p = await this.#base.recv(from, this.#prefix + opId);
+  recv(from: number, opId: string): Promise<Uint8Array> {
+    if (this.#closed)
+      return Promise.reject(new ShareholdError('channel-closed', `job channel ${this.#prefix} is closed`));
+    let p: Promise<Uint8Array>;
+    try {
+      p = this.#base.recv(from, this.#full(opId));
+    } catch (e) {
+      // A base recv that throws (e.g. peer-unknown) becomes a rejection, as from an async function.
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    return p.then(this.#count);
+  }
+
+  readonly #count = (p: Uint8Array): Uint8Array => {
     this.stats.bytesReceived += p.byteLength;
     this.stats.messagesReceived++;
     return p;
+  };
+
+  /** The base channel's op id for `opId` (the last one is kept: a round sends and receives under it). */
+  #full(opId: string): string {
+    if (opId !== this.#lastOp) {
+      this.#lastOp = opId;
+      this.#lastFull = this.#prefix + opId;
+    }
+    return this.#lastFull;
   }
 
   countRound(): void {

@@ -8,21 +8,30 @@
  * has been silent for `timeoutMs`, with `peer-disconnected` when its connection is gone, and with the
  * frame error when the peer sent a malformed/oversized frame or a duplicate op id (that connection is
  * then closed). Unlike MemoryChannel, byte counters include framing (header + op id).
+ *
+ * Protocols are round-bound, so the per-message work is kept small: one watchdog timer per channel
+ * (not a timer per recv) checks the peers' silence; one hash lookup per message and per recv in a
+ * per-peer op-id table (op-table.ts); op ids are checked with a character table, once per round;
+ * the frames of one tick go out at its end, one write per peer; dialled connections read into a
+ * reused buffer straight into the frame decoder.
  */
 import { createHash } from 'node:crypto';
+import type { OnReadOpts } from 'node:net';
 import tls from 'node:tls';
 import { ShareholdError, invalidArgument } from '../errors.js';
 import { emptyStats, isValidOpId, type Channel, type ChannelStats } from '../protocols/channel.js';
 import { certFingerprint, normalizeFingerprint } from './certs.js';
+import { DUPLICATE, OpTable, TWICE, Waiter } from './op-table.js';
 import {
   DEFAULT_MAX_FRAME_BYTES,
+  FRAME_HEADER_BYTES,
   FrameDecoder,
   FrameType,
   decodeHello,
   decodeRefuse,
-  encodeFrameHead,
   encodeHello,
   encodeRefuse,
+  writeFrameHead,
   type Frame,
 } from './frame.js';
 
@@ -64,6 +73,8 @@ export interface MeshOptions {
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 const DEFAULT_CLOSE_GRACE_MS = 5000;
+/** Size of the reused read buffer of a dialled connection. */
+const READ_BUFFER_BYTES = 64 * 1024;
 /** Payloads up to this size are written together with their header in one buffer (one small copy). */
 const SMALL_PAYLOAD_BYTES = 16 * 1024;
 
@@ -107,25 +118,24 @@ class Conn {
   onFrame: (f: Frame) => void = () => {};
   onBad: (e: ShareholdError) => void = () => {};
   readonly decoder: FrameDecoder;
+  /** Frames handed over since the last flush (see TlsChannel.#flush): written together. */
+  pending: Uint8Array[] = [];
+  #pendingBytes = 0;
   #queue: (Uint8Array | undefined)[] = [];
   #qHead = 0;
   #blocked = false;
-  #corked = false;
 
+  /**
+   * @param ownReads the socket was created with an `onread` buffer whose callback calls `received`
+   *   (no 'data' events, no Buffer per read); otherwise 'data' events feed `received`.
+   */
   constructor(
     readonly socket: tls.TLSSocket,
     maxFrameBytes: number,
+    ownReads = false,
   ) {
     this.decoder = new FrameDecoder((f) => this.onFrame(f), { maxFrameBytes });
-    socket.on('data', (chunk: Buffer) => {
-      this.lastHeard = Date.now();
-      if (this.decoder.error) return;
-      try {
-        this.decoder.push(chunk);
-      } catch (e) {
-        this.onBad(e instanceof ShareholdError ? e : new ShareholdError('frame-malformed', errCode(e)));
-      }
-    });
+    if (!ownReads) socket.on('data', (chunk: Buffer) => this.received(chunk));
     socket.on('drain', () => this.#drain());
     socket.on('error', (e) => {
       this.lastError ??= errCode(e);
@@ -136,29 +146,53 @@ class Conn {
     return this.socket.destroyed || this.socket.closed;
   }
 
-  /** Write buffers in order, respecting back-pressure: once write() says no, queue until 'drain'. */
-  write(bufs: readonly Uint8Array[]): void {
-    if (this.gone) return;
-    if (this.#blocked) {
-      for (const b of bufs) this.#queue.push(b);
-      return;
+  /** Bytes from the peer (the chunk may be reused afterwards: the decoder copies what it keeps). */
+  received(chunk: Uint8Array): void {
+    this.lastHeard = Date.now();
+    if (this.decoder.error) return;
+    try {
+      this.decoder.push(chunk);
+    } catch (e) {
+      this.onBad(e instanceof ShareholdError ? e : new ShareholdError('frame-malformed', errCode(e)));
     }
-    if (!this.#corked) {
-      // Coalesce the messages queued in this tick (e.g. one round of `exchange`) into fewer records.
-      this.#corked = true;
+  }
+
+  /** Queue a frame (or a frame's head, or a large payload) until the next flush. */
+  add(buf: Uint8Array): boolean {
+    this.#pendingBytes += buf.byteLength;
+    return this.pending.push(buf) === 1;
+  }
+
+  /**
+   * Write what was queued since the last flush: one buffer as it is; several (e.g. messages of
+   * concurrent operations to this peer in the same tick) joined into one, so that they make one TLS
+   * record and one system call. Large payloads are handed over as they are (never copied here).
+   */
+  flush(): void {
+    const p = this.pending;
+    if (p.length === 0) return;
+    const total = this.#pendingBytes;
+    this.pending = [];
+    this.#pendingBytes = 0;
+    if (p.length === 1) this.#write(p[0]!);
+    else if (total <= JOIN_BYTES) this.#write(Buffer.concat(p, total));
+    else {
       this.socket.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        this.socket.uncork();
-      });
+      for (let i = 0; i < p.length; i++) this.#write(p[i]!);
+      this.socket.uncork();
     }
-    for (let i = 0; i < bufs.length; i++) {
-      if (!this.socket.write(bufs[i]!)) {
-        this.#blocked = true;
-        for (let k = i + 1; k < bufs.length; k++) this.#queue.push(bufs[k]);
-        return;
-      }
-    }
+  }
+
+  /** Write one buffer now, respecting back-pressure: once write() says no, queue until 'drain'. */
+  #write(b: Uint8Array): void {
+    if (this.gone) return;
+    if (this.#blocked) this.#queue.push(b);
+    else if (!this.socket.write(b)) this.#blocked = true;
+  }
+
+  /** Write buffers now (hello frames during set-up). */
+  write(bufs: readonly Uint8Array[]): void {
+    for (const b of bufs) this.#write(b);
   }
 
   #drain(): void {
@@ -177,6 +211,7 @@ class Conn {
 
   /** Hand everything still queued to the socket, then end it; resolves when closed (or after grace). */
   shutdown(graceMs: number): Promise<void> {
+    if (this.pending.length > 0) this.flush();
     if (this.socket.closed) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.socket.destroy(), graceMs);
@@ -194,29 +229,37 @@ class Conn {
   }
 }
 
-interface Waiter {
-  resolve: (b: Uint8Array) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout | undefined;
-}
-
 const ADOPT = Symbol('adopt');
-/** Keys per generation of the duplicate-detection window (see TlsChannel.#consumed). */
+/** Consumed keys per generation of the duplicate-detection window (see TlsChannel.#consumed). */
 const CONSUMED_WINDOW = 1 << 18;
+/** Longest delay setTimeout honours (longer ones fire after 1 ms); the watchdog re-arms anyway. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Frames queued in one tick for one peer are joined into one buffer up to this many bytes. */
+const JOIN_BYTES = SMALL_PAYLOAD_BYTES;
 
 export class TlsChannel implements Channel {
   readonly stats: ChannelStats = emptyStats();
   readonly #conns: (Conn | undefined)[];
-  #inbox = new Map<string, Uint8Array>();
-  #waiters = new Map<string, Waiter>();
-  // Received (party, op) keys, for refusing duplicates: two generations of at most CONSUMED_WINDOW
-  // keys each, so a long job does not grow memory without bound (a duplicate older than the window
-  // is no longer detected; it lands in the inbox where nobody waits for it).
-  #consumed = new Set<string>();
-  #consumedOld = new Set<string>();
-  #dead = new Map<number, ShareholdError>();
+  /** Per peer: waiting recvs, buffered messages and consumed op ids (src/net/op-table.ts). */
+  readonly #peers: OpTable[];
+  // Received (party, op) keys are kept for refusing duplicates: two generations of at most
+  // CONSUMED_WINDOW keys each (counted over all peers), so a long job does not grow memory without
+  // bound (a duplicate older than the window is no longer detected; it lands in the inbox where
+  // nobody waits for it).
+  #consumed = 0;
+  readonly #dead: (ShareholdError | undefined)[];
   #closed = false;
   #closing: Promise<void> | undefined;
+  /**
+   * One watchdog timer for all pending recvs (instead of a timer per recv): armed while recvs wait,
+   * it fires at the earliest moment some waiting recv's peer has been silent for timeoutMs.
+   */
+  #watchdog: NodeJS.Timeout | undefined;
+  /** Connections with frames queued in this tick, flushed once at its end. */
+  #dirty: Conn[] = [];
+  #flushQueued = false;
+  /** The op id validated last: `exchange` sends and receives under the same string, checked once. */
+  #validOp = '';
 
   /** Use `connectMesh`; the constructor is not part of the API. */
   constructor(
@@ -227,6 +270,8 @@ export class TlsChannel implements Channel {
     private readonly closeGraceMs: number,
   ) {
     this.#conns = new Array<Conn | undefined>(n).fill(undefined);
+    this.#dead = new Array<ShareholdError | undefined>(n).fill(undefined);
+    this.#peers = Array.from({ length: n }, () => new OpTable());
   }
 
   /** Take over an established, authenticated connection to party `j`. */
@@ -258,7 +303,10 @@ export class TlsChannel implements Channel {
   send(to: number, opId: string, payload: Uint8Array): void {
     this.#checkPeer(to);
     if (this.#closed) throw new ShareholdError('channel-closed', `party ${this.me} channel is closed`);
-    if (!isValidOpId(opId)) throw new ShareholdError('frame-malformed', 'malformed op id');
+    if (opId !== this.#validOp) {
+      if (!isValidOpId(opId)) throw new ShareholdError('frame-malformed', 'malformed op id');
+      this.#validOp = opId;
+    }
     const len = payload.byteLength;
     if (len > this.maxFrameBytes)
       throw new ShareholdError(
@@ -268,62 +316,105 @@ export class TlsChannel implements Channel {
       );
     const conn = this.#conns[to];
     // A dead peer: the message cannot be delivered; whoever waits on that peer learns it from recv.
-    if (!conn || this.#dead.has(to)) return;
-    const head = encodeFrameHead(FrameType.Data, opId, len);
+    if (!conn || this.#dead[to]) return;
+    const headLen = FRAME_HEADER_BYTES + opId.length;
+    let first: boolean;
     if (len <= SMALL_PAYLOAD_BYTES) {
-      const buf = Buffer.allocUnsafe(head.length + len);
-      head.copy(buf, 0);
-      buf.set(payload, head.length);
-      conn.write([buf]);
-    } else conn.write([head, payload]); // the payload itself is never copied here
-    this.stats.bytesSent += head.length + len;
+      // Header and payload in one buffer (one small copy).
+      const buf = Buffer.allocUnsafe(headLen + len);
+      writeFrameHead(buf, FrameType.Data, opId, len);
+      buf.set(payload, headLen);
+      first = conn.add(buf);
+    } else {
+      const head = Buffer.allocUnsafe(headLen);
+      writeFrameHead(head, FrameType.Data, opId, len);
+      first = conn.add(head);
+      conn.add(payload); // the payload itself is never copied here
+    }
+    this.stats.bytesSent += headLen + len;
     this.stats.messagesSent++;
+    if (first) {
+      // Everything sent in this tick (e.g. one round of `exchange`, or the rounds of concurrent
+      // operations) goes out at its end, one write per peer.
+      this.#dirty.push(conn);
+      if (!this.#flushQueued) {
+        this.#flushQueued = true;
+        process.nextTick(this.#flush);
+      }
+    }
   }
+
+  readonly #flush = (): void => {
+    this.#flushQueued = false;
+    const dirty = this.#dirty;
+    for (let i = 0; i < dirty.length; i++) dirty[i]!.flush();
+    dirty.length = 0;
+  };
 
   recv(from: number, opId: string): Promise<Uint8Array> {
     this.#checkPeer(from);
     if (this.#closed)
       return Promise.reject(new ShareholdError('channel-closed', `party ${this.me} channel is closed`));
-    if (!isValidOpId(opId)) return Promise.reject(new ShareholdError('frame-malformed', 'malformed op id'));
-    const key = `${from}|${opId}`;
-    const got = this.#inbox.get(key);
-    if (got) {
-      this.#inbox.delete(key);
-      this.#markConsumed(key);
+    if (opId !== this.#validOp) {
+      if (!isValidOpId(opId)) return Promise.reject(new ShareholdError('frame-malformed', 'malformed op id'));
+      this.#validOp = opId;
+    }
+    const peer = this.#peers[from]!;
+    const got = peer.claim(opId);
+    if (got instanceof Uint8Array) {
+      this.#countConsumed();
       return Promise.resolve(got);
     }
-    if (this.#wasConsumed(key) || this.#waiters.has(key))
+    if (got === TWICE)
       return Promise.reject(
         new ShareholdError('op-id-mismatch', `op ${opId} from party ${from} received twice`, {
           party: from,
           opId,
         }),
       );
-    const dead = this.#dead.get(from);
+    const dead = this.#dead[from];
     if (dead) return Promise.reject(dead);
     return new Promise((resolve, reject) => {
-      const started = Date.now();
-      const check = (): void => {
-        const last = Math.max(started, this.#conns[from]?.lastHeard ?? 0);
-        const idle = Date.now() - last;
-        const w = this.#waiters.get(key);
-        if (!w) return;
-        if (idle < this.timeoutMs) {
-          w.timer = setTimeout(check, this.timeoutMs - idle);
-          return;
-        }
-        this.#waiters.delete(key);
-        reject(
-          new ShareholdError(
-            'peer-timeout',
-            `no message from party ${from} for op ${opId}: silent for ${idle} ms (timeout ${this.timeoutMs} ms)`,
-            { party: from, opId },
-          ),
-        );
-      };
-      this.#waiters.set(key, { resolve, reject, timer: setTimeout(check, this.timeoutMs) });
+      peer.wait(new Waiter(opId, Date.now(), resolve, reject));
+      this.#watchdog ??= setTimeout(this.#watch, Math.min(this.timeoutMs, MAX_TIMER_MS));
     });
   }
+
+  /**
+   * Fail every recv whose peer has been silent (no bytes at all) for timeoutMs since the recv
+   * started, then re-arm for the next such moment while recvs wait. Each peer's waiters are in start
+   * order, so its expired ones are a prefix of its list.
+   */
+  readonly #watch = (): void => {
+    this.#watchdog = undefined;
+    if (this.#closed) return;
+    const now = Date.now();
+    const timeout = this.timeoutMs;
+    let next = Infinity;
+    for (let j = 0; j < this.n; j++) {
+      const peer = this.#peers[j]!;
+      const heard = this.#conns[j]?.lastHeard ?? 0;
+      for (let w = peer.head; w;) {
+        const last = Math.max(w.started, heard);
+        const idle = now - last;
+        if (idle < timeout) {
+          next = Math.min(next, last + timeout);
+          break;
+        }
+        const after = w.next;
+        peer.drop(w);
+        w.reject(
+          new ShareholdError(
+            'peer-timeout',
+            `no message from party ${j} for op ${w.opId}: silent for ${idle} ms (timeout ${timeout} ms)`,
+            { party: j, opId: w.opId },
+          ),
+        );
+        w = after;
+      }
+    }
+    if (next !== Infinity) this.#watchdog = setTimeout(this.#watch, Math.min(next - now, MAX_TIMER_MS));
+  };
 
   countRound(): void {
     this.stats.rounds++;
@@ -336,12 +427,13 @@ export class TlsChannel implements Channel {
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
     this.#closed = true;
-    for (const [, w] of this.#waiters) {
-      if (w.timer) clearTimeout(w.timer);
-      w.reject(new ShareholdError('channel-closed', `party ${this.me} channel closed`));
+    if (this.#watchdog) clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+    for (const peer of this.#peers) {
+      for (const w of peer.dropAll())
+        w.reject(new ShareholdError('channel-closed', `party ${this.me} channel closed`));
+      peer.clear();
     }
-    this.#waiters.clear();
-    this.#inbox.clear();
     const grace = this.closeGraceMs;
     this.#closing = Promise.all(this.#conns.flatMap((c) => (c ? [c.shutdown(grace)] : []))).then(
       () => undefined,
@@ -352,58 +444,42 @@ export class TlsChannel implements Channel {
   /** Whether the connection to `party` is still usable. */
   isConnected(party: number): boolean {
     this.#checkPeer(party);
-    return !this.#closed && !this.#dead.has(party) && !!this.#conns[party] && !this.#conns[party].gone;
+    return !this.#closed && !this.#dead[party] && !!this.#conns[party] && !this.#conns[party].gone;
   }
 
   #deliver(from: number, f: Frame): void {
-    if (this.#closed || this.#dead.has(from)) return;
+    if (this.#closed || this.#dead[from]) return;
     this.stats.bytesReceived += f.wireBytes;
     this.stats.messagesReceived++;
-    const key = `${from}|${f.opId}`;
-    if (this.#wasConsumed(key) || this.#inbox.has(key)) {
+    const opId = f.opId;
+    const got = this.#peers[from]!.arrive(opId, f.payload);
+    if (got instanceof Waiter) {
+      this.#countConsumed();
+      got.resolve(f.payload);
+    } else if (got === DUPLICATE)
       this.#peerFailed(
         from,
-        new ShareholdError('op-id-mismatch', `duplicate message from party ${from} for op ${f.opId}`, {
+        new ShareholdError('op-id-mismatch', `duplicate message from party ${from} for op ${opId}`, {
           party: from,
-          opId: f.opId,
+          opId,
         }),
         true,
       );
-      return;
-    }
-    const w = this.#waiters.get(key);
-    if (w) {
-      this.#waiters.delete(key);
-      this.#markConsumed(key);
-      if (w.timer) clearTimeout(w.timer);
-      w.resolve(f.payload);
-    } else this.#inbox.set(key, f.payload);
   }
 
-  #wasConsumed(key: string): boolean {
-    return this.#consumed.has(key) || this.#consumedOld.has(key);
-  }
-
-  #markConsumed(key: string): void {
-    this.#consumed.add(key);
-    if (this.#consumed.size >= CONSUMED_WINDOW) {
-      this.#consumedOld = this.#consumed;
-      this.#consumed = new Set();
-    }
+  /** One more (party, op) key consumed; every CONSUMED_WINDOW keys, a new generation begins. */
+  #countConsumed(): void {
+    if (++this.#consumed < CONSUMED_WINDOW) return;
+    this.#consumed = 0;
+    for (const peer of this.#peers) peer.rotate();
   }
 
   /** Party `from` is unusable from now on: fail what waits on it and, if asked, drop the connection. */
   #peerFailed(from: number, err: ShareholdError, destroy: boolean): void {
-    if (this.#dead.has(from)) return;
-    this.#dead.set(from, err);
+    if (this.#dead[from]) return;
+    this.#dead[from] = err;
     if (destroy) this.#conns[from]?.socket.destroy();
-    const prefix = `${from}|`;
-    for (const [key, w] of this.#waiters) {
-      if (!key.startsWith(prefix)) continue;
-      this.#waiters.delete(key);
-      if (w.timer) clearTimeout(w.timer);
-      w.reject(err);
-    }
+    for (const w of this.#peers[from]!.dropAll()) w.reject(err);
   }
 
   #checkPeer(p: number): void {
@@ -611,7 +687,19 @@ export async function connectMesh(opts: MeshOptions): Promise<TlsChannel> {
         fatal = true;
         fail(e);
       };
+      // Reads land in one reused buffer, handed straight to the decoder (which copies what it
+      // keeps): no Buffer object and no Readable-stream bookkeeping per read.
+      const readBuf = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      // `onread` is documented for tls.connect (without a `socket`) but missing from its typings.
+      const onread: OnReadOpts = {
+        buffer: readBuf,
+        callback: (nread: number, buf: Uint8Array): boolean => {
+          conn.received(buf.subarray(0, nread)); // never called before `conn` exists (async)
+          return true; // keep reading (back-pressure is the sender's: frames are consumed at once)
+        },
+      };
       const sock = tls.connect({
+        onread,
         host: peer.host,
         port: peer.port,
         key: opts.key,
@@ -627,10 +715,10 @@ export async function connectMesh(opts: MeshOptions): Promise<TlsChannel> {
                 `party ${j} at ${peer.host}:${peer.port} presented a certificate that is not its pinned roster certificate (CN ${String(cert.subject?.CN ?? '?')})`,
                 { party: j },
               ),
-      });
+      } as tls.ConnectionOptions);
       sockets.add(sock);
       sock.setNoDelay(true);
-      const conn = new Conn(sock, maxFrameBytes);
+      const conn = new Conn(sock, maxFrameBytes, true);
       sock.once('secureConnect', () => {
         phase = 'hello';
         conn.write([hello]);

@@ -56,21 +56,52 @@ export async function exchange(
   out: ReadonlyArray<readonly [to: number, payload: Uint8Array]>,
   from: readonly number[],
 ): Promise<Uint8Array[]> {
-  for (const [to, payload] of out) ch.send(to, opId, payload);
+  for (let i = 0; i < out.length; i++) {
+    const m = out[i]!;
+    ch.send(m[0], opId, m[1]);
+  }
   ch.countRound();
   const t0 = performance.now();
   try {
-    return await Promise.all(from.map((p) => ch.recv(p, opId)));
+    // One peer (the common case for rep3's resharing): no array of promises, no Promise.all.
+    if (from.length === 1) return [await ch.recv(from[0]!, opId)];
+    const waits = new Array<Promise<Uint8Array>>(from.length);
+    for (let i = 0; i < from.length; i++) waits[i] = ch.recv(from[i]!, opId);
+    return await Promise.all(waits);
   } finally {
     ch.stats.waitMs += performance.now() - t0;
   }
 }
 
-const OP_ID_RE = /^[A-Za-z0-9_.:/-]{1,200}$/;
+/** The longest op id (it must fit the frame header's one-byte length). */
+export const MAX_OP_ID_LENGTH = 200;
 
-/** Op ids are short ASCII strings; anything else is malformed. */
+/** 1 for the characters an op id may use: [A-Za-z0-9_.:/-]. */
+const OP_ID_CHAR = (() => {
+  const t = new Uint8Array(128);
+  const allowed = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:/-';
+  for (let i = 0; i < allowed.length; i++) t[allowed.charCodeAt(i)] = 1;
+  return t;
+})();
+
+/** Whether `c` (a UTF-16 code unit or byte) may appear in an op id. */
+export function isOpIdChar(c: number): boolean {
+  return c < 128 && OP_ID_CHAR[c] === 1;
+}
+
+/**
+ * Op ids are short ASCII strings (1 to 200 of [A-Za-z0-9_.:/-]); anything else is malformed. A
+ * char-code loop over a table: this runs for every message sent and received.
+ */
 export function isValidOpId(id: string): boolean {
-  return OP_ID_RE.test(id);
+  if (typeof id !== 'string') return false;
+  const n = id.length;
+  if (n < 1 || n > MAX_OP_ID_LENGTH) return false;
+  for (let i = 0; i < n; i++) {
+    const c = id.charCodeAt(i);
+    if (c >= 128 || OP_ID_CHAR[c] !== 1) return false;
+  }
+  return true;
 }
 
 /**

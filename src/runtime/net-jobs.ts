@@ -17,9 +17,13 @@ function intParam(ctx: PartyContext, name: string, dflt: number, min = 0): numbe
   return v;
 }
 
+function pingByte(from: number, to: number, round: number, i: number): number {
+  return (from * 73 + to * 29 + round * 11 + i) & 255;
+}
+
 function pingPayload(from: number, to: number, round: number, bytes: number): Uint8Array {
   const b = new Uint8Array(bytes);
-  for (let i = 0; i < bytes; i++) b[i] = (from * 73 + to * 29 + round * 11 + i) & 255;
+  for (let i = 0; i < bytes; i++) b[i] = pingByte(from, to, round, i);
   return b;
 }
 
@@ -27,8 +31,13 @@ function peersOf(ctx: PartyContext): number[] {
   return Array.from({ length: ctx.n }, (_, i) => i).filter((i) => i !== ctx.me);
 }
 
-async function pingRound(ctx: PartyContext, scope: OpScope, round: number, bytes: number): Promise<void> {
-  const peers = peersOf(ctx);
+async function pingRound(
+  ctx: PartyContext,
+  scope: OpScope,
+  round: number,
+  bytes: number,
+  peers: readonly number[],
+): Promise<void> {
   const op = scope.child(`r${round}`).id;
   const got = await exchange(
     ctx.ch,
@@ -36,22 +45,25 @@ async function pingRound(ctx: PartyContext, scope: OpScope, round: number, bytes
     peers.map((p) => [p, pingPayload(ctx.me, p, round, bytes)] as const),
     peers,
   );
-  got.forEach((payload, k) => {
+  for (let k = 0; k < peers.length; k++) {
     const from = peers[k]!;
-    const want = pingPayload(from, ctx.me, round, bytes);
-    if (payload.byteLength !== want.byteLength || !Buffer.from(payload).equals(Buffer.from(want)))
+    const payload = got[k]!;
+    let ok = payload.byteLength === bytes;
+    for (let i = 0; ok && i < bytes; i++) ok = payload[i] === pingByte(from, ctx.me, round, i);
+    if (!ok)
       throw new ShareholdError(
         'input-invalid',
         `net.ping: wrong payload from party ${from} in round ${round}`,
       );
-  });
+  }
 }
 
 export async function netPing(ctx: PartyContext): Promise<Json> {
   const rounds = intParam(ctx, 'rounds', 3, 1);
   const bytes = intParam(ctx, 'bytes', 64);
   const scope = new OpScope('net.ping');
-  for (let r = 0; r < rounds; r++) await pingRound(ctx, scope, r, bytes);
+  const peers = peersOf(ctx);
+  for (let r = 0; r < rounds; r++) await pingRound(ctx, scope, r, bytes, peers);
   return { party: ctx.me, rounds, peers: ctx.n - 1 };
 }
 
@@ -105,6 +117,7 @@ export async function netStall(ctx: PartyContext): Promise<Json> {
   if (mode !== 'exit' && mode !== 'silent')
     throw new ShareholdError('invalid-argument', "net.stall: mode must be 'exit' or 'silent'");
   const scope = new OpScope('net.stall');
+  const peers = peersOf(ctx);
   for (let r = 0; r < rounds; r++) {
     if (r === at && ctx.me === party) {
       if (mode === 'exit') {
@@ -115,7 +128,7 @@ export async function netStall(ctx: PartyContext): Promise<Json> {
       // Stay connected, never send again (the process is kept alive by its sockets).
       await new Promise<never>(() => {});
     }
-    await pingRound(ctx, scope, r, 16);
+    await pingRound(ctx, scope, r, 16, peers);
   }
   return { party: ctx.me, rounds };
 }

@@ -7,6 +7,8 @@ import { JobChannel } from '../../src/net/mux.js';
 import { Rep3Session } from '../../src/protocols/rep3/session.js';
 import { decode, encode } from '../../src/math/fixed.js';
 import { isShareholdError } from '../../src/errors.js';
+import { memoryNetwork } from '../../src/net/memory.js';
+import { exchange } from '../../src/protocols/channel.js';
 
 const HOST = '127.0.0.1';
 const open: TlsChannel[] = [];
@@ -63,4 +65,43 @@ void test('mux: two rep3 jobs at once over one TLS mesh, same op ids, results an
     () => new JobChannel(chans[0]!, 'bad/id'),
     (e) => isShareholdError(e, 'invalid-argument'),
   );
+});
+
+void test('mux: job channels over one base keep exact per-job counts; recv failures are rejections', async () => {
+  const [c0, c1] = memoryNetwork(2, { timeoutMs: 2000 });
+  const a0 = new JobChannel(c0!, 'a');
+  const a1 = new JobChannel(c1!, 'a');
+  const b0 = new JobChannel(c0!, 'b');
+  const b1 = new JobChannel(c1!, 'b');
+  // Same op ids in both jobs, interleaved, through exchange (send then recv under one id).
+  for (let r = 0; r < 5; r++) {
+    const [x, y, z, w] = await Promise.all([
+      exchange(a0, `r${r}`, [[1, new Uint8Array([r, 0])]], [1]),
+      exchange(a1, `r${r}`, [[0, new Uint8Array([r, 1])]], [0]),
+      exchange(b0, `r${r}`, [[1, new Uint8Array([r, 2, 2])]], [1]),
+      exchange(b1, `r${r}`, [[0, new Uint8Array([r, 3, 3])]], [0]),
+    ]);
+    assert.deepEqual(
+      [x[0], y[0], z[0], w[0]],
+      [new Uint8Array([r, 1]), new Uint8Array([r, 0]), new Uint8Array([r, 3, 3]), new Uint8Array([r, 2, 2])],
+    );
+  }
+  assert.deepEqual(
+    [a0.stats.messagesSent, a0.stats.messagesReceived, a0.stats.bytesReceived, a0.stats.rounds],
+    [5, 5, 10, 5],
+  );
+  assert.deepEqual([b0.stats.bytesSent, b0.stats.bytesReceived], [15, 15]);
+  assert.equal(c0!.stats.rounds, 10);
+  // A recv that the base refuses at once is a rejected promise, not a throw.
+  const bad = a0.recv(7, 'x');
+  await assert.rejects(bad, (e) => isShareholdError(e, 'peer-unknown'));
+  await a0.close();
+  await assert.rejects(a0.recv(1, 'y'), (e) => isShareholdError(e, 'channel-closed'));
+  // The other job still works over the same base.
+  const [p, q] = await Promise.all([
+    exchange(b0, 'after', [[1, new Uint8Array([1])]], [1]),
+    exchange(b1, 'after', [[0, new Uint8Array([2])]], [0]),
+  ]);
+  assert.deepEqual([p[0], q[0]], [new Uint8Array([2]), new Uint8Array([1])]);
+  await Promise.all([c0!.close(), c1!.close()]);
 });

@@ -178,6 +178,115 @@ void test('a silent peer triggers peer-timeout naming it; traffic from it resets
   assert.ok(Date.now() - t1 < 2000);
 });
 
+void test('one watchdog per channel: staggered recvs on a silent peer time out on their own clocks', async () => {
+  const timeoutMs = 300;
+  const chs = await mesh(ids, { timeoutMs });
+  open.push(...chs);
+  const [a, b, c] = chs as [TlsChannel, TlsChannel, TlsChannel];
+  const t0 = Date.now();
+  const failedAt = (p: Promise<unknown>): Promise<number> =>
+    rejectsWith(p, 'peer-timeout', (e) => assert.match(e.message, /party 1/)).then(() => Date.now() - t0);
+  // Party 1 stays silent towards party 0; party 2 keeps talking (on other op ids) for 3 timeouts.
+  const first = failedAt(a.recv(1, 'silent/1'));
+  await new Promise((r) => setTimeout(r, 150));
+  const second = failedAt(a.recv(1, 'silent/2'));
+  const talking = a.recv(2, 'long');
+  for (let i = 0; i < 9; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    c.send(0, `chatter/${i}`, new Uint8Array([i]));
+  }
+  c.send(0, 'long', new Uint8Array([7]));
+  assert.deepEqual(await talking, new Uint8Array([7]), 'a talking peer never times out');
+  const [t1, t2] = await Promise.all([first, second]);
+  assert.ok(t1 >= timeoutMs - 5 && t1 < timeoutMs + 1000, `first failed after ${t1} ms`);
+  assert.ok(t2 >= 150 + timeoutMs - 5 && t2 < 150 + timeoutMs + 1000, `second failed after ${t2} ms`);
+  // A timed-out recv frees its op id: awaiting it again works once the peer sends it.
+  const again = a.recv(1, 'silent/1');
+  b.send(0, 'silent/1', new Uint8Array([1]));
+  assert.deepEqual(await again, new Uint8Array([1]));
+  await rejectsWith(a.recv(1, 'silent/1'), 'op-id-mismatch');
+  await Promise.all(chs.map((ch) => ch.close()));
+});
+
+void test('short waits round after round, for several timeouts in all, never trip the watchdog', async () => {
+  const timeoutMs = 250;
+  const chs = await mesh(ids, { timeoutMs });
+  open.push(...chs);
+  const t0 = Date.now();
+  // 3 timeouts' worth of rounds; party 1 pauses 60 ms before each round, so every watchdog firing
+  // finds recvs that are waiting, but none for longer than the timeout.
+  for (let r = 0; Date.now() - t0 < 3 * timeoutMs; r++) {
+    const outs = await Promise.all(
+      chs.map(async (ch) => {
+        if (ch.me === 1) await new Promise((res) => setTimeout(res, 60));
+        const peers = [0, 1, 2].filter((p) => p !== ch.me);
+        return exchange(
+          ch,
+          `slow/${r}`,
+          peers.map((p) => [p, new Uint8Array([ch.me, p, r & 255])] as const),
+          peers,
+        );
+      }),
+    );
+    outs.forEach((got, me) => {
+      const peers = [0, 1, 2].filter((p) => p !== me);
+      got.forEach((m, k) => assert.deepEqual(m, new Uint8Array([peers[k]!, me, r & 255])));
+    });
+  }
+  await Promise.all(chs.map((ch) => ch.close()));
+});
+
+void test('messages sent in one tick to one peer are joined into one write and arrive intact', async () => {
+  const chs = await mesh(ids.slice(0, 2));
+  open.push(...chs);
+  const [a, b] = chs as [TlsChannel, TlsChannel];
+  // Small frames around large ones (written separately, never copied) and empty payloads.
+  const sizes = [0, 1, 64, 5000, 16 * 1024, 16 * 1024 + 1, 3, 200_000, 0, 12, 9000, 9000];
+  let wire = 0;
+  sizes.forEach((len, k) => {
+    a.send(1, `tick/${k}`, pattern(len, k));
+    wire += FRAME_HEADER_BYTES + `tick/${k}`.length + len;
+  });
+  assert.equal(a.stats.bytesSent, wire);
+  for (let k = sizes.length - 1; k >= 0; k--)
+    assert.deepEqual(await b.recv(0, `tick/${k}`), pattern(sizes[k]!, k));
+  assert.equal(b.stats.bytesReceived, wire);
+  // And many small rounds back to back, both ways at once.
+  for (let r = 0; r < 200; r++) {
+    const [x, y] = await Promise.all([
+      exchange(a, `pp/${r}`, [[1, pattern(r % 50, r)]], [1]),
+      exchange(b, `pp/${r}`, [[0, pattern(r % 70, r + 1)]], [0]),
+    ]);
+    assert.deepEqual(x[0], pattern(r % 70, r + 1));
+    assert.deepEqual(y[0], pattern(r % 50, r));
+  }
+  assert.equal(a.stats.rounds, 200);
+  await Promise.all(chs.map((c) => c.close()));
+});
+
+void test('the dialling side (reads into its own buffer) gets every byte and learns of a close at once', async () => {
+  const chs = await mesh(ids.slice(0, 2), { timeoutMs: 5000 });
+  open.push(...chs);
+  const [a, b] = chs as [TlsChannel, TlsChannel]; // party 1 dialled party 0
+  // Frames larger than the reused read buffer, split across reads, and many small ones.
+  const sizes = [200_000, 1, 65_536, 65_537, 0, 33, 1 << 20];
+  sizes.forEach((len, k) => a.send(1, `in/${k}`, pattern(len, k)));
+  for (let k = 0; k < sizes.length; k++) {
+    const got = await b.recv(0, `in/${k}`);
+    assert.deepEqual(got, pattern(sizes[k]!, k));
+    assert.equal(got.byteOffset, 0, 'each payload owns its buffer');
+  }
+  assert.equal(b.stats.bytesReceived, a.stats.bytesSent);
+  const pending = rejectsWith(b.recv(0, 'never'), 'peer-disconnected', (e) =>
+    assert.match(e.message, /party 0/),
+  );
+  const t0 = Date.now();
+  await a.close();
+  await pending;
+  assert.ok(Date.now() - t0 < 2000, 'well before the 5 s timeout');
+  await b.close();
+});
+
 /** A raw client that authenticates as `id` (party `me` of `parties`), says hello, then sends `bytes`. */
 async function rogue(
   id: PartyIdentity,
