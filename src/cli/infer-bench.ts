@@ -22,7 +22,10 @@ export interface InferBenchLine {
   seconds: number;
   latencyMs: number;
   samplesPerSecond: number;
+  /** Sequential online rounds (per row block when the batch ran as concurrent blocks). */
   rounds: number;
+  /** Concurrent row blocks (rep3 splits batches of ≥ 512 rows in two). */
+  pipelines: number;
   bytesSentPerParty: number;
   offlineSeconds: number;
   offlineRounds: number;
@@ -112,6 +115,7 @@ export async function runInferenceBench(o: InferBenchOptions = {}): Promise<Infe
       latencyMs: seconds * 1000,
       samplesPerSecond: batch / seconds,
       rounds: Math.max(...rows.map((r) => r.rounds)),
+      pipelines: Math.max(...rows.map((r) => r.pipelines ?? 1)),
       bytesSentPerParty: Math.max(...rows.map((r) => r.bytesSent)),
       offlineSeconds: Math.max(...rows.map((r) => r.offlineSeconds)),
       offlineRounds: Math.max(...rows.map((r) => r.offlineRounds)),
@@ -167,7 +171,7 @@ export function printInferenceBench(lines: InferBenchLine[], json: boolean): num
       String(l.batch),
       l.latencyMs.toFixed(1),
       l.samplesPerSecond.toFixed(0),
-      String(l.rounds),
+      l.pipelines > 1 ? `${l.rounds} (${l.pipelines} blocks)` : String(l.rounds),
       fmtBytes(l.bytesSentPerParty),
       `${l.cpuSecondsMax.toFixed(3)}/${l.cpuSecondsTotal.toFixed(3)}`,
       l.offlineSeconds.toFixed(3),

@@ -92,7 +92,10 @@ export interface InferBenchRow {
   batch: number;
   /** Median online seconds (input sharing → reveal). */
   seconds: number;
+  /** Sequential online rounds (with pipelined row blocks: per block, see infer-job.ts). */
   rounds: number;
+  /** Concurrent row blocks the online phase ran as (1: not split). */
+  pipelines: number;
   bytesSent: number;
   offlineSeconds: number;
   offlineRounds: number;
@@ -175,6 +178,7 @@ export async function inferBenchJob(ctx: PartyContext): Promise<Json> {
       batch,
       seconds: median(online),
       rounds: last!.online.rounds,
+      pipelines: (last!.online.pipelines as number | undefined) ?? 1,
       bytesSent: last!.online.bytesSent,
       offlineSeconds: median(offline),
       offlineRounds: last!.offline.rounds,

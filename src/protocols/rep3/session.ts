@@ -103,6 +103,16 @@ export class Rep3Session implements Engine<Rep3A> {
     return this.ctx.me;
   }
 
+  /**
+   * A session over the same parties and keys with its own operation ids and its own preprocessing
+   * pools, for work that runs concurrently with this session's (e.g. two halves of an inference batch):
+   * the ids and pool slices of concurrent chains would otherwise depend on message arrival order.
+   * Fork in the same program order at every party.
+   */
+  fork(label: string): Rep3Session {
+    return new Rep3Session(this.ctx, this.op(`fork:${label}`), this.f, this.signHints);
+  }
+
   private op(label: string): OpScope {
     return this.scope.child(label);
   }
