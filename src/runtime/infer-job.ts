@@ -127,16 +127,10 @@ export async function runQuery<S>(
   const rows = input.shape[0]!;
   if (forkable.fork && arch.inputs.length === 1 && rows >= PIPELINE_MIN_ROWS && input.shape.length === 2)
     return runPipelined(ctx, e, forkable.fork.bind(e), arch, weights, input, reluWidths, label);
-  const prep = estimatePreprocessing(arch, { [name]: input.shape });
   const o0 = { ...ctx.ch.stats };
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  // an engine with sign hints (rep3) keeps the Gemm layers' triples apart; the others count them as trunc
-  const hinted = (e as { signHints?: boolean }).signHints === true;
-  const trunc = prep.trunc + (hinted ? 0 : prep.truncSign);
-  if (trunc > 0) await e.preprocess('trunc', trunc);
-  if (hinted && prep.truncSign > 0) await e.preprocess('truncSign', prep.truncSign);
-  if (prep.compare > 0) await e.preprocess('compare', prep.compare);
+  await preprocessQuery(e, arch, input.shape);
   const offline = delta(o0, { ...ctx.ch.stats }, (performance.now() - t0) / 1000, c0);
   await barrier(ctx, e.n, `${label}/go`);
   const s0 = { ...ctx.ch.stats };
@@ -152,6 +146,17 @@ export async function runQuery<S>(
   const output = await y.reveal([QUERIER]);
   const online = delta(s0, { ...ctx.ch.stats }, (performance.now() - t1) / 1000, c1);
   return { output, outputShape: [...y.shape], offline, online };
+}
+
+/** The offline material of one query of the given input shape. */
+async function preprocessQuery<S>(e: Engine<S>, arch: Architecture, shape: readonly number[]): Promise<void> {
+  const prep = estimatePreprocessing(arch, { [arch.inputs[0]!.name]: shape });
+  // an engine with sign hints (rep3) keeps the Gemm layers' triples apart; the others count them as trunc
+  const hinted = (e as { signHints?: boolean }).signHints === true;
+  const trunc = prep.trunc + (hinted ? 0 : prep.truncSign);
+  if (trunc > 0) await e.preprocess('trunc', trunc);
+  if (hinted && prep.truncSign > 0) await e.preprocess('truncSign', prep.truncSign);
+  if (prep.compare > 0) await e.preprocess('compare', prep.compare);
 }
 
 /** From this many rows a batch runs as `PIPELINES` concurrent parts (engines that can fork: rep3). */
@@ -188,15 +193,7 @@ async function runPipelined<S>(
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   const forks = parts.map((_, i) => fork(`${label}/${i}`));
-  for (const [i, f] of forks.entries()) {
-    const [a, b] = parts[i]!;
-    const prep = estimatePreprocessing(arch, { [name]: [b - a, width] });
-    const hinted = (f as { signHints?: boolean }).signHints === true;
-    const trunc = prep.trunc + (hinted ? 0 : prep.truncSign);
-    if (trunc > 0) await f.preprocess('trunc', trunc);
-    if (hinted && prep.truncSign > 0) await f.preprocess('truncSign', prep.truncSign);
-    if (prep.compare > 0) await f.preprocess('compare', prep.compare);
-  }
+  for (const [i, f] of forks.entries()) await preprocessQuery(f, arch, [parts[i]![1] - parts[i]![0], width]);
   const offline = delta(o0, { ...ctx.ch.stats }, (performance.now() - t0) / 1000, c0);
   await barrier(ctx, e.n, `${label}/go`);
   const s0 = { ...ctx.ch.stats };

@@ -121,6 +121,18 @@ function counterAt(iv: Uint8Array, k: number): [number, number, number, number] 
   return [h0, h1, h2, h3];
 }
 
+/** A native AES-128-CTR cipher starting at counter block iv + k. */
+function ctrCipher(key: Uint8Array, iv: Uint8Array, k: number): Cipher {
+  const [h0, h1, h2, h3] = counterAt(iv, k);
+  const start = new Uint8Array(16);
+  const v = new DataView(start.buffer);
+  v.setUint32(0, h0);
+  v.setUint32(4, h1);
+  v.setUint32(8, h2);
+  v.setUint32(12, h3);
+  return createCipheriv('aes-128-ctr', key, start);
+}
+
 /**
  * The AES-128-CTR keystream of (key, IV), drawn in order: byte for byte the stream of
  * `new Prg(key, iv)` (OpenSSL's CTR mode increments the whole 128-bit block, big-endian).
@@ -174,14 +186,7 @@ export class KeyStream {
       const ks = ecbOf(this.#key).update(ctrBlocks.subarray(0, blocks << 4));
       sink(ks.subarray(skip, skip + len), 0);
     } else {
-      const [h0, h1, h2, h3] = counterAt(this.#iv, first);
-      const start = new Uint8Array(16);
-      const v = new DataView(start.buffer);
-      v.setUint32(0, h0);
-      v.setUint32(4, h1);
-      v.setUint32(8, h2);
-      v.setUint32(12, h3);
-      const c = createCipheriv('aes-128-ctr', this.#key, start);
+      const c = ctrCipher(this.#key, this.#iv, first);
       let off = -skip; // keystream position relative to the draw's first byte
       while (off < len) {
         const take = Math.min(PIECE, len - off);
@@ -205,14 +210,7 @@ export class KeyStream {
    * already used.
    */
   #ctr(): Cipher {
-    const [h0, h1, h2, h3] = counterAt(this.#iv, Math.floor(this.#pos / 16));
-    const start = new Uint8Array(16);
-    const v = new DataView(start.buffer);
-    v.setUint32(0, h0);
-    v.setUint32(4, h1);
-    v.setUint32(8, h2);
-    v.setUint32(12, h3);
-    const c = createCipheriv('aes-128-ctr', this.#key, start);
+    const c = ctrCipher(this.#key, this.#iv, Math.floor(this.#pos / 16));
     const skip = this.#pos % 16;
     if (skip > 0) c.update(zeroPiece.subarray(0, skip));
     return c;
