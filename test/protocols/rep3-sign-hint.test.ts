@@ -116,7 +116,7 @@ void test('hinted ltzAffine: the signs of ±y + t for public t, e.g. the 3-piece
     }
 });
 
-void test('hinted matmulFixed → relu: exact signs, and two rounds and fewer bytes less than without hints', async () => {
+void test('hinted matmulFixedBias → relu: exact signs, two rounds fewer and ≤ 0.66× the bytes (≤ 0.62× at 64 bits)', async () => {
   const m = 64;
   const kk = 20;
   const nn = 24;
@@ -125,14 +125,14 @@ void test('hinted matmulFixed → relu: exact signs, and two rounds and fewer by
   const Wt = valuesFor(4, kk * nn);
   const xs = shareAll(X);
   const ws = shareAll(Wt);
-  const run = (hints: boolean) =>
+  const run = (hints: boolean, width: number) =>
     run3(
       async (s, me) => {
         await s.preprocess('truncSign', m * nn);
         await s.preprocess('compare', m * nn);
         const y = await s.matmulFixedBias(xs[me]!, ws[me]!, m, kk, nn, s.constant(new BigUint64Array(nn)));
         const before = { ...s.ctx.ch.stats };
-        const r = await s.relu(y, 40);
+        const r = await s.relu(y, width);
         const after = { ...s.ctx.ch.stats };
         return {
           rounds: after.rounds - before.rounds,
@@ -143,16 +143,25 @@ void test('hinted matmulFixed → relu: exact signs, and two rounds and fewer by
       },
       { signHints: hints },
     );
-  const [h, p] = [await run(true), await run(false)];
-  for (const res of [h, p]) {
-    const o = res.out[0]!;
-    for (let i = 0; i < m * nn; i++) {
-      const yi = signed(o.y![i]!);
-      assert.equal(o.ry![i], BigInt.asUintN(64, yi > 0n ? yi : 0n), `relu ${i}`);
+  for (const [width, maxRatio] of [
+    [40, 0.66],
+    [64, 0.62],
+  ] as const) {
+    const [h, p] = [await run(true, width), await run(false, width)];
+    for (const res of [h, p]) {
+      const o = res.out[0]!;
+      for (let i = 0; i < m * nn; i++) {
+        const yi = signed(o.y![i]!);
+        assert.equal(o.ry![i], BigInt.asUintN(64, yi > 0n ? yi : 0n), `relu k=${width} ${i}`);
+      }
     }
+    const [hr, pr] = [h.out[0]!, p.out[0]!];
+    assert.equal(hr.rounds, pr.rounds - 2, `k=${width}: rounds ${hr.rounds} vs ${pr.rounds}`);
+    console.log(
+      `relu k=${width} bytes per party: ${hr.bytes} hinted vs ${pr.bytes} (${(hr.bytes / pr.bytes).toFixed(3)}×)`,
+    );
+    assert.ok(hr.bytes <= maxRatio * pr.bytes, `k=${width}: bytes ${hr.bytes} vs ${pr.bytes}`);
   }
-  assert.equal(h.out[0]!.rounds, p.out[0]!.rounds - 2, `rounds ${h.out[0]!.rounds} vs ${p.out[0]!.rounds}`);
-  assert.ok(h.out[0]!.bytes < p.out[0]!.bytes, `bytes ${h.out[0]!.bytes} vs ${p.out[0]!.bytes}`);
 });
 
 void test('piecewise3Scaled: trunc(m·ĉ·(y + 1/2)) within 1 ulp and [y > 1/2] exactly, in the trees plus one round', async () => {
@@ -188,4 +197,31 @@ void test('piecewise3Scaled: trunc(m·ĉ·(y + 1/2)) within 1 ulp and [y > 1/2] 
     assert.ok(got - want >= 0n && got - want <= 1n, `mv i=${i} y=${yi}: ${got} vs ${want}`);
     assert.equal(o.b![i], yi > half ? 1n : 0n, `b i=${i} y=${yi}`);
   }
+});
+
+void test('hinted truncation triples: the prefix adder costs 15-35 more bytes per triple than the two carry trees, same rounds', async () => {
+  const n = 4096;
+  const { out } = await run3(
+    async (s) => {
+      const a = { ...s.ctx.ch.stats };
+      await s.preprocess('trunc', n);
+      const b = { ...s.ctx.ch.stats };
+      await s.preprocess('truncSign', n);
+      const c = { ...s.ctx.ch.stats };
+      return {
+        plain: b.bytesSent - a.bytesSent,
+        hinted: c.bytesSent - b.bytesSent,
+        plainRounds: b.rounds - a.rounds,
+        hintedRounds: c.rounds - b.rounds,
+      };
+    },
+    { signHints: true },
+  );
+  const maxPlain = Math.max(...out.map((o) => o.plain)) / n;
+  const maxHinted = Math.max(...out.map((o) => o.hinted)) / n;
+  console.log(
+    `truncation triple bytes per party (max): ${maxPlain.toFixed(1)} plain, ${maxHinted.toFixed(1)} hinted`,
+  );
+  assert.ok(maxHinted - maxPlain >= 15 && maxHinted - maxPlain <= 35, `${maxPlain} vs ${maxHinted}`);
+  assert.equal(out[0]!.hintedRounds, out[0]!.plainRounds);
 });

@@ -130,7 +130,7 @@ function lin1(x: BigUint64Array, y: BigUint64Array, z: BigUint64Array): BigUint6
 }
 
 /** Bits of a plane as ring 0/1 values, written on the low 32-bit halves (no BigInt per element). */
-function bitsToRing(plane: Uint32Array, n: number): BigUint64Array {
+export function bitsToRing(plane: Uint32Array, n: number): BigUint64Array {
   const o = new BigUint64Array(n);
   const h = new Uint32Array(o.buffer);
   for (let i = 0; i < n; i++) h[2 * i] = (plane[i >>> 5]! >>> (i & 31)) & 1;
@@ -138,7 +138,7 @@ function bitsToRing(plane: Uint32Array, n: number): BigUint64Array {
 }
 
 /** o = (1 − 2c)·r + pub·c (c ∈ {0, 1}; pub = 1 on the component that carries constants). */
-function flipInto(o: BigUint64Array, c: BigUint64Array, r: BigUint64Array, pub: bigint): void {
+export function flipInto(o: BigUint64Array, c: BigUint64Array, r: BigUint64Array, pub: bigint): void {
   const n = o.length;
   for (let i = 0; i < n; i++) o[i] = (1n - 2n * c[i]!) * r[i]! + pub * c[i]!;
 }

@@ -24,9 +24,9 @@ import { asBytes, fromBytes } from '../../math/ring.js';
 import { wordsPerPlane } from '../../math/bits.js';
 import { ShareholdError, invalidArgument } from '../../errors.js';
 import type { Rep3Ctx } from './context.js';
-import type { DaBits } from './b2a.js';
+import { bitsToRing, flipInto, type DaBits } from './b2a.js';
 import { mulLocal } from './mul.js';
-import { finishTrunc, maskForOpen, type TruncTriples } from './trunc.js';
+import { finishTrunc, maskForOpen, sum3, type TruncTriples } from './trunc.js';
 import { msbHinted, type SignHint } from './sign-hint.js';
 
 export interface Piecewise3Parts {
@@ -100,14 +100,15 @@ export async function piecewise3Select(
   const dNext = fromBytes(fromNext!.slice());
   const c = sum3(dPrev, d, dNext);
   const y = finishTrunc(ctx.me, c, t);
-  // the opened bits e = (my a) ⊕ (my b) ⊕ (prev's a)
-  const em = bitsAsRing(masked, maskedB, eBits, 0, n);
-  const eb = bitsAsRing(masked, maskedB, eBits, W, n);
+  // the opened bits e = (my a) ⊕ (my b) ⊕ (prev's a), planes e_m then e_b
+  const e = xor3(masked, maskedB, eBits);
+  const em = bitsToRing(e.subarray(0, W), n);
+  const eb = bitsToRing(e.subarray(W), n);
   const mv = pick(em, y, n);
-  const b: Rep3A = {
-    a: flip(eb, daB.arith.a.subarray(0, n), ctx.me === 0 ? 1n : 0n),
-    b: flip(eb, daB.arith.b.subarray(0, n), ctx.me === 2 ? 1n : 0n),
-  };
+  // [B] = e_b + r_b − 2·e_b·r_b, the public e_b on component 0 (party 0's a, party 2's b)
+  const b: Rep3A = { a: new BigUint64Array(n), b: new BigUint64Array(n) };
+  flipInto(b.a, eb, daB.arith.a, ctx.me === 0 ? 1n : 0n);
+  flipInto(b.b, eb, daB.arith.b, ctx.me === 2 ? 1n : 0n);
   return { mv, b };
 }
 
@@ -132,27 +133,16 @@ function maskBits(
   }
 }
 
-function subInto(z: BigUint64Array, o: number, x: BigUint64Array, y: BigUint64Array): void {
-  const n = y.length;
-  for (let i = 0; i < n; i++) z[o + i] = x[i]! - y[i]!;
-}
-
-function sum3(a: BigUint64Array, b: BigUint64Array, c: BigUint64Array): BigUint64Array {
-  const n = a.length;
-  const o = new BigUint64Array(n);
-  for (let i = 0; i < n; i++) o[i] = a[i]! + b[i]! + c[i]!;
+/** x ⊕ y ⊕ z word-wise (a new array of x's length). */
+function xor3(x: Uint32Array, y: Uint32Array, z: Uint32Array): Uint32Array {
+  const o = new Uint32Array(x.length);
+  for (let i = 0; i < o.length; i++) o[i] = x[i]! ^ y[i]! ^ z[i]!;
   return o;
 }
 
-/** The opened bits of elements 0..n−1 of the plane at word offset `o`, as ring 0/1. */
-function bitsAsRing(a: Uint32Array, b: Uint32Array, g: Uint32Array, o: number, n: number): BigUint64Array {
-  const out = new BigUint64Array(n);
-  const h = new Uint32Array(out.buffer);
-  for (let i = 0; i < n; i++) {
-    const w = o + (i >>> 5);
-    h[2 * i] = ((a[w]! ^ b[w]! ^ g[w]!) >>> (i & 31)) & 1;
-  }
-  return out;
+function subInto(z: BigUint64Array, o: number, x: BigUint64Array, y: BigUint64Array): void {
+  const n = y.length;
+  for (let i = 0; i < n; i++) z[o + i] = x[i]! - y[i]!;
 }
 
 /** e ? y[n + i] : y[i], on both components. */
@@ -169,12 +159,4 @@ function pickInto(o: BigUint64Array, e: BigUint64Array, y: BigUint64Array, n: nu
     const y0 = y[i]!;
     o[i] = y0 + e[i]! * (y[n + i]! - y0);
   }
-}
-
-/** (1 − 2e)·r + pub·e. */
-function flip(e: BigUint64Array, r: BigUint64Array, pub: bigint): BigUint64Array {
-  const n = e.length;
-  const o = new BigUint64Array(n);
-  for (let i = 0; i < n; i++) o[i] = (1n - 2n * e[i]!) * r[i]! + pub * e[i]!;
-  return o;
 }

@@ -26,13 +26,15 @@
  * `width` = k < 64: the caller guarantees |v| < 2^(k−1) as for `msbBinary`; the k-bit sum then has
  * the sign in its top bit.
  *
- * The hint is attached to the exact `Rep3A` object the truncation returned (a WeakMap), so any
+ * `matmulTrunc` attaches the hint when its triples carry the bits (the session's `matmulFixedBias`,
+ * from its pool of hinted triples), to the exact `Rep3A` object it returns (a WeakMap), so any
  * operation that makes a new sharing (an addition, a slice) simply loses it; shares are never mutated
  * in place after a protocol returns them.
  */
 import type { OpScope } from '../channel.js';
 import type { Rep3A, Rep3B } from '../../sharing/replicated/rep3.js';
 import { toPlanes, wordsPerPlane } from '../../math/bits.js';
+import { addScalar, neg, shrLogical } from '../../math/ring.js';
 import { invalidArgument } from '../../errors.js';
 import { carryOutsFlat, type FlatTree } from './adder.js';
 import type { Rep3Ctx } from './context.js';
@@ -61,28 +63,6 @@ export function signHintOf(y: Rep3A): SignHint | undefined {
 export interface SignTerm {
   readonly neg: boolean;
   readonly add: bigint;
-}
-
-/** Q = ±((c ≫ f) − 2^(62−f)) + add as ring words (for `neg`: add − P). */
-function publicPart(c: BigUint64Array, f: number, neg: boolean, add: bigint): BigUint64Array {
-  const n = c.length;
-  const q = new BigUint64Array(n);
-  const fb = BigInt(f);
-  const bias = BigInt.asUintN(64, add - (1n << BigInt(62 - f)));
-  const nbias = BigInt.asUintN(64, add + (1n << BigInt(62 - f)));
-  if (neg) subShifted(q, c, fb, nbias);
-  else addShifted(q, c, fb, bias);
-  return q;
-}
-
-function addShifted(q: BigUint64Array, c: BigUint64Array, f: bigint, k: bigint): void {
-  const n = c.length;
-  for (let i = 0; i < n; i++) q[i] = (c[i]! >> f) + k;
-}
-
-function subShifted(q: BigUint64Array, c: BigUint64Array, f: bigint, k: bigint): void {
-  const n = c.length;
-  for (let i = 0; i < n; i++) q[i] = k - (c[i]! >> f);
 }
 
 /**
@@ -114,7 +94,7 @@ function andNotInto(z: Uint32Array, o: number, x: Uint32Array, y: Uint32Array, W
 }
 
 /**
- * Generate/propagate planes for Q + X (+1 when `cin`) with X = s, or ¬s when `not` (¬ on component 0:
+ * Generate/propagate planes for Q + X with X = s, or ¬s + 1 when `not` (¬ on component 0:
  * party 0's a, party 2's b, applied on the fly), positions 0..k−2 for the tree, and the top position's
  * propagate (plane k−1) for the sum bit. g_j = Q_j ∧ X_j on both components, p_j = Q_j ⊕ X_j (Q on
  * component 0); with a carry-in, g_0 = Q_0 ∨ X_0 = g_0 ⊕ p_0.
@@ -203,9 +183,13 @@ export async function msbHinted(
     throw invalidArgument(`msbHinted: width must be an integer in [4, 64], got ${k}`);
   const n = h.hb.n;
   const W = wordsPerPlane(n);
+  // P = (c ≫ f) − 2^(62−f); the public addend Q of each form is P + t (v = y + t) or t − P (v = −y + t)
+  const shifted = shrLogical(h.c, h.f);
+  const bias = 1n << BigInt(62 - h.f);
+  const s = sPlanes(h, k);
   const parts = terms.map((t) => {
-    const q = toPlanes(publicPart(h.c, h.f, t.neg, t.add), k);
-    return genProp(ctx.me, W, k, q, sPlanes(h, k), !t.neg);
+    const q = t.neg ? addScalar(neg(shifted), t.add + bias) : addScalar(shifted, t.add - bias);
+    return genProp(ctx.me, W, k, toPlanes(q, k), s, !t.neg);
   });
   const carries = await carryOutsFlat(
     ctx,

@@ -442,7 +442,7 @@ function addPlus(a: BigUint64Array, b: BigUint64Array, k: bigint): BigUint64Arra
 }
 
 /** a + b + c, a new array. */
-function sum3(a: BigUint64Array, b: BigUint64Array, c: BigUint64Array): BigUint64Array {
+export function sum3(a: BigUint64Array, b: BigUint64Array, c: BigUint64Array): BigUint64Array {
   const n = a.length;
   const o = new BigUint64Array(n);
   for (let i = 0; i < n; i++) o[i] = a[i]! + b[i]! + c[i]!;
@@ -470,7 +470,7 @@ export async function trunc(ctx: Rep3Ctx, scope: OpScope, x: Rep3A, t: TruncTrip
     b: addPlus(x.b, t.r.b, ctx.me === 2 ? TWO62 : 0n),
   };
   const c = await revealA(ctx, scope, masked);
-  return hinted(finishTrunc(ctx.me, c!, t), c!, t);
+  return finishTrunc(ctx.me, c!, t);
 }
 
 /**
@@ -528,7 +528,7 @@ export async function mulTrunc(
   t: TruncTriples,
 ): Promise<Rep3A> {
   const c = await openAdditive(ctx, scope, mulLocal(x, y), t);
-  return hinted(finishTrunc(ctx.me, c, t), c, t);
+  return finishTrunc(ctx.me, c, t);
 }
 
 /**
@@ -551,16 +551,16 @@ export async function matmulTrunc(
     if (bias.a.length !== n) throw invalidArgument(`bias has ${bias.a.length} elements, want ${n}`);
     // b·2^f into every row of the 3-out-of-3 share (component `a` of the replicated bias): one
     // truncation for product and bias, so the result keeps its sign hint
-    addRowsShifted(z, bias.a, m, n, BigInt(t.f));
+    addRows(z, R.mulScalar(bias.a, 1n << BigInt(t.f)), m, n);
   }
   const c = await openAdditive(ctx, scope, z, t);
   return hinted(finishTrunc(ctx.me, c, t), c, t);
 }
 
-/** z[i·n + j] += b[j] << f. */
-function addRowsShifted(z: BigUint64Array, b: BigUint64Array, m: number, n: number, f: bigint): void {
+/** z[i·n + j] += b[j]. */
+function addRows(z: BigUint64Array, b: BigUint64Array, m: number, n: number): void {
   for (let i = 0; i < m; i++) {
     const o = i * n;
-    for (let j = 0; j < n; j++) z[o + j] = z[o + j]! + (b[j]! << f);
+    for (let j = 0; j < n; j++) z[o + j] = z[o + j]! + b[j]!;
   }
 }

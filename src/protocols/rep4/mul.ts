@@ -276,12 +276,12 @@ function andPairFill(me: number, x: Slots<Uint32Array>, y: Slots<Uint32Array>, p
   const xd = x[slotOf(me, d)]!;
   const yc = y[slotOf(me, c)]!;
   const yd = y[slotOf(me, d)]!;
-  return square
-    ? (lo, len, r, oq, oo) => andFillSquare(lo, len, r, oq, oo, xc, xd, yc, yd)
-    : (lo, len, r, oq, oo) => andFillCross(lo, len, r, oq, oo, xc, xd, yc, yd);
+  // square pair: x_c∧(y_c ⊕ y_d) ⊕ x_d∧y_c; cross pair: x_c∧y_d ⊕ x_d∧y_c (y_c masked out of the first)
+  const sq = square ? 0xffffffff : 0;
+  return (lo, len, r, oq, oo) => andFill(lo, len, r, oq, oo, xc, xd, yc, yd, sq);
 }
 
-function andFillSquare(
+function andFill(
   lo: number,
   len: number,
   r: Uint32Array,
@@ -291,33 +291,13 @@ function andFillSquare(
   xd: Uint32Array,
   yc: Uint32Array,
   yd: Uint32Array,
+  sq: number,
 ): void {
   for (let i = 0; i < len; i++) {
     const j = lo + i;
     const t = r[i]!;
     oq[j]! ^= t;
-    const m = (xc[j]! & (yd[j]! ^ yc[j]!)) ^ (xd[j]! & yc[j]!) ^ t;
-    r[i] = m;
-    oo[j]! ^= m;
-  }
-}
-
-function andFillCross(
-  lo: number,
-  len: number,
-  r: Uint32Array,
-  oq: Uint32Array,
-  oo: Uint32Array,
-  xc: Uint32Array,
-  xd: Uint32Array,
-  yc: Uint32Array,
-  yd: Uint32Array,
-): void {
-  for (let i = 0; i < len; i++) {
-    const j = lo + i;
-    const t = r[i]!;
-    oq[j]! ^= t;
-    const m = (xc[j]! & yd[j]!) ^ (xd[j]! & yc[j]!) ^ t;
+    const m = (xc[j]! & (yd[j]! ^ (yc[j]! & sq))) ^ (xd[j]! & yc[j]!) ^ t;
     r[i] = m;
     oo[j]! ^= m;
   }
