@@ -433,10 +433,13 @@ function lift<S>(e: Engine<S>, v: Val<S>): SecretTensor<S> {
 }
 
 /**
- * Transposed weights, kept per tensor object: a model shared once and queried many times gathers its
- * Gemm(transB) weights once (the gather is local, but on the hot path of every query otherwise).
+ * Transposed weights, kept per share object (secret) or tensor object (public): a model shared once
+ * and queried many times gathers its Gemm(transB) weights once (the gather is local, but on the hot
+ * path of every query otherwise). Keyed on the share rather than the tensor so that the row blocks of
+ * a split query, which wrap the same shares in tensors of their forked sessions, hit it too.
  */
 const transposed = new WeakMap<object, Val<unknown>>();
+const transposedShares = new WeakMap<object, { share: unknown; shape: readonly number[] }>();
 
 /** A secret weight (e.g. a bias) broadcast to a batch shape, kept per tensor object and shape. */
 const broadcasts = new WeakMap<object, Map<string, SecretTensor<unknown>>>();
@@ -453,6 +456,13 @@ function broadcastCached<S>(t: SecretTensor<S>, shape: readonly number[]): Secre
 }
 
 function transposeVal<S>(v: Val<S>): Val<S> {
+  if (v instanceof SecretTensor && typeof v.share === 'object' && v.share !== null) {
+    const got = transposedShares.get(v.share);
+    if (got !== undefined) return SecretTensor.fromShare(v.engine, got.share as S, [...got.shape]);
+    const t = v.transpose();
+    transposedShares.set(v.share, { share: t.share, shape: t.shape });
+    return t;
+  }
   const hit = transposed.get(v) as Val<S> | undefined;
   if (hit !== undefined) return hit;
   const t = v instanceof SecretTensor ? v.transpose() : fromRef(transposeT(toRef(v), [1, 0]));
