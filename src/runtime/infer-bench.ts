@@ -157,15 +157,13 @@ export async function inferBenchJob(ctx: PartyContext): Promise<Json> {
     const cpu: number[] = [];
     let last: Awaited<ReturnType<typeof runQuery>> | null = null;
     for (let rep = 0; rep <= reps; rep++) {
-      const r = await runQuery(
-        ctx,
-        e,
+      const r = await runQuery(ctx, e, {
         arch,
         weights,
-        { data, shape },
-        got.reluWidths,
-        `inferbench/${batch}/${rep}`,
-      );
+        input: { data, shape },
+        reluWidths: got.reluWidths,
+        label: `inferbench/${batch}/${rep}`,
+      });
       if (rep > 0) {
         online.push(r.online.seconds);
         offline.push(r.offline.seconds);

@@ -113,20 +113,24 @@ export interface QueryResult {
  * One query on an already shared model: offline material for the graph, a barrier, then the online
  * phase measured from the input sharing to the reveal (to the querier only).
  */
-export async function runQuery<S>(
-  ctx: PartyContext,
-  e: Engine<S>,
-  arch: Architecture,
-  weights: Awaited<ReturnType<typeof shareWeights<S>>>,
-  input: { data: Float64Array | null; shape: number[] },
-  reluWidths: Record<string, number>,
-  label: string,
-): Promise<QueryResult> {
+export interface Query<S> {
+  arch: Architecture;
+  /** The model's shared weights (`shareWeights`). */
+  weights: Awaited<ReturnType<typeof shareWeights<S>>>;
+  /** The querier's rows (null elsewhere) and their public shape. */
+  input: { data: Float64Array | null; shape: number[] };
+  reluWidths: Record<string, number>;
+  /** Op-id label of this query (unique per query). */
+  label: string;
+}
+
+export async function runQuery<S>(ctx: PartyContext, e: Engine<S>, q: Query<S>): Promise<QueryResult> {
+  const { arch, weights, input, reluWidths, label } = q;
   const name = arch.inputs[0]!.name;
   const forkable = e as unknown as { fork?: (label: string) => Engine<S> };
   const rows = input.shape[0]!;
   if (forkable.fork && arch.inputs.length === 1 && rows >= PIPELINE_MIN_ROWS && input.shape.length === 2)
-    return runPipelined(ctx, e, forkable.fork.bind(e), arch, weights, input, reluWidths, label);
+    return runPipelined(ctx, e, forkable.fork.bind(e), q);
   const o0 = { ...ctx.ch.stats };
   const t0 = performance.now();
   const c0 = process.cpuUsage();
@@ -178,12 +182,9 @@ async function runPipelined<S>(
   ctx: PartyContext,
   e: Engine<S>,
   fork: (label: string) => Engine<S>,
-  arch: Architecture,
-  weights: Awaited<ReturnType<typeof shareWeights<S>>>,
-  input: { data: Float64Array | null; shape: number[] },
-  reluWidths: Record<string, number>,
-  label: string,
+  q: Query<S>,
 ): Promise<QueryResult> {
+  const { arch, weights, input, reluWidths, label } = q;
   const name = arch.inputs[0]!.name;
   const [rows, width] = input.shape as [number, number];
   const step = Math.ceil(rows / PIPELINES);
@@ -315,15 +316,13 @@ export async function inferJob(ctx: PartyContext): Promise<Json> {
   const setupStats = delta(s0, { ...ctx.ch.stats }, (performance.now() - t0) / 1000);
 
   // 4. the query
-  const r = await runQuery(
-    ctx,
-    e,
+  const r = await runQuery(ctx, e, {
     arch,
     weights,
-    { data: query?.data ?? null, shape },
+    input: { data: query?.data ?? null, shape },
     reluWidths,
-    'infer/q',
-  );
+    label: 'infer/q',
+  });
   const role = ctx.me === OWNER ? 'owner' : ctx.me === QUERIER ? 'querier' : 'compute';
   let outputs: Json = null;
   if (r.output !== null) {
