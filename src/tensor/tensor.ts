@@ -155,6 +155,27 @@ export class SecretTensor<S> {
   /** Reorder axes: output axis i is input axis perm[i]. */
   permute(...perm: number[]): SecretTensor<S> {
     if (perm.every((p, i) => normAxis(p, this.ndim) === i)) return this;
+    // Moving only length-1 axes keeps the row-major element order: a reshape, no gather (e.g. the
+    // transpose of a [B, 1] gradient or of a [1, in] weight, every training step).
+    const nd = this.ndim;
+    if (perm.length === nd && new Set(perm.map((p) => normAxis(p, nd))).size === nd) {
+      let last = -1;
+      let inOrder = true;
+      for (const p of perm) {
+        const a = normAxis(p, nd);
+        if (this.shape[a] === 1) continue;
+        if (a < last) {
+          inOrder = false;
+          break;
+        }
+        last = a;
+      }
+      if (inOrder)
+        return this.with(
+          this.share,
+          perm.map((p) => this.shape[normAxis(p, nd)]!),
+        );
+    }
     const { idx, shape } = permuteIndex(this.shape, perm);
     return this.gathered(idx, shape);
   }
