@@ -226,18 +226,22 @@ export class SecretTensor<S> {
     const outer = sizeOf(first.shape.slice(0, a));
     if (outer === 1) return new SecretTensor(e, joined, shape);
     const inner = sizeOf(first.shape.slice(a + 1));
+    // output row o is each input's row o in turn: runs of L·inner consecutive joined elements
     const idx = new Int32Array(sizeOf(shape));
+    const runs = ts.map((t) => t.shape[a]! * inner);
+    const bases: number[] = [];
     let base = 0;
-    let cum = 0;
     for (const t of ts) {
-      const L = t.shape[a]!;
-      for (let o = 0; o < outer; o++)
-        for (let l = 0; l < L; l++)
-          for (let i = 0; i < inner; i++)
-            idx[(o * total + cum + l) * inner + i] = base + (o * L + l) * inner + i;
+      bases.push(base);
       base += t.size;
-      cum += L;
     }
+    let p = 0;
+    for (let o = 0; o < outer; o++)
+      for (let j = 0; j < ts.length; j++) {
+        const run = runs[j]!;
+        const from = bases[j]! + o * run;
+        for (let i = 0; i < run; i++) idx[p++] = from + i;
+      }
     return new SecretTensor(e, e.gather(joined, idx), shape);
   }
 
