@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { Prg } from '../../src/math/prg.js';
 import { addZeroA, streams, xorZeroB, zeroA, zeroB, type Rep3Ctx } from '../../src/protocols/rep3/context.js';
 
 const ctx = {
@@ -47,4 +48,11 @@ void test('rep3 PRSS: different op ids or labels give different streams', () => 
   assert.notDeepEqual([...x], [...zeroA(ctx, 't/2', 64)]);
   assert.notDeepEqual([...x], [...zeroA(ctx, 't/1', 64, 'other')]);
   assert.deepEqual([...x], [...zeroA(ctx, 't/1', 64)]);
+});
+
+void test('rep3 PRSS: the op stream is AES-CTR under each key with IV = SHA-256(op id, 0, label)[0..16)', () => {
+  const iv = new Uint8Array(createHash('sha256').update('t/9.y\0lbl').digest().subarray(0, 16));
+  const [p, q] = streams(ctx, 't/9.y', 'lbl');
+  assert.deepEqual(p.bytes(40), new Prg(ctx.keys[0], iv).bytes(40));
+  assert.deepEqual(q.bytes(40), new Prg(ctx.keys[1], iv).bytes(40));
 });
