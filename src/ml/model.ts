@@ -209,6 +209,8 @@ class InputLinear<S> implements Module<S> {
    * training). The layer's gradients are then already multiplied by lr (`PrescaledSGD`).
    */
   scaledInput: SecretTensor<S> | null = null;
+  /** The input gradient `backward` returns (zeros), kept for the next step's batch of that shape. */
+  private zero: SecretTensor<S> | null = null;
   constructor(readonly lin: Linear<S>) {}
 
   async forward(x: SecretTensor<S>): Promise<SecretTensor<S>> {
@@ -231,7 +233,12 @@ class InputLinear<S> implements Module<S> {
       this.lin.weight.accumulate(dW);
       this.lin.bias.accumulate(g.sum(0));
     }
-    return SecretTensor.fromShare(x.engine, x.engine.constant(new BigUint64Array(x.size)), x.shape);
+    // a zero tensor of the input's shape (nobody computes with it): made once per shape
+    const z = this.zero;
+    if (z !== null && z.shape.length === x.shape.length && z.shape.every((d, i) => d === x.shape[i]))
+      return z;
+    this.zero = SecretTensor.fromShare(x.engine, x.engine.constant(new BigUint64Array(x.size)), x.shape);
+    return this.zero;
   }
 
   parameters(): Parameter<S>[] {

@@ -60,6 +60,18 @@ export async function fit<S>(
         lastRows === B ? null : ps.scale(lastFrom > 0 ? y.slice(0, lastFrom, n) : y, cLast),
       ])
     : [null, null];
+  // In file order, batch k is the same rows every epoch: its slices (copies) are made in the first
+  // epoch and reused, unless that would hold more than BATCH_CACHE_ELEMENTS extra elements.
+  const cached =
+    !opts.order &&
+    x.size + y.size + (opts.aux?.size ?? 0) + (yFull?.size ?? 0) + (yLast?.size ?? 0) <= BATCH_CACHE_ELEMENTS;
+  const memo = new Map<SecretTensor<S>, SecretTensor<S>[]>();
+  const rows = (t: SecretTensor<S>, k: number, from: number, to: number): SecretTensor<S> => {
+    if (!cached) return t.slice(0, from, to);
+    let ts = memo.get(t);
+    if (ts === undefined) memo.set(t, (ts = []));
+    return (ts[k] ??= t.slice(0, from, to));
+  };
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     await opts.onEpochStart?.(epoch);
     const perm = opts.order?.(epoch);
@@ -71,14 +83,21 @@ export async function fit<S>(
     const yle = yLast && perm ? gatherRows(yLast, perm) : yLast;
     for (let k = 0; k < batches; k++) {
       const end = Math.min(n, (k + 1) * B);
-      const xb = xe.slice(0, k * B, end);
-      const yb = ye.slice(0, k * B, end);
-      if (ae) opts.onBatch?.(ae.slice(0, k * B, end));
+      const xb = rows(xe, k, k * B, end);
+      const last = k === batches - 1;
+      const ys =
+        last && yle
+          ? rows(yle, k, k * B - lastFrom, end - lastFrom)
+          : yfe
+            ? rows(yfe, k, k * B, end)
+            : undefined;
+      if (ae) opts.onBatch?.(rows(ae, k, k * B, end));
       optimizer.zeroGrad();
       const out = await model.forward(xb);
-      const last = k === batches - 1;
-      const ys = last && yle ? yle.slice(0, k * B - lastFrom, end - lastFrom) : yfe?.slice(0, k * B, end);
-      const g = ps && ys ? await ps.grad(out, ys, last ? cLast : cFull) : await loss.grad(out, yb);
+      const g =
+        ps && ys
+          ? await ps.grad(out, ys, last ? cLast : cFull)
+          : await loss.grad(out, rows(ye, k, k * B, end));
       await model.backward(g);
       await optimizer.step();
       opts.onStep?.(epoch, k);
@@ -87,6 +106,9 @@ export async function fit<S>(
     await opts.onEpochEnd?.(epoch);
   }
 }
+
+/** Most elements (over x, y, aux and the scaled targets) whose batches `fit` keeps across epochs. */
+export const BATCH_CACHE_ELEMENTS = 1 << 21;
 
 /** Rows of a [n, ...] tensor in the public order `perm` (local). */
 function gatherRows<S>(t: SecretTensor<S>, perm: Int32Array): SecretTensor<S> {

@@ -2,109 +2,170 @@
  * In-memory channel for unit tests: all parties in one process. It enforces the same rules as the
  * TLS channel (exactly-once delivery per (from, op id), silence timeout, disconnects), so protocol
  * tests exercise the same failure paths. Never used for real runs.
+ *
+ * Per message it does what the TLS channel does (op-table.ts): one hash lookup per message and per
+ * recv in a per-peer op-id table (no key strings), one watchdog timer per channel instead of a timer
+ * per recv, and the messages sent in one tick are delivered by one microtask.
  */
 import { ShareholdError } from '../errors.js';
 import { emptyStats, isValidOpId, type Channel, type ChannelStats } from '../protocols/channel.js';
-
-interface Waiter {
-  resolve: (b: Uint8Array) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout | undefined;
-}
+import { DUPLICATE, OpTable, TWICE, Waiter } from './op-table.js';
 
 export interface MemoryNetworkOptions {
   /** Silence (ms) after which a pending recv fails with peer-timeout. Default 5000. */
   timeoutMs?: number;
 }
 
+/** Consumed op ids per generation of the duplicate-detection window (as the TLS channel). */
+const CONSUMED_WINDOW = 1 << 18;
+
 class Hub {
   readonly channels: MemoryChannel[] = [];
+  /** Messages sent and not yet delivered: (to, from, op id, payload), in send order. */
+  #out: (number | string | Uint8Array)[] = [];
+  #queued = false;
+
+  post(to: number, from: number, opId: string, payload: Uint8Array): void {
+    this.#out.push(to, from, opId, payload);
+    if (!this.#queued) {
+      this.#queued = true;
+      queueMicrotask(this.#deliver);
+    }
+  }
+
+  readonly #deliver = (): void => {
+    this.#queued = false;
+    const out = this.#out;
+    this.#out = [];
+    for (let i = 0; i < out.length; i += 4)
+      this.channels[out[i] as number]!.deliver(
+        out[i + 1] as number,
+        out[i + 2] as string,
+        out[i + 3] as Uint8Array,
+      );
+  };
 }
 
 export class MemoryChannel implements Channel {
   readonly stats: ChannelStats = emptyStats();
-  #inbox = new Map<string, Uint8Array>();
-  #waiters = new Map<string, Waiter>();
-  #consumed = new Set<string>();
+  /** Per peer: waiting recvs, buffered messages and consumed op ids (src/net/op-table.ts). */
+  readonly #peers: OpTable[];
+  #consumed = 0;
+  /** Recvs waiting now (over all peers). */
+  #waiting = 0;
   #closed = false;
-  #dead = new Set<number>();
+  readonly #dead: boolean[];
+  /**
+   * One watchdog timer for all pending recvs: it fires at the earliest moment a waiting recv has
+   * waited timeoutMs. Unreferenced while no recv waits (so it never keeps a test process alive).
+   */
+  #watchdog: NodeJS.Timeout | undefined;
+  /** The op id validated last: `exchange` sends under one op id to several peers. */
+  #validOp = '';
 
   constructor(
     readonly me: number,
     readonly n: number,
     private readonly hub: Hub,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.#peers = Array.from({ length: n }, () => new OpTable());
+    this.#dead = new Array<boolean>(n).fill(false);
+  }
 
   send(to: number, opId: string, payload: Uint8Array): void {
     this.#checkPeer(to);
     if (this.#closed) throw new ShareholdError('channel-closed', `party ${this.me} channel is closed`);
-    if (!isValidOpId(opId)) throw new ShareholdError('frame-malformed', 'malformed op id');
+    if (opId !== this.#validOp) {
+      if (!isValidOpId(opId)) throw new ShareholdError('frame-malformed', 'malformed op id');
+      this.#validOp = opId;
+    }
+    // the receiver owns a fresh, 8-byte-aligned buffer (as a TLS frame's payload)
     const copy = new Uint8Array(payload.byteLength);
     copy.set(payload);
     this.stats.bytesSent += payload.byteLength;
     this.stats.messagesSent++;
-    const peer = this.hub.channels[to]!;
-    queueMicrotask(() => peer.deliver(this.me, opId, copy));
+    this.hub.post(to, this.me, opId, copy);
   }
 
   deliver(from: number, opId: string, payload: Uint8Array): void {
     if (this.#closed) return;
-    const key = `${from}|${opId}`;
     this.stats.bytesReceived += payload.byteLength;
     this.stats.messagesReceived++;
-    if (this.#consumed.has(key) || this.#inbox.has(key)) {
+    const got = this.#peers[from]!.arrive(opId, payload);
+    if (got instanceof Waiter) {
+      this.#countConsumed();
+      if (--this.#waiting === 0) this.#watchdog?.unref();
+      got.resolve(payload);
+    } else if (got === DUPLICATE)
       this.#failAll(
         from,
         new ShareholdError('op-id-mismatch', `duplicate message from party ${from} for op ${opId}`),
       );
-      return;
-    }
-    const w = this.#waiters.get(key);
-    if (w) {
-      this.#waiters.delete(key);
-      this.#consumed.add(key);
-      if (w.timer) clearTimeout(w.timer);
-      w.resolve(payload);
-    } else this.#inbox.set(key, payload);
   }
 
   recv(from: number, opId: string): Promise<Uint8Array> {
     this.#checkPeer(from);
-    const key = `${from}|${opId}`;
     if (this.#closed)
       return Promise.reject(new ShareholdError('channel-closed', `party ${this.me} channel is closed`));
-    const got = this.#inbox.get(key);
-    if (got) {
-      this.#inbox.delete(key);
-      this.#consumed.add(key);
+    const peer = this.#peers[from]!;
+    const got = peer.claim(opId);
+    if (got instanceof Uint8Array) {
+      this.#countConsumed();
       return Promise.resolve(got);
     }
-    if (this.#consumed.has(key) || this.#waiters.has(key))
+    if (got === TWICE)
       return Promise.reject(
         new ShareholdError('op-id-mismatch', `op ${opId} from party ${from} received twice`),
       );
-    if (this.#dead.has(from))
+    if (this.#dead[from])
       return Promise.reject(
         new ShareholdError('peer-disconnected', `party ${from} disconnected`, { party: from }),
       );
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiters.delete(key);
-        reject(
-          new ShareholdError(
-            'peer-timeout',
-            `no message from party ${from} for op ${opId} within ${this.timeoutMs} ms`,
-            {
-              party: from,
-              opId,
-            },
-          ),
-        );
-      }, this.timeoutMs);
-      this.#waiters.set(key, { resolve, reject, timer });
+      peer.wait(new Waiter(opId, Date.now(), resolve, reject));
+      if (this.#waiting++ === 0) {
+        if (this.#watchdog === undefined) this.#watchdog = setTimeout(this.#watch, this.timeoutMs);
+        else this.#watchdog.ref();
+      }
     });
   }
+
+  /**
+   * Fail every recv that has waited timeoutMs, then re-arm for the next such moment while recvs
+   * wait. Each peer's waiters are in start order, so its expired ones are a prefix of its list.
+   */
+  readonly #watch = (): void => {
+    this.#watchdog = undefined;
+    if (this.#closed) return;
+    const now = Date.now();
+    const timeout = this.timeoutMs;
+    let next = Infinity;
+    for (let j = 0; j < this.n; j++) {
+      const peer = this.#peers[j]!;
+      for (let w = peer.head; w;) {
+        if (now - w.started < timeout) {
+          next = Math.min(next, w.started + timeout);
+          break;
+        }
+        const after = w.next;
+        peer.drop(w);
+        this.#waiting--;
+        w.reject(
+          new ShareholdError(
+            'peer-timeout',
+            `no message from party ${j} for op ${w.opId} within ${timeout} ms`,
+            { party: j, opId: w.opId },
+          ),
+        );
+        w = after;
+      }
+    }
+    if (next !== Infinity) {
+      this.#watchdog = setTimeout(this.#watch, Math.max(1, next - now));
+      if (this.#waiting === 0) this.#watchdog.unref();
+    }
+  };
 
   countRound(): void {
     this.stats.rounds++;
@@ -112,7 +173,7 @@ export class MemoryChannel implements Channel {
 
   /** A peer went away: fail whatever waits on it. */
   peerGone(from: number): void {
-    this.#dead.add(from);
+    this.#dead[from] = true;
     this.#failAll(
       from,
       new ShareholdError('peer-disconnected', `party ${from} disconnected`, { party: from }),
@@ -120,22 +181,30 @@ export class MemoryChannel implements Channel {
   }
 
   #failAll(from: number, err: Error): void {
-    for (const [key, w] of this.#waiters) {
-      if (!key.startsWith(`${from}|`)) continue;
-      this.#waiters.delete(key);
-      if (w.timer) clearTimeout(w.timer);
-      w.reject(err);
-    }
+    const dropped = this.#peers[from]!.dropAll();
+    this.#waiting -= dropped.length;
+    if (this.#waiting === 0) this.#watchdog?.unref();
+    for (const w of dropped) w.reject(err);
+  }
+
+  /** One more op id consumed; every CONSUMED_WINDOW of them, a new generation begins. */
+  #countConsumed(): void {
+    if (++this.#consumed < CONSUMED_WINDOW) return;
+    this.#consumed = 0;
+    for (const peer of this.#peers) peer.rotate();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const [, w] of this.#waiters) {
-      if (w.timer) clearTimeout(w.timer);
-      w.reject(new ShareholdError('channel-closed', `party ${this.me} channel closed`));
+    if (this.#watchdog) clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+    this.#waiting = 0;
+    for (const peer of this.#peers) {
+      for (const w of peer.dropAll())
+        w.reject(new ShareholdError('channel-closed', `party ${this.me} channel closed`));
+      peer.clear();
     }
-    this.#waiters.clear();
     for (const c of this.hub.channels) if (c !== this) c.peerGone(this.me);
   }
 

@@ -111,11 +111,30 @@ export function isValidOpId(id: string): boolean {
  */
 export class OpScope {
   #next = 0;
-  constructor(readonly id: string) {
-    if (!isValidOpId(id))
+  constructor(
+    readonly id: string,
+    checked?: typeof CHECKED,
+  ) {
+    if (checked !== CHECKED && !isValidOpId(id))
       throw new ShareholdError('invalid-argument', `malformed op id ${JSON.stringify(id)}`);
   }
   child(label: string): OpScope {
-    return new OpScope(`${this.id}/${(this.#next++).toString(36)}${label ? `.${label}` : ''}`);
+    const id = `${this.id}/${(this.#next++).toString(36)}${label ? `.${label}` : ''}`;
+    // this scope's id is valid and the counter is base 36: only the label and the length can be wrong
+    if (id.length > MAX_OP_ID_LENGTH || !opIdChars(label))
+      throw new ShareholdError('invalid-argument', `malformed op id ${JSON.stringify(id)}`);
+    return new OpScope(id, CHECKED);
   }
+}
+
+/** Marks an op id already known to be valid (built by `child` from a valid one). */
+const CHECKED = Symbol('checked');
+
+/** Whether every character of `s` may appear in an op id (s may be empty). */
+function opIdChars(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || OP_ID_CHAR[c] !== 1) return false;
+  }
+  return true;
 }

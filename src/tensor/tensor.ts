@@ -155,6 +155,27 @@ export class SecretTensor<S> {
   /** Reorder axes: output axis i is input axis perm[i]. */
   permute(...perm: number[]): SecretTensor<S> {
     if (perm.every((p, i) => normAxis(p, this.ndim) === i)) return this;
+    // Moving only length-1 axes keeps the row-major element order: a reshape, no gather (e.g. the
+    // transpose of a [B, 1] gradient or of a [1, in] weight, every training step).
+    const nd = this.ndim;
+    if (perm.length === nd && new Set(perm.map((p) => normAxis(p, nd))).size === nd) {
+      let last = -1;
+      let inOrder = true;
+      for (const p of perm) {
+        const a = normAxis(p, nd);
+        if (this.shape[a] === 1) continue;
+        if (a < last) {
+          inOrder = false;
+          break;
+        }
+        last = a;
+      }
+      if (inOrder)
+        return this.with(
+          this.share,
+          perm.map((p) => this.shape[normAxis(p, nd)]!),
+        );
+    }
     const { idx, shape } = permuteIndex(this.shape, perm);
     return this.gathered(idx, shape);
   }
@@ -205,18 +226,22 @@ export class SecretTensor<S> {
     const outer = sizeOf(first.shape.slice(0, a));
     if (outer === 1) return new SecretTensor(e, joined, shape);
     const inner = sizeOf(first.shape.slice(a + 1));
+    // output row o is each input's row o in turn: runs of L·inner consecutive joined elements
     const idx = new Int32Array(sizeOf(shape));
+    const runs = ts.map((t) => t.shape[a]! * inner);
+    const bases: number[] = [];
     let base = 0;
-    let cum = 0;
     for (const t of ts) {
-      const L = t.shape[a]!;
-      for (let o = 0; o < outer; o++)
-        for (let l = 0; l < L; l++)
-          for (let i = 0; i < inner; i++)
-            idx[(o * total + cum + l) * inner + i] = base + (o * L + l) * inner + i;
+      bases.push(base);
       base += t.size;
-      cum += L;
     }
+    let p = 0;
+    for (let o = 0; o < outer; o++)
+      for (let j = 0; j < ts.length; j++) {
+        const run = runs[j]!;
+        const from = bases[j]! + o * run;
+        for (let i = 0; i < run; i++) idx[p++] = from + i;
+      }
     return new SecretTensor(e, e.gather(joined, idx), shape);
   }
 

@@ -35,14 +35,35 @@ export async function setupRep3(ch: Channel, scope: OpScope): Promise<Rep3Ctx> {
   return { ch, me, next, prev, keys: [mine, theirs.slice()] };
 }
 
-// One-shot SHA-256 (node ≥ 20.12) skips the Hash object; same digest as the streaming form.
-const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'buffer') => Buffer }).hash;
+// One-shot SHA-256 (node ≥ 20.12) skips the Hash object; same digest as the streaming form. The
+// digest is taken as a 'binary' (latin1) string, one char per byte: no Buffer, and measured
+// faster than the 'buffer' output, whose encoding name takes a slow path in node 20.
+const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'binary') => string }).hash;
+
+/** SHA-256(opId ‖ 0 ‖ label) as a latin1 string (char i = byte i); its first 16 bytes are the IV. */
+function ivString(opId: string, label: string): string {
+  return oneShot
+    ? oneShot('sha256', `${opId}\0${label}`, 'binary')
+    : createHash('sha256').update(opId).update('\0').update(label).digest('binary');
+}
 
 function iv(opId: string, label: string): Uint8Array {
-  const d = oneShot
-    ? oneShot('sha256', `${opId}\0${label}`, 'buffer')
-    : createHash('sha256').update(opId).update('\0').update(label).digest();
-  return new Uint8Array(d.subarray(0, 16));
+  const d = ivString(opId, label);
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) out[i] = d.charCodeAt(i);
+  return out;
+}
+
+/** Big-endian 32-bit word i (0..3) of a latin1 digest string. */
+function ivWord(d: string, i: number): number {
+  const o = 4 * i;
+  return (
+    ((d.charCodeAt(o) << 24) |
+      (d.charCodeAt(o + 1) << 16) |
+      (d.charCodeAt(o + 2) << 8) |
+      d.charCodeAt(o + 3)) >>>
+    0
+  );
 }
 
 /**
@@ -83,6 +104,7 @@ const pieceU32 = new Uint32Array(pieceBytes.buffer);
 const pieceU64 = new BigUint64Array(pieceBytes.buffer);
 const pieceBytes2 = new Uint8Array(PIECE);
 const pieceU64b = new BigUint64Array(pieceBytes2.buffer);
+const pieceU32b = new Uint32Array(pieceBytes2.buffer);
 
 function xorWordsAt(z: Uint32Array, o: number, k: Uint32Array, n: number): void {
   for (let i = 0; i < n; i++) z[o + i]! ^= k[i]!;
@@ -94,6 +116,11 @@ function addRingAt(z: BigUint64Array, o: number, k: BigUint64Array, n: number): 
 
 function subRingAt(z: BigUint64Array, o: number, k: BigUint64Array, n: number): void {
   for (let i = 0; i < n; i++) z[o + i] = z[o + i]! - k[i]!;
+}
+
+/** z[0..n) ^= k[i] ⊕ l[i]: one pass for the two streams of a binary zero sharing. */
+function xor2WordsAt(z: Uint32Array, k: Uint32Array, l: Uint32Array, n: number): void {
+  for (let i = 0; i < n; i++) z[i]! ^= k[i]! ^ l[i]!;
 }
 
 /** z[o..o+n) += k[i] − l[i]: one pass for the two streams of a zero sharing. */
@@ -119,6 +146,34 @@ function counterAt(iv: Uint8Array, k: number): [number, number, number, number] 
     if (h1 === 0) h0 = (h0 + 1) >>> 0;
   }
   return [h0, h1, h2, h3];
+}
+
+/**
+ * ctrBlocks[0..blocks) = the 128-bit big-endian counter blocks h, h + 1, … (h = h0‖h1‖h2‖h3), as
+ * stored through a native-order Uint32Array (byte-swapped on little-endian hosts).
+ */
+function fillCounters(h0: number, h1: number, h2: number, h3: number, blocks: number): void {
+  let s0 = bswap(h0);
+  let s1 = bswap(h1);
+  let s2 = bswap(h2);
+  for (let i = 0; i < blocks; i++) {
+    const p = i << 2;
+    ctrU32[p] = s0;
+    ctrU32[p + 1] = s1;
+    ctrU32[p + 2] = s2;
+    ctrU32[p + 3] = bswap(h3);
+    h3 = (h3 + 1) >>> 0;
+    if (h3 === 0) {
+      h2 = (h2 + 1) >>> 0;
+      if (h2 === 0) {
+        h1 = (h1 + 1) >>> 0;
+        if (h1 === 0) h0 = (h0 + 1) >>> 0;
+        s0 = bswap(h0);
+        s1 = bswap(h1);
+      }
+      s2 = bswap(h2);
+    }
+  }
 }
 
 /** A native AES-128-CTR cipher starting at counter block iv + k. */
@@ -160,29 +215,8 @@ export class KeyStream {
     const skip = this.#pos % 16;
     const blocks = Math.ceil((skip + len) / 16);
     if (blocks * 16 <= ECB_MAX) {
-      let [h0, h1, h2, h3] = counterAt(this.#iv, first);
-      // big-endian words through a native-order view (byte-swapped on little-endian hosts)
-      let s0 = bswap(h0);
-      let s1 = bswap(h1);
-      let s2 = bswap(h2);
-      for (let i = 0; i < blocks; i++) {
-        const p = i << 2;
-        ctrU32[p] = s0;
-        ctrU32[p + 1] = s1;
-        ctrU32[p + 2] = s2;
-        ctrU32[p + 3] = bswap(h3);
-        h3 = (h3 + 1) >>> 0;
-        if (h3 === 0) {
-          h2 = (h2 + 1) >>> 0;
-          if (h2 === 0) {
-            h1 = (h1 + 1) >>> 0;
-            if (h1 === 0) h0 = (h0 + 1) >>> 0;
-            s0 = bswap(h0);
-            s1 = bswap(h1);
-          }
-          s2 = bswap(h2);
-        }
-      }
+      const [h0, h1, h2, h3] = counterAt(this.#iv, first);
+      fillCounters(h0, h1, h2, h3, blocks);
       const ks = ecbOf(this.#key).update(ctrBlocks.subarray(0, blocks << 4));
       sink(ks.subarray(skip, skip + len), 0);
     } else {
@@ -342,6 +376,21 @@ export function streams(ctx: Rep3Ctx, opId: string, label: string): [KeyStream, 
   return [new KeyStream(ctx.keys[0], v), new KeyStream(ctx.keys[1], v)];
 }
 
+/**
+ * The first `len` (≤ ECB_MAX) bytes of both streams of (opId, label), k_me's into `pieceBytes` and
+ * k_{me+1}'s into `pieceBytes2`: the bytes of `streams(…)[0]` and `[1]` (same IV, same counter
+ * blocks, one ECB call per key), without the stream objects. Most zero sharings of a training step
+ * are this small, so their cost is this fixed part.
+ */
+function pairPrefix(ctx: Rep3Ctx, opId: string, label: string, len: number): void {
+  const d = ivString(opId, label);
+  const blocks = (len + 15) >>> 4;
+  fillCounters(ivWord(d, 0), ivWord(d, 1), ivWord(d, 2), ivWord(d, 3), blocks);
+  const c = ctrBlocks.subarray(0, blocks << 4);
+  pieceBytes.set(ecbOf(ctx.keys[0]).update(c));
+  pieceBytes2.set(ecbOf(ctx.keys[1]).update(c));
+}
+
 /** A sharing of a uniformly random value nobody knows (no communication). */
 export function randomA(ctx: Rep3Ctx, opId: string, n: number, label = 'rand'): Rep3A {
   const [p, q] = streams(ctx, opId, label);
@@ -350,6 +399,12 @@ export function randomA(ctx: Rep3Ctx, opId: string, n: number, label = 'rand'): 
 
 /** 3-out-of-3 additive sharing of zero: α_me = F(k_me) − F(k_{me+1}); Σ α = 0. */
 export function zeroA(ctx: Rep3Ctx, opId: string, n: number, label = 'zero'): BigUint64Array {
+  if (8 * n <= ECB_MAX) {
+    const a = new BigUint64Array(n);
+    pairPrefix(ctx, opId, label, 8 * n);
+    addDiffAt(a, 0, pieceU64, pieceU64b, n);
+    return a;
+  }
   const [p, q] = streams(ctx, opId, label);
   const a = p.ring(n);
   const b = q.ring(n);
@@ -359,6 +414,12 @@ export function zeroA(ctx: Rep3Ctx, opId: string, n: number, label = 'zero'): Bi
 
 /** 3-out-of-3 XOR sharing of zero over `words` 32-bit words. */
 export function zeroB(ctx: Rep3Ctx, opId: string, words: number, label = 'zerob'): Uint32Array {
+  if (4 * words <= ECB_MAX) {
+    const a = new Uint32Array(words);
+    pairPrefix(ctx, opId, label, 4 * words);
+    xor2WordsAt(a, pieceU32, pieceU32b, words);
+    return a;
+  }
   const [p, q] = streams(ctx, opId, label);
   const a = p.words(words);
   const b = q.words(words);
@@ -371,12 +432,22 @@ export function zeroB(ctx: Rep3Ctx, opId: string, words: number, label = 'zerob'
  * combined piece by piece from the key streams (no α array).
  */
 export function addZeroA(ctx: Rep3Ctx, opId: string, z: BigUint64Array, label = 'zero'): void {
+  if (z.byteLength <= ECB_MAX) {
+    pairPrefix(ctx, opId, label, z.byteLength);
+    addDiffAt(z, 0, pieceU64, pieceU64b, z.length);
+    return;
+  }
   const [p, q] = streams(ctx, opId, label);
   KeyStream.addPair(p, q, z);
 }
 
 /** z ^= α_me in place, α the XOR sharing of zero of `zeroB` (same streams, same values). */
 export function xorZeroB(ctx: Rep3Ctx, opId: string, z: Uint32Array, label = 'zerob'): void {
+  if (z.byteLength <= ECB_MAX) {
+    pairPrefix(ctx, opId, label, z.byteLength);
+    xor2WordsAt(z, pieceU32, pieceU32b, z.length);
+    return;
+  }
   const [p, q] = streams(ctx, opId, label);
   KeyStream.xorPair(p, q, z);
 }

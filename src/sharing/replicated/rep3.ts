@@ -75,8 +75,10 @@ export function addScalarA(me: number, x: Rep3A, s: bigint): Rep3A {
 
 /** The sharing of a public vector: component 0 = c, others 0. */
 export function publicA(me: number, c: BigUint64Array): Rep3A {
-  const z = new BigUint64Array(c.length);
-  return addPublicA(me, { a: z, b: z }, c);
+  const n = c.length;
+  if (me === 0) return { a: c.slice(), b: new BigUint64Array(n) };
+  if (me === 2) return { a: new BigUint64Array(n), b: c.slice() };
+  return { a: new BigUint64Array(n), b: new BigUint64Array(n) };
 }
 
 export function sliceA(x: Rep3A, start: number, end: number): Rep3A {
