@@ -34,7 +34,7 @@
 import type { OpScope } from '../channel.js';
 import type { Rep3A, Rep3B } from '../../sharing/replicated/rep3.js';
 import { toPlanes, wordsPerPlane } from '../../math/bits.js';
-import { addScalar, neg, shrLogical } from '../../math/ring.js';
+import { addScalar, shrLogical } from '../../math/ring.js';
 import { invalidArgument } from '../../errors.js';
 import { carryOutsFlat, type FlatTree } from './adder.js';
 import type { Rep3Ctx } from './context.js';
@@ -43,6 +43,8 @@ export interface SignHint {
   /** The opened value of the truncation, c = x + 2^62 + r. */
   readonly c: BigUint64Array;
   readonly f: number;
+  /** P = (c ≫ f) − 2^(62−f), public (computed once by the truncation; derived from c when absent). */
+  readonly p?: BigUint64Array;
   /** Planes 0..62−f: ⌊r'/2^f⌋; plane 63−f: m = msb(r). n elements. */
   readonly hb: Rep3B;
 }
@@ -50,7 +52,12 @@ export interface SignHint {
 const hints = new WeakMap<Rep3A, SignHint>();
 
 export function setSignHint(y: Rep3A, h: SignHint): void {
-  if (h.hb.n !== y.a.length || h.hb.w !== 64 - h.f || h.c.length !== y.a.length)
+  if (
+    h.hb.n !== y.a.length ||
+    h.hb.w !== 64 - h.f ||
+    h.c.length !== y.a.length ||
+    (h.p !== undefined && h.p.length !== y.a.length)
+  )
     throw invalidArgument('sign hint does not match its sharing');
   hints.set(y, h);
 }
@@ -184,11 +191,10 @@ export async function msbHinted(
   const n = h.hb.n;
   const W = wordsPerPlane(n);
   // P = (c ≫ f) − 2^(62−f); the public addend Q of each form is P + t (v = y + t) or t − P (v = −y + t)
-  const shifted = shrLogical(h.c, h.f);
-  const bias = 1n << BigInt(62 - h.f);
+  const P = h.p ?? publicOf(h.c, h.f);
   const s = sPlanes(h, k);
   const parts = terms.map((t) => {
-    const q = t.neg ? addScalar(neg(shifted), t.add + bias) : addScalar(shifted, t.add - bias);
+    const q = t.neg ? rsubScalar(P, t.add) : t.add === 0n ? P : addScalar(P, t.add);
     return genProp(ctx.me, W, k, toPlanes(q, k), s, !t.neg);
   });
   const carries = await carryOutsFlat(
@@ -207,6 +213,21 @@ export async function msbHinted(
     }
     return { n, w: 1, a, b };
   });
+}
+
+/** (c ≫ f) − 2^(62−f) (a new array). */
+function publicOf(c: BigUint64Array, f: number): BigUint64Array {
+  const o = shrLogical(c, f);
+  return addScalar(o, -(1n << BigInt(62 - f)), o);
+}
+
+/** k − x element-wise (a new array). */
+function rsubScalar(x: BigUint64Array, k: bigint): BigUint64Array {
+  const n = x.length;
+  const o = new BigUint64Array(n);
+  const c = BigInt.asUintN(64, k);
+  for (let i = 0; i < n; i++) o[i] = c - x[i]!;
+  return o;
 }
 
 /** One-plane bit vectors (n bits each) concatenated into one plane of n·T bits. */

@@ -350,26 +350,34 @@ function slicePlanes(x: Rep3B, start: number, end: number): Rep3B {
 }
 
 /** Attach the sign hint to a truncation's result when its triples carry one. */
-function hinted(y: Rep3A, c: BigUint64Array, t: TruncTriples): Rep3A {
+function hinted(y: Rep3A, c: BigUint64Array, p: BigUint64Array, t: TruncTriples): Rep3A {
   const n = c.length;
-  if (t.hb) setSignHint(y, { c, f: t.f, hb: t.hb.n === n ? t.hb : slicePlanes(t.hb, 0, n) });
+  if (t.hb) setSignHint(y, { c, p, f: t.f, hb: t.hb.n === n ? t.hb : slicePlanes(t.hb, 0, n) });
   return y;
 }
 
 /**
  * Local finish: shares of y from the opened c and the triple. With e = msb(c) ⊕ m,
  * y = (c ≫ f) − 2^(62−f) − ⌊r'/2^f⌋ + 2^(63−f)·(1 − 2·msb(c))·m, since ⌊(c mod 2^63)/2^f⌋ + msb(c)·2^(63−f) = c ≫ f.
- * Written as simple element passes so V8 keeps every step native.
+ * `pub`: the public part (c ≫ f) − 2^(62−f) when the caller already has it (`publicPart`).
  */
-export function finishTrunc(me: number, c: BigUint64Array, t: TruncTriples): Rep3A {
-  const [a, b] = finishTruncParts(c, t.f, [t.m.a, t.m.b], [t.rh.a, t.rh.b], me === 0 ? 0 : me === 2 ? 1 : -1);
+export function finishTrunc(me: number, c: BigUint64Array, t: TruncTriples, pub?: BigUint64Array): Rep3A {
+  const [a, b] = finishTruncParts(
+    c,
+    t.f,
+    [t.m.a, t.m.b],
+    [t.rh.a, t.rh.b],
+    me === 0 ? 0 : me === 2 ? 1 : -1,
+    pub,
+  );
   return { a: a!, b: b! };
 }
 
 /**
  * `finishTrunc` on the component arrays of any replicated scheme (rep4 too): out_k = coef·m_k − h_k
- * for each held component k of [m] and [⌊r'/2^f⌋], and the public part (c ≫ f) − 2^(62−f) added to
- * the component at `pubSlot` (−1 when this party does not hold the component that carries constants).
+ * for each held component k of [m] and [⌊r'/2^f⌋], coef = ±2^(63−f) by msb(c), and the public part
+ * (c ≫ f) − 2^(62−f) (`pub` when given, see `publicPart`) added to the component at `pubSlot` (−1 when
+ * this party does not hold the component that carries constants). One pass per component.
  */
 export function finishTruncParts(
   c: BigUint64Array,
@@ -377,57 +385,69 @@ export function finishTruncParts(
   m: readonly BigUint64Array[],
   h: readonly BigUint64Array[],
   pubSlot: number,
+  pub?: BigUint64Array,
 ): BigUint64Array[] {
   const top = 1n << BigInt(63 - f);
-  const negTop = BigInt.asUintN(64, -top);
   const bias = 1n << BigInt(62 - f);
-  // coef = ±2^(63−f) by msb(c), written as 32-bit halves with a sign mask (branch-free int32: a
-  // BigInt conditional keeps V8 from lowering the loop)
-  const coef = signedCoef(c, top, negTop);
-  const pub = pubSlot >= 0 ? shrLogical(c, f) : null;
-  return m.map((mk, k) =>
-    k === pubSlot ? coefTermPub(coef, mk, h[k]!, pub!, bias) : coefTerm(coef, mk, h[k]!),
-  );
+  return m.map((mk, k) => {
+    const o = new BigUint64Array(c.length);
+    if (k !== pubSlot) coefTerm(o, c, top, mk, h[k]!);
+    else if (pub) coefTermPub(o, c, top, mk, h[k]!, pub, 0n);
+    else {
+      // c ≫ f on the 32-bit halves into o (a BigInt shift by a run-time amount is not lowered)
+      shrLogical(c, f, o);
+      coefTermPub(o, c, top, mk, h[k]!, o, bias);
+    }
+    return o;
+  });
 }
 
-/** coef_i = top when msb(c_i) = 0, else negTop, on the 32-bit halves. */
-function signedCoef(c: BigUint64Array, top: bigint, negTop: bigint): BigUint64Array {
-  const n = c.length;
-  const cu = new Int32Array(c.buffer, c.byteOffset, 2 * n);
-  const coef = new BigUint64Array(n);
-  const ch = new Int32Array(coef.buffer);
-  const topLo = Number(top & 0xffffffffn) | 0;
-  const topHi = Number(top >> 32n) | 0;
-  const dLo = (Number(negTop & 0xffffffffn) | 0) ^ topLo;
-  const dHi = (Number(negTop >> 32n) | 0) ^ topHi;
-  for (let i = 0; i < n; i++) {
-    const s = cu[2 * i + 1]! >> 31;
-    ch[2 * i] = topLo ^ (s & dLo);
-    ch[2 * i + 1] = topHi ^ (s & dHi);
-  }
-  return coef;
-}
-
-/** coef ⊙ m − h, in a function of its own so that V8 keeps the loop native. */
-function coefTerm(coef: BigUint64Array, m: BigUint64Array, h: BigUint64Array): BigUint64Array {
-  const n = coef.length;
-  const o = new BigUint64Array(n);
-  for (let i = 0; i < n; i++) o[i] = coef[i]! * m[i]! - h[i]!;
+/** (c ≫ f) − 2^(62−f): the public part of a truncation's result, a new array. */
+export function publicPart(c: BigUint64Array, f: number): BigUint64Array {
+  const o = shrLogical(c, f);
+  subScalarInto(o, 1n << BigInt(62 - f));
   return o;
 }
 
-/** coef ⊙ m − h + pub − bias. */
-function coefTermPub(
-  coef: BigUint64Array,
+function subScalarInto(o: BigUint64Array, k: bigint): void {
+  const n = o.length;
+  for (let i = 0; i < n; i++) o[i] = o[i]! - k;
+}
+
+// coef·m_i = ((m_i·top) ⊕ s) − s with s = −msb(c_i) (0 or all ones): a conditional negation without
+// a branch or a BigInt conditional (which would keep V8 from lowering the loop); the shift by the
+// constant 63 is lowered.
+
+/** o = coef ⊙ m − h. */
+function coefTerm(
+  o: BigUint64Array,
+  c: BigUint64Array,
+  top: bigint,
   m: BigUint64Array,
   h: BigUint64Array,
-  pub: BigUint64Array,
-  bias: bigint,
-): BigUint64Array {
-  const n = coef.length;
-  const o = new BigUint64Array(n);
-  for (let i = 0; i < n; i++) o[i] = coef[i]! * m[i]! - h[i]! + pub[i]! - bias;
-  return o;
+): void {
+  const n = o.length;
+  for (let i = 0; i < n; i++) {
+    const s = -(c[i]! >> 63n);
+    o[i] = ((m[i]! * top) ^ s) - s - h[i]!;
+  }
+}
+
+/** o = coef ⊙ m − h + p − k (p may alias o). */
+function coefTermPub(
+  o: BigUint64Array,
+  c: BigUint64Array,
+  top: bigint,
+  m: BigUint64Array,
+  h: BigUint64Array,
+  p: BigUint64Array,
+  k: bigint,
+): void {
+  const n = o.length;
+  for (let i = 0; i < n; i++) {
+    const s = -(c[i]! >> 63n);
+    o[i] = ((m[i]! * top) ^ s) - s - h[i]! + p[i]! - k;
+  }
 }
 
 // Element loops live in top-level functions that take every array as a parameter: V8 keeps the
@@ -554,7 +574,10 @@ export async function matmulTrunc(
     addRows(z, R.mulScalar(bias.a, 1n << BigInt(t.f)), m, n);
   }
   const c = await openAdditive(ctx, scope, z, t);
-  return hinted(finishTrunc(ctx.me, c, t), c, t);
+  if (!t.hb) return finishTrunc(ctx.me, c, t);
+  // the public part (c ≫ f) − 2^(62−f) once, for this finish and the sign hint's comparisons
+  const p = publicPart(c, t.f);
+  return hinted(finishTrunc(ctx.me, c, t, p), c, p, t);
 }
 
 /** z[i·n + j] += b[j]. */
