@@ -70,13 +70,26 @@ export function toPlanes(x: BigUint64Array, w = 64, lo = 0): Uint32Array {
   return out;
 }
 
+/** Largest transpose buffer kept between calls (elements); bigger ones are allocated per call. */
+const SCRATCH_KEEP = 1 << 20;
+let scratch = new BigUint64Array(0);
+
+/** A buffer of `len` elements for one synchronous transpose (reused: valid until the next call). */
+function transposeScratch(len: number): BigUint64Array {
+  if (len > SCRATCH_KEEP) return new BigUint64Array(len);
+  if (scratch.length < len)
+    scratch = new BigUint64Array(Math.min(SCRATCH_KEEP, Math.max(len, 2 * scratch.length)));
+  return scratch.subarray(0, len);
+}
+
 /** `toPlanes` by 64×64 transposes (wasm): block t's word j = bit j of elements 64t..64t+63. */
 function toPlanes64(x: BigUint64Array, w: number, lo: number): Uint32Array {
   const n = x.length;
   const W = wordsPerPlane(n);
   const B = (n + 63) >>> 6;
-  const tmp = new BigUint64Array(B * 64);
+  const tmp = transposeScratch(B * 64);
   tmp.set(x);
+  tmp.fill(0n, n);
   transpose64(tmp, tmp);
   const t32 = new Uint32Array(tmp.buffer);
   const out = new Uint32Array(w * W);

@@ -36,6 +36,7 @@ import type { Rep3A, Rep3B } from '../../sharing/replicated/rep3.js';
 import { toPlanes, wordsPerPlane } from '../../math/bits.js';
 import { addScalar, shrLogical } from '../../math/ring.js';
 import { invalidArgument } from '../../errors.js';
+import type { StridedB } from './trunc.js';
 import { carryOutsFlat, type FlatTree } from './adder.js';
 import type { Rep3Ctx } from './context.js';
 
@@ -45,8 +46,8 @@ export interface SignHint {
   readonly f: number;
   /** P = (c ≫ f) − 2^(62−f), public (computed once by the truncation; derived from c when absent). */
   readonly p?: BigUint64Array;
-  /** Planes 0..62−f: ⌊r'/2^f⌋; plane 63−f: m = msb(r). n elements. */
-  readonly hb: Rep3B;
+  /** Planes 0..62−f: ⌊r'/2^f⌋; plane 63−f: m = msb(r). n elements (possibly a strided view). */
+  readonly hb: StridedB;
 }
 
 const hints = new WeakMap<Rep3A, SignHint>();
@@ -74,17 +75,29 @@ export interface SignTerm {
 
 /**
  * The k planes of s for this party's two components, from the hint: planes j < 63−f and the m plane
- * 63−f are views of hb (no copy); above it, m ∧ [msb(c) = 0] (only when k > 64 − f).
+ * 63−f are views of hb (no copy) when hb is contiguous, else gathered (only the planes used); above
+ * the m plane, m ∧ [msb(c) = 0] (only when k > 64 − f).
  */
 function sPlanes(h: SignHint, k: number): { a: Uint32Array; b: Uint32Array } {
   const W = wordsPerPlane(h.hb.n);
   const top = 63 - h.f; // plane of m
   const low = Math.min(k, top + 1);
-  if (k <= top + 1) return { a: h.hb.a.subarray(0, low * W), b: h.hb.b.subarray(0, low * W) };
+  const stride = h.hb.stride ?? W;
+  const off = h.hb.off ?? 0;
+  const contiguous = stride === W && off === 0;
+  if (k <= top + 1 && contiguous) return { a: h.hb.a.subarray(0, low * W), b: h.hb.b.subarray(0, low * W) };
   const a = new Uint32Array(k * W);
   const b = new Uint32Array(k * W);
-  a.set(h.hb.a.subarray(0, low * W));
-  b.set(h.hb.b.subarray(0, low * W));
+  if (contiguous) {
+    a.set(h.hb.a.subarray(0, low * W));
+    b.set(h.hb.b.subarray(0, low * W));
+  } else
+    for (let j = 0; j < low; j++) {
+      const o = j * stride + off;
+      a.set(h.hb.a.subarray(o, o + W), j * W);
+      b.set(h.hb.b.subarray(o, o + W), j * W);
+    }
+  if (k <= top + 1) return { a, b };
   // msb(c) plane, inverted: pos = [msb(c) = 0]
   const cTop = toPlanes(h.c, 1, 63);
   const ma = a.subarray(top * W, (top + 1) * W);

@@ -34,6 +34,16 @@ import { setSignHint } from './sign-hint.js';
 import { mulLocal, matmulLocal, reshare } from './mul.js';
 import { revealA } from './reveal.js';
 
+/**
+ * Binary planes that may be a slice of a larger batch's planes, without a copy: plane j of element i
+ * is bit (i & 31) of word j·stride + off + (i >>> 5) (stride = ⌈n/32⌉ and off = 0 when absent: a
+ * plain `Rep3B`). Readers must go through `stride`/`off` (sign-hint.ts `sPlanes`).
+ */
+export interface StridedB extends Rep3B {
+  readonly stride?: number;
+  readonly off?: number;
+}
+
 export interface TruncTriples {
   readonly f: number;
   /** [r], r uniform in Z_2^64. */
@@ -45,9 +55,9 @@ export interface TruncTriples {
   /**
    * With `hints`: the bits of ⌊r'/2^f⌋ (planes 0..62−f) and m (plane 63−f) as a binary sharing, so
    * that a comparison after the truncation needs only its carry tree (sign-hint.ts). Bit planes: a
-   * pool of hinted triples hands them out on multiples of 32.
+   * pool of hinted triples hands them out on multiples of 32, as strided views of the batch's planes.
    */
-  readonly hb?: Rep3B;
+  readonly hb?: StridedB;
 }
 
 const TWO62 = 1n << 62n;
@@ -333,20 +343,18 @@ export function sliceTriples(t: TruncTriples, start: number, end: number): Trunc
   return t.hb ? { ...out, hb: slicePlanes(t.hb, start, end) } : out;
 }
 
-/** Elements [start, end) of bit planes; start must be a multiple of 32 (whole words). */
-function slicePlanes(x: Rep3B, start: number, end: number): Rep3B {
+/**
+ * Elements [start, end) of bit planes as a strided view (no copy); start must be a multiple of 32
+ * (whole words). The words of the last plane word past `end` belong to later elements, as in a copy.
+ */
+function slicePlanes(x: StridedB, start: number, end: number): StridedB {
   if (start % 32 !== 0) throw invalidArgument('hinted truncation triples are sliced on multiples of 32');
   const W0 = wordsPerPlane(x.n);
-  const W = wordsPerPlane(end - start);
-  const o = start >>> 5;
-  if (o === 0 && W === W0) return { n: end - start, w: x.w, a: x.a, b: x.b };
-  const a = new Uint32Array(x.w * W);
-  const b = new Uint32Array(x.w * W);
-  for (let j = 0; j < x.w; j++) {
-    a.set(x.a.subarray(j * W0 + o, j * W0 + o + W), j * W);
-    b.set(x.b.subarray(j * W0 + o, j * W0 + o + W), j * W);
-  }
-  return { n: end - start, w: x.w, a, b };
+  const stride = x.stride ?? W0;
+  const off = (x.off ?? 0) + (start >>> 5);
+  const n = end - start;
+  if (stride === wordsPerPlane(n) && off === 0) return { n, w: x.w, a: x.a, b: x.b };
+  return { n, w: x.w, a: x.a, b: x.b, stride, off };
 }
 
 /** Attach the sign hint to a truncation's result when its triples carry one. */
@@ -388,15 +396,14 @@ export function finishTruncParts(
   pub?: BigUint64Array,
 ): BigUint64Array[] {
   const top = 1n << BigInt(63 - f);
-  const bias = 1n << BigInt(62 - f);
   return m.map((mk, k) => {
     const o = new BigUint64Array(c.length);
     if (k !== pubSlot) coefTerm(o, c, top, mk, h[k]!);
     else if (pub) coefTermPub(o, c, top, mk, h[k]!, pub, 0n);
     else {
-      // c ≫ f on the 32-bit halves into o (a BigInt shift by a run-time amount is not lowered)
-      shrLogical(c, f, o);
-      coefTermPub(o, c, top, mk, h[k]!, o, bias);
+      // the public part on the 32-bit halves into o (a BigInt shift by a run-time amount is not lowered)
+      publicInto(c, f, o);
+      coefTermPub(o, c, top, mk, h[k]!, o, 0n);
     }
     return o;
   });
@@ -404,9 +411,35 @@ export function finishTruncParts(
 
 /** (c ≫ f) − 2^(62−f): the public part of a truncation's result, a new array. */
 export function publicPart(c: BigUint64Array, f: number): BigUint64Array {
-  const o = shrLogical(c, f);
-  subScalarInto(o, 1n << BigInt(62 - f));
+  return publicInto(c, f, new BigUint64Array(c.length));
+}
+
+/** o = (c ≫ f) − 2^(62−f) (o may not alias c). */
+function publicInto(c: BigUint64Array, f: number, o: BigUint64Array): BigUint64Array {
+  if (f > 30) {
+    shrLogical(c, f, o);
+    subScalarInto(o, 1n << BigInt(62 - f));
+    return o;
+  }
+  // 2^(62−f) lies in the high half (62 − f ≥ 32): one pass on the 32-bit halves, no borrow
+  shrSubHigh(
+    new Uint32Array(c.buffer, c.byteOffset, 2 * c.length),
+    new Uint32Array(o.buffer, o.byteOffset, 2 * o.length),
+    f,
+    2 ** (30 - f),
+    c.length,
+  );
   return o;
+}
+
+/** d = (s ≫ k) − 2^32·hiSub on 32-bit halves (0 < k < 32; the high half wraps mod 2^32). */
+function shrSubHigh(s: Uint32Array, d: Uint32Array, k: number, hiSub: number, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const lo = s[2 * i]!;
+    const hi = s[2 * i + 1]!;
+    d[2 * i] = ((lo >>> k) | (hi << (32 - k))) >>> 0;
+    d[2 * i + 1] = ((hi >>> k) - hiSub) >>> 0;
+  }
 }
 
 function subScalarInto(o: BigUint64Array, k: bigint): void {
@@ -496,17 +529,30 @@ export async function trunc(ctx: Rep3Ctx, scope: OpScope, x: Rep3A, t: TruncTrip
 /**
  * This party's message for opening c = z + 2^62 + r from a 3-out-of-3 share z (in place): z + α + r_me
  * (+2^62 at party 0), α a fresh zero sharing. Sent to both other parties; c is the sum of the three.
+ * `rowAdd` (n values, z seen as rows of n): added to every row in the same pass (a bias term).
  */
 export function maskForOpen(
   ctx: Rep3Ctx,
   scope: OpScope,
   z: BigUint64Array,
   t: TruncTriples,
+  rowAdd?: BigUint64Array,
 ): BigUint64Array {
   checkTriples(t, z.length);
   addZeroA(ctx, scope.id, z, 'open');
-  addInto2(z, t.r.a, ctx.me === 0 ? TWO62 : 0n);
+  const k = ctx.me === 0 ? TWO62 : 0n;
+  if (rowAdd) addInto2Rows(z, t.r.a, k, rowAdd, rowAdd.length);
+  else addInto2(z, t.r.a, k);
   return z;
+}
+
+/** d[i·n + j] += a[i·n + j] + k + b[j], in place. */
+function addInto2Rows(d: BigUint64Array, a: BigUint64Array, k: bigint, b: BigUint64Array, n: number): void {
+  const m = d.length / n;
+  for (let i = 0; i < m; i++) {
+    const o = i * n;
+    for (let j = 0; j < n; j++) d[o + j] = d[o + j]! + a[o + j]! + k + b[j]!;
+  }
 }
 
 /**
@@ -518,9 +564,10 @@ async function openAdditive(
   scope: OpScope,
   z: BigUint64Array,
   t: TruncTriples,
+  rowAdd?: BigUint64Array,
 ): Promise<BigUint64Array> {
   const n = z.length;
-  const d = maskForOpen(ctx, scope, z, t);
+  const d = maskForOpen(ctx, scope, z, t, rowAdd);
   const got = await exchange(
     ctx.ch,
     scope.id,
@@ -567,23 +614,16 @@ export async function matmulTrunc(
   bias?: Rep3A,
 ): Promise<Rep3A> {
   const z = matmulLocal(x, y, m, k, n);
+  let rows: BigUint64Array | undefined;
   if (bias) {
     if (bias.a.length !== n) throw invalidArgument(`bias has ${bias.a.length} elements, want ${n}`);
-    // b·2^f into every row of the 3-out-of-3 share (component `a` of the replicated bias): one
-    // truncation for product and bias, so the result keeps its sign hint
-    addRows(z, R.mulScalar(bias.a, 1n << BigInt(t.f)), m, n);
+    // b·2^f into every row of the 3-out-of-3 share (component `a` of the replicated bias), added in
+    // the opening's masking pass: one truncation for product and bias, so the result keeps its hint
+    rows = R.mulScalar(bias.a, 1n << BigInt(t.f));
   }
-  const c = await openAdditive(ctx, scope, z, t);
+  const c = await openAdditive(ctx, scope, z, t, rows);
   if (!t.hb) return finishTrunc(ctx.me, c, t);
   // the public part (c ≫ f) − 2^(62−f) once, for this finish and the sign hint's comparisons
   const p = publicPart(c, t.f);
   return hinted(finishTrunc(ctx.me, c, t, p), c, p, t);
-}
-
-/** z[i·n + j] += b[j]. */
-function addRows(z: BigUint64Array, b: BigUint64Array, m: number, n: number): void {
-  for (let i = 0; i < m; i++) {
-    const o = i * n;
-    for (let j = 0; j < n; j++) z[o + j] = z[o + j]! + b[j]!;
-  }
 }
