@@ -237,10 +237,12 @@ function fusedSelect(
   for (let w = 0; w < W; w++) c[w] = ma[w]! ^ mb[w]! ^ mc[w]!;
   const mask = bitMask(c, n);
   // y = x − w where c = 0, w where c = 1
+  // (wb, received, is this party's own buffer: y's b component is selected in place there; wa was
+  // sent and is not modified)
   const ya = new BigUint64Array(n);
-  const yb = new BigUint64Array(n);
   selectInto(ya, mask, xa, wa);
-  selectInto(yb, mask, xb, wb);
+  selectInto(wb, mask, xb, wb);
+  const yb = wb;
   let d: Rep3A | undefined;
   return {
     y: { a: ya, b: yb },
@@ -266,7 +268,7 @@ function reluDerivative(
   return { a: da, b: db };
 }
 
-/** o = t ⊕ ((t ⊕ w) ∧ m) with t = x − w: x − w where m = 0, w where m is all ones. */
+/** o = t ⊕ ((t ⊕ w) ∧ m) with t = x − w: x − w where m = 0, w where m is all ones (o may alias w). */
 function selectInto(o: BigUint64Array, m: BigUint64Array, x: BigUint64Array, w: BigUint64Array): void {
   const n = o.length;
   for (let i = 0; i < n; i++) {

@@ -244,14 +244,6 @@ function mulAt(z: BigUint64Array, o: number, d: BigUint64Array, e: BigUint64Arra
   for (let i = 0; i < n; i++) z[o + i] = d[i]! * e[i]!;
 }
 
-/** o = x + y − 2z. */
-function lin2(x: BigUint64Array, y: BigUint64Array, z: BigUint64Array): BigUint64Array {
-  const n = x.length;
-  const o = new BigUint64Array(n);
-  for (let i = 0; i < n; i++) o[i] = x[i]! + y[i]! - z[i]! - z[i]!;
-  return o;
-}
-
 /**
  * Bit injection of several binary planes (n bits each), plane k "owned" by party o_k (2 rounds):
  * b = d ⊕ e with d = b_o ⊕ b_{o+1} known to party o (its two components) and e = b_{o+2} known to
@@ -273,39 +265,37 @@ async function injectOwned(
   const me = ctx.me;
   const id = scope.id;
   const K = planes.length;
-  const dA: Rep3A[] = [];
-  const eA: Rep3A[] = [];
-  const out: BigUint64Array[] = []; // my messages, in plane order
+  // Per plane, the one non-zero term of each held component of [d] + [e] (the other is 0):
+  // owner (c, d − c), party o+1 (d − c, e), party o+2 (e, c); d·e's 3-out-of-3 share is xa·xb at
+  // parties o+1 and o+2, 0 at the owner.
+  const xa = new Array<BigUint64Array>(K);
+  const xb = new Array<BigUint64Array>(K);
+  const owned = owners.filter((o) => o === me).length;
+  const sent = new BigUint64Array(owned * n); // my messages d − c, in plane order
   const need: number[] = []; // planes whose d − c I receive (owner = prev)
+  let j = 0;
   for (let k = 0; k < K; k++) {
     const o = owners[k]!;
     const c = componentA(ctx, id, o, n, `c${k}`); // at parties o and o+2
-    const zero = new BigUint64Array(n);
     const pl = planes[k]!;
     if (me === o) {
-      const d = planeToRing(xorWords(pl.a, pl.b), n);
-      const sent = R.sub(d, c!);
-      out.push(sent);
-      dA.push({ a: c!, b: sent });
-      eA.push({ a: zero, b: zero });
+      const d = sent.subarray(j * n, ++j * n);
+      bitsXorToRing(d, pl.a, pl.b, n);
+      subFrom(d, c!);
+      xa[k] = c!;
+      xb[k] = d;
     } else if (me === (o + 1) % 3) {
       need.push(k);
-      dA.push({ a: zero, b: zero }); // a filled in from the message below
-      eA.push({ a: zero, b: planeToRing(pl.b, n) });
+      xb[k] = planeToRing(pl.b, n); // xa from the message below
     } else {
-      dA.push({ a: zero, b: c! });
-      eA.push({ a: planeToRing(pl.a, n), b: zero });
+      xa[k] = planeToRing(pl.a, n);
+      xb[k] = c!;
     }
-  }
-  let msg: Uint8Array | null = null;
-  if (out.length > 0) {
-    msg = new Uint8Array(out.length * n * 8);
-    out.forEach((v, i) => msg!.set(asBytes(v), i * n * 8));
   }
   const got = await exchange(
     ctx.ch,
     scope.child('in').id,
-    msg ? [[ctx.next, msg]] : [],
+    owned > 0 ? [[ctx.next, asBytes(sent)]] : [],
     need.length > 0 ? [ctx.prev] : [],
   );
   if (need.length > 0) {
@@ -315,25 +305,46 @@ async function injectOwned(
         'frame-malformed',
         `injection input: ${g.byteLength} bytes from party ${ctx.prev}, expected ${need.length * n * 8}`,
       );
-    const all = fromBytes(g.slice());
+    const all = fromBytes(g); // this party's own buffer once delivered (copied when unaligned)
     need.forEach((k, i) => {
-      dA[k] = { a: all.subarray(i * n, (i + 1) * n), b: dA[k]!.b };
+      xa[k] = all.subarray(i * n, (i + 1) * n);
     });
   }
   // 3-out-of-3 shares of d·e: party o+1 holds (d − c)·e, party o+2 holds c·e, the owner 0
   const z = new BigUint64Array(K * n);
-  for (let k = 0; k < K; k++) {
-    const o = owners[k]!;
-    if (me === (o + 1) % 3) mulAt(z, k * n, dA[k]!.a, eA[k]!.b);
-    else if (me === (o + 2) % 3) mulAt(z, k * n, dA[k]!.b, eA[k]!.a);
-  }
+  for (let k = 0; k < K; k++) if (me !== owners[k]) mulAt(z, k * n, xa[k]!, xb[k]!);
   const de = await reshare(ctx, scope.child('de'), z);
+  // [b] = [d] + [e] − 2[d·e]: component a into xa (never sent), component b into de.b (received)
   const res: Rep3A[] = [];
   for (let k = 0; k < K; k++) {
-    const zk = { a: de.a.subarray(k * n, (k + 1) * n), b: de.b.subarray(k * n, (k + 1) * n) };
-    res.push({ a: lin2(dA[k]!.a, eA[k]!.a, zk.a), b: lin2(dA[k]!.b, eA[k]!.b, zk.b) });
+    const za = de.a.subarray(k * n, (k + 1) * n);
+    const zb = de.b.subarray(k * n, (k + 1) * n);
+    subTwice(xa[k]!, xa[k]!, za);
+    subTwice(zb, xb[k]!, zb);
+    res.push({ a: xa[k]!, b: zb });
   }
   return res;
+}
+
+/** o = x − 2z (o may alias x or z). */
+function subTwice(o: BigUint64Array, x: BigUint64Array, z: BigUint64Array): void {
+  const n = o.length;
+  for (let i = 0; i < n; i++) {
+    const zi = z[i]!;
+    o[i] = x[i]! - zi - zi;
+  }
+}
+
+/** d −= c. */
+function subFrom(d: BigUint64Array, c: BigUint64Array): void {
+  const n = d.length;
+  for (let i = 0; i < n; i++) d[i] = d[i]! - c[i]!;
+}
+
+/** o = bits of (a ⊕ b) as ring 0/1 values (o zero on entry: only the low halves are written). */
+function bitsXorToRing(o: BigUint64Array, a: Uint32Array, b: Uint32Array, n: number): void {
+  const h = new Uint32Array(o.buffer, o.byteOffset, 2 * n);
+  for (let i = 0; i < n; i++) h[2 * i] = ((a[i >>> 5]! ^ b[i >>> 5]!) >>> (i & 31)) & 1;
 }
 
 /** Take triples [start, start+n) from a batch. */
@@ -496,8 +507,17 @@ function addPlus(a: BigUint64Array, b: BigUint64Array, k: bigint): BigUint64Arra
 
 /** a + b + c, a new array. */
 export function sum3(a: BigUint64Array, b: BigUint64Array, c: BigUint64Array): BigUint64Array {
-  const n = a.length;
-  const o = new BigUint64Array(n);
+  return sum3Into(new BigUint64Array(a.length), a, b, c);
+}
+
+/** o = a + b + c (o may alias any input); returns o. */
+export function sum3Into(
+  o: BigUint64Array,
+  a: BigUint64Array,
+  b: BigUint64Array,
+  c: BigUint64Array,
+): BigUint64Array {
+  const n = o.length;
   for (let i = 0; i < n; i++) o[i] = a[i]! + b[i]! + c[i]!;
   return o;
 }
@@ -583,7 +603,10 @@ async function openAdditive(
         'frame-malformed',
         `open: ${g.byteLength} bytes from peer ${k}, expected ${n * 8}`,
       );
-  return sum3(fromBytes(got[0]!), d, fromBytes(got[1]!));
+  // into the first received payload (this party's own buffer once delivered; `fromBytes` copies it
+  // when unaligned): no new array. d was sent and is not modified.
+  const g0 = fromBytes(got[0]!);
+  return sum3Into(g0, g0, d, fromBytes(got[1]!));
 }
 
 /** Fixed-point product: ⌊x·y / 2^f⌋ in one round. */
