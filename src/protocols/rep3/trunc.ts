@@ -369,33 +369,25 @@ function slicePlanes(x: StridedB, start: number, end: number): StridedB {
 }
 
 /** Attach the sign hint to a truncation's result when its triples carry one. */
-function hinted(y: Rep3A, c: BigUint64Array, p: BigUint64Array, t: TruncTriples): Rep3A {
+function hinted(y: Rep3A, c: BigUint64Array, t: TruncTriples): Rep3A {
   const n = c.length;
-  if (t.hb) setSignHint(y, { c, p, f: t.f, hb: t.hb.n === n ? t.hb : slicePlanes(t.hb, 0, n) });
+  if (t.hb) setSignHint(y, { c, f: t.f, hb: t.hb.n === n ? t.hb : slicePlanes(t.hb, 0, n) });
   return y;
 }
 
 /**
  * Local finish: shares of y from the opened c and the triple. With e = msb(c) ⊕ m,
  * y = (c ≫ f) − 2^(62−f) − ⌊r'/2^f⌋ + 2^(63−f)·(1 − 2·msb(c))·m, since ⌊(c mod 2^63)/2^f⌋ + msb(c)·2^(63−f) = c ≫ f.
- * `pub`: the public part (c ≫ f) − 2^(62−f) when the caller already has it (`publicPart`).
  */
-export function finishTrunc(me: number, c: BigUint64Array, t: TruncTriples, pub?: BigUint64Array): Rep3A {
-  const [a, b] = finishTruncParts(
-    c,
-    t.f,
-    [t.m.a, t.m.b],
-    [t.rh.a, t.rh.b],
-    me === 0 ? 0 : me === 2 ? 1 : -1,
-    pub,
-  );
+export function finishTrunc(me: number, c: BigUint64Array, t: TruncTriples): Rep3A {
+  const [a, b] = finishTruncParts(c, t.f, [t.m.a, t.m.b], [t.rh.a, t.rh.b], me === 0 ? 0 : me === 2 ? 1 : -1);
   return { a: a!, b: b! };
 }
 
 /**
  * `finishTrunc` on the component arrays of any replicated scheme (rep4 too): out_k = coef·m_k − h_k
  * for each held component k of [m] and [⌊r'/2^f⌋], coef = ±2^(63−f) by msb(c), and the public part
- * (c ≫ f) − 2^(62−f) (`pub` when given, see `publicPart`) added to the component at `pubSlot` (−1 when
+ * (c ≫ f) − 2^(62−f) added to the component at `pubSlot` (−1 when
  * this party does not hold the component that carries constants). One pass per component.
  */
 export function finishTruncParts(
@@ -404,25 +396,18 @@ export function finishTruncParts(
   m: readonly BigUint64Array[],
   h: readonly BigUint64Array[],
   pubSlot: number,
-  pub?: BigUint64Array,
 ): BigUint64Array[] {
   const top = 1n << BigInt(63 - f);
   return m.map((mk, k) => {
     const o = new BigUint64Array(c.length);
     if (k !== pubSlot) coefTerm(o, c, top, mk, h[k]!);
-    else if (pub) coefTermPub(o, c, top, mk, h[k]!, pub, 0n);
     else {
       // the public part on the 32-bit halves into o (a BigInt shift by a run-time amount is not lowered)
       publicInto(c, f, o);
-      coefTermPub(o, c, top, mk, h[k]!, o, 0n);
+      coefTermAdd(o, c, top, mk, h[k]!);
     }
     return o;
   });
-}
-
-/** (c ≫ f) − 2^(62−f): the public part of a truncation's result, a new array. */
-export function publicPart(c: BigUint64Array, f: number): BigUint64Array {
-  return publicInto(c, f, new BigUint64Array(c.length));
 }
 
 /** o = (c ≫ f) − 2^(62−f) (o may not alias c). */
@@ -477,20 +462,18 @@ function coefTerm(
   }
 }
 
-/** o = coef ⊙ m − h + p − k (p may alias o). */
-function coefTermPub(
+/** o += coef ⊙ m − h. */
+function coefTermAdd(
   o: BigUint64Array,
   c: BigUint64Array,
   top: bigint,
   m: BigUint64Array,
   h: BigUint64Array,
-  p: BigUint64Array,
-  k: bigint,
 ): void {
   const n = o.length;
   for (let i = 0; i < n; i++) {
     const s = -(c[i]! >> 63n);
-    o[i] = ((m[i]! * top) ^ s) - s - h[i]! + p[i]! - k;
+    o[i] = o[i]! + (((m[i]! * top) ^ s) - s) - h[i]!;
   }
 }
 
@@ -645,8 +628,5 @@ export async function matmulTrunc(
     rows = R.mulScalar(bias.a, 1n << BigInt(t.f));
   }
   const c = await openAdditive(ctx, scope, z, t, rows);
-  if (!t.hb) return finishTrunc(ctx.me, c, t);
-  // the public part (c ≫ f) − 2^(62−f) once, for this finish and the sign hint's comparisons
-  const p = publicPart(c, t.f);
-  return hinted(finishTrunc(ctx.me, c, t, p), c, p, t);
+  return hinted(finishTrunc(ctx.me, c, t), c, t);
 }
