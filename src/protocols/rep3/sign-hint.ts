@@ -144,7 +144,7 @@ function genProp(
   const o = (k - 1) * s.stride + s.off;
   topInto(topA, s.a, o, q, L, flipA, me === 0, W);
   topInto(topB, s.b, o, q, L, flipB, me === 2, W);
-  return { tree: { cnt: k - 1, ga, gb, pa, pb }, topA, topB };
+  return { tree: { cnt: k - 1, ga, gb, pa, pb, owned: true }, topA, topB };
 }
 
 /** g = (x ⊕ flip) ∧ q, p = (x ⊕ flip) ⊕ (withQ ? q : 0): W words, at go in g/p/q, at xo in x. */
