@@ -177,8 +177,10 @@ export async function genTruncTriples(
     { a: Aa.subarray(0, L), b: Ab.subarray(0, L) },
     { a: Ba.subarray(0, L), b: Bb.subarray(0, L) },
   );
-  const pa = xorWords(Aa, Ba);
-  const pb = xorWords(Ab, Bb);
+  // every party holds, per component, A's or B's planes and zeros (zW) for the other summand, so
+  // p = A ⊕ B is one of them as is (read-only from here on: no copy)
+  const pa = Ba === zW ? Aa : Aa === zW ? Ba : xorWords(Aa, Ba);
+  const pb = Bb === zW ? Ab : Ab === zW ? Bb : xorWords(Ab, Bb);
   // (3) carries into bit 63 and into bit f (two trees in lockstep, flat planes); with hints, every
   // carry from one Sklansky prefix adder over positions 0..62 (same 6 rounds, ≈ 2.4× the gates)
   let c63: Plane | undefined;
