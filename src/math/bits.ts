@@ -70,18 +70,53 @@ export function toPlanes(x: BigUint64Array, w = 64, lo = 0): Uint32Array {
   return out;
 }
 
+/** Largest transpose buffer kept between calls (elements); bigger ones are allocated per call. */
+const SCRATCH_KEEP = 1 << 20;
+let scratch = new BigUint64Array(0);
+
+/** A buffer of `len` elements for one synchronous transpose (reused: valid until the next call). */
+function transposeScratch(len: number): BigUint64Array {
+  if (len > SCRATCH_KEEP) return new BigUint64Array(len);
+  if (scratch.length < len)
+    scratch = new BigUint64Array(Math.min(SCRATCH_KEEP, Math.max(len, 2 * scratch.length)));
+  return scratch.subarray(0, len);
+}
+
 /** `toPlanes` by 64×64 transposes (wasm): block t's word j = bit j of elements 64t..64t+63. */
 function toPlanes64(x: BigUint64Array, w: number, lo: number): Uint32Array {
   const n = x.length;
-  const W = wordsPerPlane(n);
-  const B = (n + 63) >>> 6;
-  const tmp = new BigUint64Array(B * 64);
+  const tmp = transposeScratch(((n + 63) >>> 6) * 64);
   tmp.set(x);
+  return planesOfScratch(tmp, n, w, lo);
+}
+
+/** Planes of the first n elements of `tmp` (its length a multiple of 64; the rest is zeroed here). */
+function planesOfScratch(tmp: BigUint64Array, n: number, w: number, lo: number): Uint32Array {
+  const W = wordsPerPlane(n);
+  const B = tmp.length >>> 6;
+  tmp.fill(0n, n);
   transpose64(tmp, tmp);
-  const t32 = new Uint32Array(tmp.buffer);
+  const t32 = new Uint32Array(tmp.buffer, tmp.byteOffset, 2 * tmp.length);
   const out = new Uint32Array(w * W);
   scatterBlocks(t32, out, B, W, w, lo);
   return out;
+}
+
+/**
+ * `toPlanes` of n values that `fill` writes into a buffer reused between calls, so the values need no
+ * array of their own. `fill` receives n elements (contents unspecified), must write all of them, and
+ * must not call toPlanes/toPlanesOf itself. Same planes as `toPlanes` of the filled values.
+ */
+export function toPlanesOf(n: number, fill: (x: BigUint64Array) => void, w = 64, lo = 0): Uint32Array {
+  if (w < 1 || lo < 0 || lo + w > 64) throw invalidArgument(`bit range [${lo}, ${lo + w}) outside 0..64`);
+  if (n >= WASM_PLANES_MIN && kernelBackend() === 'wasm') {
+    const tmp = transposeScratch(((n + 63) >>> 6) * 64);
+    fill(tmp.subarray(0, n));
+    return planesOfScratch(tmp, n, w, lo);
+  }
+  const x = new BigUint64Array(n);
+  fill(x);
+  return toPlanes(x, w, lo);
 }
 
 /** out[j·W + 2t (+1)] = the low (high) half of block t's word lo + j. */

@@ -269,6 +269,11 @@ export interface FlatTree {
   readonly gb: Uint32Array;
   readonly pa: Uint32Array;
   readonly pb: Uint32Array;
+  /**
+   * The four buffers belong to this tree alone (not shared with another tree, not read by the caller
+   * afterwards): `carryOutsFlat` may then overwrite them level by level instead of allocating.
+   */
+  readonly owned?: boolean;
 }
 
 /** z[zo..zo+W) = the local AND share of plane xo of (xa, xb) and plane yo of (ya, yb). */
@@ -349,8 +354,11 @@ export async function carryOutsFlat(
       const base = at[u]!;
       const odd = t.cnt & 1;
       const cnt = pairs + odd;
-      const ga = new Uint32Array(cnt * W);
-      const gb = new Uint32Array(cnt * W);
+      // in place when the buffers are this tree's (plane k is written after plane 2k+1 ≥ k is read,
+      // and every plane below k was already consumed), else fresh buffers
+      const own = t.owned === true;
+      const ga = own ? t.ga : new Uint32Array(cnt * W);
+      const gb = own ? t.gb : new Uint32Array(cnt * W);
       for (let k = 0; k < pairs; k++) {
         xorAt(ga, k * W, W, t.ga, (2 * k + 1) * W, r.a, (base + k) * W);
         xorAt(gb, k * W, W, t.gb, (2 * k + 1) * W, r.b, (base + k) * W);
@@ -361,21 +369,24 @@ export async function carryOutsFlat(
         pa = ga; // P of the lowest node is never used
         pb = gb;
       } else {
-        pa = new Uint32Array(cnt * W);
-        pb = new Uint32Array(cnt * W);
+        pa = own ? t.pa : new Uint32Array(cnt * W);
+        pb = own ? t.pb : new Uint32Array(cnt * W);
         // P_0 is never used (the lowest node needs no P); P_k = r's P product k, k ≥ 1
         pa.set(r.a.subarray((base + pairs) * W, (base + 2 * pairs - 1) * W), W);
         pb.set(r.b.subarray((base + pairs) * W, (base + 2 * pairs - 1) * W), W);
       }
       if (odd) {
-        ga.set(t.ga.subarray((t.cnt - 1) * W, t.cnt * W), pairs * W);
-        gb.set(t.gb.subarray((t.cnt - 1) * W, t.cnt * W), pairs * W);
+        // the unpaired top plane t.cnt − 1 = 2·pairs moves down to plane `pairs` (above every plane
+        // written so far)
+        const from = (t.cnt - 1) * W;
+        ga.set(t.ga.subarray(from, from + W), pairs * W);
+        gb.set(t.gb.subarray(from, from + W), pairs * W);
         if (t.cnt !== 2) {
-          pa.set(t.pa.subarray((t.cnt - 1) * W, t.cnt * W), pairs * W);
-          pb.set(t.pb.subarray((t.cnt - 1) * W, t.cnt * W), pairs * W);
+          pa.set(t.pa.subarray(from, from + W), pairs * W);
+          pb.set(t.pb.subarray(from, from + W), pairs * W);
         }
       }
-      next.push({ cnt, ga, gb, pa, pb });
+      next.push({ cnt, ga, gb, pa, pb, owned: true });
     }
     ts = next;
   }

@@ -185,9 +185,39 @@ export async function relu(
   return fusedSelect(ctx.me, n, masked, maskedB, m, x.a, x.b, z, wb, r.arith.a, r.arith.b);
 }
 
+/** A reusable buffer for the selection mask (filled and consumed synchronously, never returned). */
+let maskScratch = new BigUint64Array(0);
+
+/**
+ * The opened bits c as a ring mask (all ones where c = 1, else 0), in a buffer reused across calls:
+ * valid until the next call. Written on the 32-bit halves (no BigInt per element).
+ */
+function bitMask(c: Uint32Array, n: number): BigUint64Array {
+  if (maskScratch.length < n) maskScratch = new BigUint64Array(n);
+  const m = maskScratch.subarray(0, n);
+  maskHalves(new Int32Array(m.buffer, m.byteOffset, 2 * n), c, n);
+  return m;
+}
+
+function maskHalves(h: Int32Array, c: Uint32Array, n: number): void {
+  const W = c.length;
+  for (let w = 0; w < W; w++) {
+    const bits = c[w]!;
+    const end = Math.min(32, n - 32 * w);
+    let j = 64 * w;
+    for (let b = 0; b < end; b++, j += 2) {
+      const v = -((bits >>> b) & 1);
+      h[j] = v;
+      h[j + 1] = v;
+    }
+  }
+}
+
 /**
  * The local end of the fused ReLU, in a parameter-only function so that V8 keeps the BigInt element
  * arithmetic native: c = 0 (sign = r): y = x − w, d = 1 − r; c = 1 (sign = 1 − r): y = w, d = r.
+ * d is computed on first access (inference reads only y; training reads both): the same values,
+ * from the same opened bits and daBits, whenever it is read.
  */
 function fusedSelect(
   me: number,
@@ -202,44 +232,58 @@ function fusedSelect(
   ra: BigUint64Array,
   rb: BigUint64Array,
 ): { y: Rep3A; d: Rep3A } {
+  const W = ma.length;
+  const c = new Uint32Array(W);
+  for (let w = 0; w < W; w++) c[w] = ma[w]! ^ mb[w]! ^ mc[w]!;
+  const mask = bitMask(c, n);
+  // y = x − w where c = 0, w where c = 1
+  // (wb, received, is this party's own buffer: y's b component is selected in place there; wa was
+  // sent and is not modified)
   const ya = new BigUint64Array(n);
-  const yb = new BigUint64Array(n);
-  // the opened bit c as ring 0/1 (written on the low 32-bit halves), so that the selection below is
-  // branch-free ring arithmetic
-  const cr = new BigUint64Array(n);
-  const ch = new Uint32Array(cr.buffer);
-  for (let w = 0; w < ma.length; w++) {
-    const c = ma[w]! ^ mb[w]! ^ mc[w]!;
-    const end = Math.min(32, n - 32 * w);
-    for (let b = 0; b < end; b++) ch[64 * w + 2 * b] = (c >>> b) & 1;
-  }
-  // y = (x − w) + c·(2w − x): x − w when c = 0, w when c = 1
-  selectInto(ya, cr, xa, wa);
-  selectInto(yb, cr, xb, wb);
-  // d = (1 − r) + c·(2r − 1) likewise, the public 1 on component 0 (party 0's a, party 2's b)
+  selectInto(ya, mask, xa, wa);
+  selectInto(wb, mask, xb, wb);
+  const yb = wb;
+  let d: Rep3A | undefined;
+  return {
+    y: { a: ya, b: yb },
+    get d(): Rep3A {
+      return (d ??= reluDerivative(me, n, c, ra, rb));
+    },
+  };
+}
+
+/** d = 1 − r where c = 0, r where c = 1, the public 1 on component 0 (party 0's a, party 2's b). */
+function reluDerivative(
+  me: number,
+  n: number,
+  c: Uint32Array,
+  ra: BigUint64Array,
+  rb: BigUint64Array,
+): Rep3A {
+  const mask = bitMask(c, n);
   const da = new BigUint64Array(n);
   const db = new BigUint64Array(n);
-  selectOne(da, cr, ra, me === 0 ? 1n : 0n);
-  selectOne(db, cr, rb, me === 2 ? 1n : 0n);
-  const d: Rep3A = { a: da, b: db };
-  return { y: { a: ya, b: yb }, d };
+  selectOne(da, mask, ra, me === 0 ? 1n : 0n);
+  selectOne(db, mask, rb, me === 2 ? 1n : 0n);
+  return { a: da, b: db };
 }
 
-/** o = (x − w) + c·(2w − x) element-wise (c ∈ {0, 1}). */
-function selectInto(o: BigUint64Array, c: BigUint64Array, x: BigUint64Array, w: BigUint64Array): void {
+/** o = t ⊕ ((t ⊕ w) ∧ m) with t = x − w: x − w where m = 0, w where m is all ones (o may alias w). */
+function selectInto(o: BigUint64Array, m: BigUint64Array, x: BigUint64Array, w: BigUint64Array): void {
   const n = o.length;
   for (let i = 0; i < n; i++) {
-    const xi = x[i]!;
     const wi = w[i]!;
-    o[i] = xi - wi + c[i]! * (wi + wi - xi);
+    const t = x[i]! - wi;
+    o[i] = t ^ ((t ^ wi) & m[i]!);
   }
 }
 
-/** o = (one − r) + c·(2r − one) element-wise (c ∈ {0, 1}). */
-function selectOne(o: BigUint64Array, c: BigUint64Array, r: BigUint64Array, one: bigint): void {
+/** o = t ⊕ ((t ⊕ r) ∧ m) with t = one − r: one − r where m = 0, r where m is all ones. */
+function selectOne(o: BigUint64Array, m: BigUint64Array, r: BigUint64Array, one: bigint): void {
   const n = o.length;
   for (let i = 0; i < n; i++) {
     const ri = r[i]!;
-    o[i] = one - ri + c[i]! * (ri + ri - one);
+    const t = one - ri;
+    o[i] = t ^ ((t ^ ri) & m[i]!);
   }
 }

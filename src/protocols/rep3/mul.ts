@@ -70,8 +70,20 @@ export function matmulLocal(x: Rep3A, y: Rep3A, m: number, k: number, n: number)
   if (allZero(y.a)) return ringMatmul(x.a, y.b, m, k, n);
   // (X_i + X_{i+1})·Y_i: the sum is formed on the way into the kernel, not as an array
   if (allZero(y.b)) return matmulTerms([{ a: x.a, a2: x.b, b: y.a }], m, k, n);
+  if (allZero(x.b)) return ringMatmul(x.a, ringAdd(y.a, y.b), m, k, n);
+  // (X_i + X_{i+1})·Y_i + X_i·Y_{i+1}, the same sum: the X sum is formed on the way into the kernel,
+  // so when X is the smaller operand (m < n) no k×n sum array is built
+  if (m < n)
+    return matmulTerms(
+      [
+        { a: x.a, a2: x.b, b: y.a },
+        { a: x.a, b: y.b },
+      ],
+      m,
+      k,
+      n,
+    );
   const ySum = ringAdd(y.a, y.b);
-  if (allZero(x.b)) return ringMatmul(x.a, ySum, m, k, n);
   // both products into one output (one kernel call over the concatenated inner dimension)
   return matmulTerms(
     [

@@ -26,7 +26,7 @@ import { ShareholdError, invalidArgument } from '../../errors.js';
 import type { Rep3Ctx } from './context.js';
 import { bitsToRing, flipInto, type DaBits } from './b2a.js';
 import { mulLocal } from './mul.js';
-import { finishTrunc, maskForOpen, sum3, type TruncTriples } from './trunc.js';
+import { finishTrunc, maskForOpen, sum3Into, type TruncTriples } from './trunc.js';
 import { msbHinted, type SignHint } from './sign-hint.js';
 
 export interface Piecewise3Parts {
@@ -97,8 +97,9 @@ export async function piecewise3Select(
   const g = fromPrev!.slice();
   const eBits = new Uint32Array(g.buffer, 0, 2 * W);
   const dPrev = fromBytes(g.subarray(2 * W * 4));
-  const dNext = fromBytes(fromNext!.slice());
-  const c = sum3(dPrev, d, dNext);
+  // summed into the received payload (this party's own buffer once delivered; copied if unaligned)
+  const dNext = fromBytes(fromNext!);
+  const c = sum3Into(dNext, dPrev, d, dNext);
   const y = finishTrunc(ctx.me, c, t);
   // the opened bits e = (my a) ⊕ (my b) ⊕ (prev's a), planes e_m then e_b
   const e = xor3(masked, maskedB, eBits);

@@ -102,9 +102,9 @@ export async function revealA(
   const got = await exchange(ctx.ch, scope.id, out, wants ? [ctx.prev] : []);
   if (!wants) return null;
   checkLen(got[0]!, n * 8, ctx.prev);
+  // summed into the received payload (this party's own buffer once delivered), no new array
   const missing = fromBytes(got[0]!);
-  const r = R.add(x.a, x.b);
-  return R.add(r, missing, r);
+  return add3Into(missing, x.a, x.b);
 }
 
 export async function revealB(
@@ -125,4 +125,11 @@ export async function revealB(
   const r = new Uint32Array(x.a.length);
   for (let i = 0; i < r.length; i++) r[i] = x.a[i]! ^ x.b[i]! ^ m[i]!;
   return r;
+}
+
+/** o += a + b element-wise, in place. */
+function add3Into(o: BigUint64Array, a: BigUint64Array, b: BigUint64Array): BigUint64Array {
+  const n = o.length;
+  for (let i = 0; i < n; i++) o[i] = o[i]! + a[i]! + b[i]!;
+  return o;
 }

@@ -33,9 +33,10 @@
  */
 import type { OpScope } from '../channel.js';
 import type { Rep3A, Rep3B } from '../../sharing/replicated/rep3.js';
-import { toPlanes, wordsPerPlane } from '../../math/bits.js';
-import { addScalar, neg, shrLogical } from '../../math/ring.js';
+import { toPlanes, toPlanesOf, wordsPerPlane } from '../../math/bits.js';
+import { addScalar, shrLogical } from '../../math/ring.js';
 import { invalidArgument } from '../../errors.js';
+import type { StridedB } from './trunc.js';
 import { carryOutsFlat, type FlatTree } from './adder.js';
 import type { Rep3Ctx } from './context.js';
 
@@ -43,8 +44,8 @@ export interface SignHint {
   /** The opened value of the truncation, c = x + 2^62 + r. */
   readonly c: BigUint64Array;
   readonly f: number;
-  /** Planes 0..62−f: ⌊r'/2^f⌋; plane 63−f: m = msb(r). n elements. */
-  readonly hb: Rep3B;
+  /** Planes 0..62−f: ⌊r'/2^f⌋; plane 63−f: m = msb(r). n elements (possibly a strided view). */
+  readonly hb: StridedB;
 }
 
 const hints = new WeakMap<Rep3A, SignHint>();
@@ -65,19 +66,32 @@ export interface SignTerm {
   readonly add: bigint;
 }
 
+/** The k planes of s for one party's two components: plane j at words [j·stride + off, … + W). */
+interface SPlanes {
+  readonly a: Uint32Array;
+  readonly b: Uint32Array;
+  readonly stride: number;
+  readonly off: number;
+}
+
 /**
  * The k planes of s for this party's two components, from the hint: planes j < 63−f and the m plane
- * 63−f are views of hb (no copy); above it, m ∧ [msb(c) = 0] (only when k > 64 − f).
+ * 63−f are read in place from hb (strided when hb is a slice of a batch); above the m plane (only
+ * when k > 64 − f), m ∧ [msb(c) = 0], so then the k planes are gathered into one buffer.
  */
-function sPlanes(h: SignHint, k: number): { a: Uint32Array; b: Uint32Array } {
+function sPlanes(h: SignHint, k: number): SPlanes {
   const W = wordsPerPlane(h.hb.n);
   const top = 63 - h.f; // plane of m
-  const low = Math.min(k, top + 1);
-  if (k <= top + 1) return { a: h.hb.a.subarray(0, low * W), b: h.hb.b.subarray(0, low * W) };
+  const stride = h.hb.stride ?? W;
+  const off = h.hb.off ?? 0;
+  if (k <= top + 1) return { a: h.hb.a, b: h.hb.b, stride, off };
   const a = new Uint32Array(k * W);
   const b = new Uint32Array(k * W);
-  a.set(h.hb.a.subarray(0, low * W));
-  b.set(h.hb.b.subarray(0, low * W));
+  for (let j = 0; j <= top; j++) {
+    const o = j * stride + off;
+    a.set(h.hb.a.subarray(o, o + W), j * W);
+    b.set(h.hb.b.subarray(o, o + W), j * W);
+  }
   // msb(c) plane, inverted: pos = [msb(c) = 0]
   const cTop = toPlanes(h.c, 1, 63);
   const ma = a.subarray(top * W, (top + 1) * W);
@@ -86,7 +100,7 @@ function sPlanes(h: SignHint, k: number): { a: Uint32Array; b: Uint32Array } {
     andNotInto(a, j * W, ma, cTop, W);
     andNotInto(b, j * W, mb, cTop, W);
   }
-  return { a, b };
+  return { a, b, stride: W, off: 0 };
 }
 
 function andNotInto(z: Uint32Array, o: number, x: Uint32Array, y: Uint32Array, W: number): void {
@@ -104,7 +118,7 @@ function genProp(
   W: number,
   k: number,
   q: Uint32Array,
-  s: { a: Uint32Array; b: Uint32Array },
+  s: SPlanes,
   not: boolean,
 ): { tree: FlatTree; topA: Uint32Array; topB: Uint32Array } {
   const L = (k - 1) * W;
@@ -115,8 +129,11 @@ function genProp(
   const gb = new Uint32Array(L);
   const pa = new Uint32Array(L);
   const pb = new Uint32Array(L);
-  genPropInto(ga, pa, s.a, q, flipA, me === 0, L);
-  genPropInto(gb, pb, s.b, q, flipB, me === 2, L);
+  for (let j = 0; j < k - 1; j++) {
+    const o = j * s.stride + s.off;
+    genPropInto(ga, pa, j * W, s.a, o, q, flipA, me === 0, W);
+    genPropInto(gb, pb, j * W, s.b, o, q, flipB, me === 2, W);
+  }
   if (not) {
     // carry-in 1 at position 0: g_0 ⊕= p_0
     xorPub(ga, pa, 0, W);
@@ -124,42 +141,46 @@ function genProp(
   }
   const topA = new Uint32Array(W);
   const topB = new Uint32Array(W);
-  topInto(topA, s.a, q, L, flipA, me === 0, W);
-  topInto(topB, s.b, q, L, flipB, me === 2, W);
-  return { tree: { cnt: k - 1, ga, gb, pa, pb }, topA, topB };
+  const o = (k - 1) * s.stride + s.off;
+  topInto(topA, s.a, o, q, L, flipA, me === 0, W);
+  topInto(topB, s.b, o, q, L, flipB, me === 2, W);
+  return { tree: { cnt: k - 1, ga, gb, pa, pb, owned: true }, topA, topB };
 }
 
-/** g = (x ⊕ flip) ∧ q, p = (x ⊕ flip) ⊕ (withQ ? q : 0), over L words. */
+/** g = (x ⊕ flip) ∧ q, p = (x ⊕ flip) ⊕ (withQ ? q : 0): W words, at go in g/p/q, at xo in x. */
 function genPropInto(
   g: Uint32Array,
   p: Uint32Array,
+  go: number,
   x: Uint32Array,
+  xo: number,
   q: Uint32Array,
-  flip: number,
-  withQ: boolean,
-  L: number,
-): void {
-  const qm = withQ ? 0xffffffff : 0;
-  for (let i = 0; i < L; i++) {
-    const xi = x[i]! ^ flip;
-    const qi = q[i]!;
-    g[i] = xi & qi;
-    p[i] = xi ^ (qi & qm);
-  }
-}
-
-/** The top position's propagate: plane at word offset o. */
-function topInto(
-  t: Uint32Array,
-  x: Uint32Array,
-  q: Uint32Array,
-  o: number,
   flip: number,
   withQ: boolean,
   W: number,
 ): void {
   const qm = withQ ? 0xffffffff : 0;
-  for (let i = 0; i < W; i++) t[i] = x[o + i]! ^ flip ^ (q[o + i]! & qm);
+  for (let i = 0; i < W; i++) {
+    const xi = x[xo + i]! ^ flip;
+    const qi = q[go + i]!;
+    g[go + i] = xi & qi;
+    p[go + i] = xi ^ (qi & qm);
+  }
+}
+
+/** The top position's propagate: x's plane at word offset xo, q's at qo. */
+function topInto(
+  t: Uint32Array,
+  x: Uint32Array,
+  xo: number,
+  q: Uint32Array,
+  qo: number,
+  flip: number,
+  withQ: boolean,
+  W: number,
+): void {
+  const qm = withQ ? 0xffffffff : 0;
+  for (let i = 0; i < W; i++) t[i] = x[xo + i]! ^ flip ^ (q[qo + i]! & qm);
 }
 
 /** z[i] ^= y[yo + i] for i < L. */
@@ -183,13 +204,21 @@ export async function msbHinted(
     throw invalidArgument(`msbHinted: width must be an integer in [4, 64], got ${k}`);
   const n = h.hb.n;
   const W = wordsPerPlane(n);
-  // P = (c ≫ f) − 2^(62−f); the public addend Q of each form is P + t (v = y + t) or t − P (v = −y + t)
-  const shifted = shrLogical(h.c, h.f);
+  // P = (c ≫ f) − 2^(62−f); the public addend Q of each form is P + t (v = y + t) or t − P (v = −y + t),
+  // written straight into toPlanesOf's reused buffer (no array per term)
   const bias = 1n << BigInt(62 - h.f);
   const s = sPlanes(h, k);
   const parts = terms.map((t) => {
-    const q = t.neg ? addScalar(neg(shifted), t.add + bias) : addScalar(shifted, t.add - bias);
-    return genProp(ctx.me, W, k, toPlanes(q, k), s, !t.neg);
+    const q = toPlanesOf(
+      n,
+      (o) => {
+        shrLogical(h.c, h.f, o);
+        if (t.neg) rsubScalarInto(o, t.add + bias);
+        else addScalar(o, t.add - bias, o);
+      },
+      k,
+    );
+    return genProp(ctx.me, W, k, q, s, !t.neg);
   });
   const carries = await carryOutsFlat(
     ctx,
@@ -207,6 +236,13 @@ export async function msbHinted(
     }
     return { n, w: 1, a, b };
   });
+}
+
+/** o = k − o element-wise, in place. */
+function rsubScalarInto(o: BigUint64Array, k: bigint): void {
+  const n = o.length;
+  const c = BigInt.asUintN(64, k);
+  for (let i = 0; i < n; i++) o[i] = c - o[i]!;
 }
 
 /** One-plane bit vectors (n bits each) concatenated into one plane of n·T bits. */

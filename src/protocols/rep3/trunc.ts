@@ -34,6 +34,16 @@ import { setSignHint } from './sign-hint.js';
 import { mulLocal, matmulLocal, reshare } from './mul.js';
 import { revealA } from './reveal.js';
 
+/**
+ * Binary planes that may be a slice of a larger batch's planes, without a copy: plane j of element i
+ * is bit (i & 31) of word j·stride + off + (i >>> 5) (stride = ⌈n/32⌉ and off = 0 when absent: a
+ * plain `Rep3B`). Readers must go through `stride`/`off` (sign-hint.ts `sPlanes`).
+ */
+export interface StridedB extends Rep3B {
+  readonly stride?: number;
+  readonly off?: number;
+}
+
 export interface TruncTriples {
   readonly f: number;
   /** [r], r uniform in Z_2^64. */
@@ -45,9 +55,9 @@ export interface TruncTriples {
   /**
    * With `hints`: the bits of ⌊r'/2^f⌋ (planes 0..62−f) and m (plane 63−f) as a binary sharing, so
    * that a comparison after the truncation needs only its carry tree (sign-hint.ts). Bit planes: a
-   * pool of hinted triples hands them out on multiples of 32.
+   * pool of hinted triples hands them out on multiples of 32, as strided views of the batch's planes.
    */
-  readonly hb?: Rep3B;
+  readonly hb?: StridedB;
 }
 
 const TWO62 = 1n << 62n;
@@ -167,8 +177,10 @@ export async function genTruncTriples(
     { a: Aa.subarray(0, L), b: Ab.subarray(0, L) },
     { a: Ba.subarray(0, L), b: Bb.subarray(0, L) },
   );
-  const pa = xorWords(Aa, Ba);
-  const pb = xorWords(Ab, Bb);
+  // every party holds, per component, A's or B's planes and zeros (zW) for the other summand, so
+  // p = A ⊕ B is one of them as is (read-only from here on: no copy)
+  const pa = Ba === zW ? Aa : Aa === zW ? Ba : xorWords(Aa, Ba);
+  const pb = Bb === zW ? Ab : Ab === zW ? Bb : xorWords(Ab, Bb);
   // (3) carries into bit 63 and into bit f (two trees in lockstep, flat planes); with hints, every
   // carry from one Sklansky prefix adder over positions 0..62 (same 6 rounds, ≈ 2.4× the gates)
   let c63: Plane | undefined;
@@ -234,14 +246,6 @@ function mulAt(z: BigUint64Array, o: number, d: BigUint64Array, e: BigUint64Arra
   for (let i = 0; i < n; i++) z[o + i] = d[i]! * e[i]!;
 }
 
-/** o = x + y − 2z. */
-function lin2(x: BigUint64Array, y: BigUint64Array, z: BigUint64Array): BigUint64Array {
-  const n = x.length;
-  const o = new BigUint64Array(n);
-  for (let i = 0; i < n; i++) o[i] = x[i]! + y[i]! - z[i]! - z[i]!;
-  return o;
-}
-
 /**
  * Bit injection of several binary planes (n bits each), plane k "owned" by party o_k (2 rounds):
  * b = d ⊕ e with d = b_o ⊕ b_{o+1} known to party o (its two components) and e = b_{o+2} known to
@@ -263,39 +267,37 @@ async function injectOwned(
   const me = ctx.me;
   const id = scope.id;
   const K = planes.length;
-  const dA: Rep3A[] = [];
-  const eA: Rep3A[] = [];
-  const out: BigUint64Array[] = []; // my messages, in plane order
+  // Per plane, the one non-zero term of each held component of [d] + [e] (the other is 0):
+  // owner (c, d − c), party o+1 (d − c, e), party o+2 (e, c); d·e's 3-out-of-3 share is xa·xb at
+  // parties o+1 and o+2, 0 at the owner.
+  const xa = new Array<BigUint64Array>(K);
+  const xb = new Array<BigUint64Array>(K);
+  const owned = owners.filter((o) => o === me).length;
+  const sent = new BigUint64Array(owned * n); // my messages d − c, in plane order
   const need: number[] = []; // planes whose d − c I receive (owner = prev)
+  let j = 0;
   for (let k = 0; k < K; k++) {
     const o = owners[k]!;
     const c = componentA(ctx, id, o, n, `c${k}`); // at parties o and o+2
-    const zero = new BigUint64Array(n);
     const pl = planes[k]!;
     if (me === o) {
-      const d = planeToRing(xorWords(pl.a, pl.b), n);
-      const sent = R.sub(d, c!);
-      out.push(sent);
-      dA.push({ a: c!, b: sent });
-      eA.push({ a: zero, b: zero });
+      const d = sent.subarray(j * n, ++j * n);
+      bitsXorToRing(d, pl.a, pl.b, n);
+      subFrom(d, c!);
+      xa[k] = c!;
+      xb[k] = d;
     } else if (me === (o + 1) % 3) {
       need.push(k);
-      dA.push({ a: zero, b: zero }); // a filled in from the message below
-      eA.push({ a: zero, b: planeToRing(pl.b, n) });
+      xb[k] = planeToRing(pl.b, n); // xa from the message below
     } else {
-      dA.push({ a: zero, b: c! });
-      eA.push({ a: planeToRing(pl.a, n), b: zero });
+      xa[k] = planeToRing(pl.a, n);
+      xb[k] = c!;
     }
-  }
-  let msg: Uint8Array | null = null;
-  if (out.length > 0) {
-    msg = new Uint8Array(out.length * n * 8);
-    out.forEach((v, i) => msg!.set(asBytes(v), i * n * 8));
   }
   const got = await exchange(
     ctx.ch,
     scope.child('in').id,
-    msg ? [[ctx.next, msg]] : [],
+    owned > 0 ? [[ctx.next, asBytes(sent)]] : [],
     need.length > 0 ? [ctx.prev] : [],
   );
   if (need.length > 0) {
@@ -305,25 +307,46 @@ async function injectOwned(
         'frame-malformed',
         `injection input: ${g.byteLength} bytes from party ${ctx.prev}, expected ${need.length * n * 8}`,
       );
-    const all = fromBytes(g.slice());
+    const all = fromBytes(g); // this party's own buffer once delivered (copied when unaligned)
     need.forEach((k, i) => {
-      dA[k] = { a: all.subarray(i * n, (i + 1) * n), b: dA[k]!.b };
+      xa[k] = all.subarray(i * n, (i + 1) * n);
     });
   }
   // 3-out-of-3 shares of d·e: party o+1 holds (d − c)·e, party o+2 holds c·e, the owner 0
   const z = new BigUint64Array(K * n);
-  for (let k = 0; k < K; k++) {
-    const o = owners[k]!;
-    if (me === (o + 1) % 3) mulAt(z, k * n, dA[k]!.a, eA[k]!.b);
-    else if (me === (o + 2) % 3) mulAt(z, k * n, dA[k]!.b, eA[k]!.a);
-  }
+  for (let k = 0; k < K; k++) if (me !== owners[k]) mulAt(z, k * n, xa[k]!, xb[k]!);
   const de = await reshare(ctx, scope.child('de'), z);
+  // [b] = [d] + [e] − 2[d·e]: component a into xa (never sent), component b into de.b (received)
   const res: Rep3A[] = [];
   for (let k = 0; k < K; k++) {
-    const zk = { a: de.a.subarray(k * n, (k + 1) * n), b: de.b.subarray(k * n, (k + 1) * n) };
-    res.push({ a: lin2(dA[k]!.a, eA[k]!.a, zk.a), b: lin2(dA[k]!.b, eA[k]!.b, zk.b) });
+    const za = de.a.subarray(k * n, (k + 1) * n);
+    const zb = de.b.subarray(k * n, (k + 1) * n);
+    subTwice(xa[k]!, xa[k]!, za);
+    subTwice(zb, xb[k]!, zb);
+    res.push({ a: xa[k]!, b: zb });
   }
   return res;
+}
+
+/** o = x − 2z (o may alias x or z). */
+function subTwice(o: BigUint64Array, x: BigUint64Array, z: BigUint64Array): void {
+  const n = o.length;
+  for (let i = 0; i < n; i++) {
+    const zi = z[i]!;
+    o[i] = x[i]! - zi - zi;
+  }
+}
+
+/** d −= c. */
+function subFrom(d: BigUint64Array, c: BigUint64Array): void {
+  const n = d.length;
+  for (let i = 0; i < n; i++) d[i] = d[i]! - c[i]!;
+}
+
+/** o = bits of (a ⊕ b) as ring 0/1 values (o zero on entry: only the low halves are written). */
+function bitsXorToRing(o: BigUint64Array, a: Uint32Array, b: Uint32Array, n: number): void {
+  const h = new Uint32Array(o.buffer, o.byteOffset, 2 * n);
+  for (let i = 0; i < n; i++) h[2 * i] = ((a[i >>> 5]! ^ b[i >>> 5]!) >>> (i & 31)) & 1;
 }
 
 /** Take triples [start, start+n) from a batch. */
@@ -333,20 +356,18 @@ export function sliceTriples(t: TruncTriples, start: number, end: number): Trunc
   return t.hb ? { ...out, hb: slicePlanes(t.hb, start, end) } : out;
 }
 
-/** Elements [start, end) of bit planes; start must be a multiple of 32 (whole words). */
-function slicePlanes(x: Rep3B, start: number, end: number): Rep3B {
+/**
+ * Elements [start, end) of bit planes as a strided view (no copy); start must be a multiple of 32
+ * (whole words). The words of the last plane word past `end` belong to later elements, as in a copy.
+ */
+function slicePlanes(x: StridedB, start: number, end: number): StridedB {
   if (start % 32 !== 0) throw invalidArgument('hinted truncation triples are sliced on multiples of 32');
   const W0 = wordsPerPlane(x.n);
-  const W = wordsPerPlane(end - start);
-  const o = start >>> 5;
-  if (o === 0 && W === W0) return { n: end - start, w: x.w, a: x.a, b: x.b };
-  const a = new Uint32Array(x.w * W);
-  const b = new Uint32Array(x.w * W);
-  for (let j = 0; j < x.w; j++) {
-    a.set(x.a.subarray(j * W0 + o, j * W0 + o + W), j * W);
-    b.set(x.b.subarray(j * W0 + o, j * W0 + o + W), j * W);
-  }
-  return { n: end - start, w: x.w, a, b };
+  const stride = x.stride ?? W0;
+  const off = (x.off ?? 0) + (start >>> 5);
+  const n = end - start;
+  if (stride === wordsPerPlane(n) && off === 0) return { n, w: x.w, a: x.a, b: x.b };
+  return { n, w: x.w, a: x.a, b: x.b, stride, off };
 }
 
 /** Attach the sign hint to a truncation's result when its triples carry one. */
@@ -359,7 +380,6 @@ function hinted(y: Rep3A, c: BigUint64Array, t: TruncTriples): Rep3A {
 /**
  * Local finish: shares of y from the opened c and the triple. With e = msb(c) ⊕ m,
  * y = (c ≫ f) − 2^(62−f) − ⌊r'/2^f⌋ + 2^(63−f)·(1 − 2·msb(c))·m, since ⌊(c mod 2^63)/2^f⌋ + msb(c)·2^(63−f) = c ≫ f.
- * Written as simple element passes so V8 keeps every step native.
  */
 export function finishTrunc(me: number, c: BigUint64Array, t: TruncTriples): Rep3A {
   const [a, b] = finishTruncParts(c, t.f, [t.m.a, t.m.b], [t.rh.a, t.rh.b], me === 0 ? 0 : me === 2 ? 1 : -1);
@@ -368,8 +388,9 @@ export function finishTrunc(me: number, c: BigUint64Array, t: TruncTriples): Rep
 
 /**
  * `finishTrunc` on the component arrays of any replicated scheme (rep4 too): out_k = coef·m_k − h_k
- * for each held component k of [m] and [⌊r'/2^f⌋], and the public part (c ≫ f) − 2^(62−f) added to
- * the component at `pubSlot` (−1 when this party does not hold the component that carries constants).
+ * for each held component k of [m] and [⌊r'/2^f⌋], coef = ±2^(63−f) by msb(c), and the public part
+ * (c ≫ f) − 2^(62−f) added to the component at `pubSlot` (−1 when
+ * this party does not hold the component that carries constants). One pass per component.
  */
 export function finishTruncParts(
   c: BigUint64Array,
@@ -379,55 +400,83 @@ export function finishTruncParts(
   pubSlot: number,
 ): BigUint64Array[] {
   const top = 1n << BigInt(63 - f);
-  const negTop = BigInt.asUintN(64, -top);
-  const bias = 1n << BigInt(62 - f);
-  // coef = ±2^(63−f) by msb(c), written as 32-bit halves with a sign mask (branch-free int32: a
-  // BigInt conditional keeps V8 from lowering the loop)
-  const coef = signedCoef(c, top, negTop);
-  const pub = pubSlot >= 0 ? shrLogical(c, f) : null;
-  return m.map((mk, k) =>
-    k === pubSlot ? coefTermPub(coef, mk, h[k]!, pub!, bias) : coefTerm(coef, mk, h[k]!),
-  );
+  return m.map((mk, k) => {
+    const o = new BigUint64Array(c.length);
+    if (k !== pubSlot) coefTerm(o, c, top, mk, h[k]!);
+    else {
+      // the public part on the 32-bit halves into o (a BigInt shift by a run-time amount is not lowered)
+      publicInto(c, f, o);
+      coefTermAdd(o, c, top, mk, h[k]!);
+    }
+    return o;
+  });
 }
 
-/** coef_i = top when msb(c_i) = 0, else negTop, on the 32-bit halves. */
-function signedCoef(c: BigUint64Array, top: bigint, negTop: bigint): BigUint64Array {
-  const n = c.length;
-  const cu = new Int32Array(c.buffer, c.byteOffset, 2 * n);
-  const coef = new BigUint64Array(n);
-  const ch = new Int32Array(coef.buffer);
-  const topLo = Number(top & 0xffffffffn) | 0;
-  const topHi = Number(top >> 32n) | 0;
-  const dLo = (Number(negTop & 0xffffffffn) | 0) ^ topLo;
-  const dHi = (Number(negTop >> 32n) | 0) ^ topHi;
-  for (let i = 0; i < n; i++) {
-    const s = cu[2 * i + 1]! >> 31;
-    ch[2 * i] = topLo ^ (s & dLo);
-    ch[2 * i + 1] = topHi ^ (s & dHi);
+/** o = (c ≫ f) − 2^(62−f) (o may not alias c). */
+function publicInto(c: BigUint64Array, f: number, o: BigUint64Array): BigUint64Array {
+  if (f > 30) {
+    shrLogical(c, f, o);
+    subScalarInto(o, 1n << BigInt(62 - f));
+    return o;
   }
-  return coef;
-}
-
-/** coef ⊙ m − h, in a function of its own so that V8 keeps the loop native. */
-function coefTerm(coef: BigUint64Array, m: BigUint64Array, h: BigUint64Array): BigUint64Array {
-  const n = coef.length;
-  const o = new BigUint64Array(n);
-  for (let i = 0; i < n; i++) o[i] = coef[i]! * m[i]! - h[i]!;
+  // 2^(62−f) lies in the high half (62 − f ≥ 32): one pass on the 32-bit halves, no borrow
+  shrSubHigh(
+    new Uint32Array(c.buffer, c.byteOffset, 2 * c.length),
+    new Uint32Array(o.buffer, o.byteOffset, 2 * o.length),
+    f,
+    2 ** (30 - f),
+    c.length,
+  );
   return o;
 }
 
-/** coef ⊙ m − h + pub − bias. */
-function coefTermPub(
-  coef: BigUint64Array,
+/** d = (s ≫ k) − 2^32·hiSub on 32-bit halves (0 < k < 32; the high half wraps mod 2^32). */
+function shrSubHigh(s: Uint32Array, d: Uint32Array, k: number, hiSub: number, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const lo = s[2 * i]!;
+    const hi = s[2 * i + 1]!;
+    d[2 * i] = ((lo >>> k) | (hi << (32 - k))) >>> 0;
+    d[2 * i + 1] = ((hi >>> k) - hiSub) >>> 0;
+  }
+}
+
+function subScalarInto(o: BigUint64Array, k: bigint): void {
+  const n = o.length;
+  for (let i = 0; i < n; i++) o[i] = o[i]! - k;
+}
+
+// coef·m_i = ((m_i·top) ⊕ s) − s with s = −msb(c_i) (0 or all ones): a conditional negation without
+// a branch or a BigInt conditional (which would keep V8 from lowering the loop); the shift by the
+// constant 63 is lowered.
+
+/** o = coef ⊙ m − h. */
+function coefTerm(
+  o: BigUint64Array,
+  c: BigUint64Array,
+  top: bigint,
   m: BigUint64Array,
   h: BigUint64Array,
-  pub: BigUint64Array,
-  bias: bigint,
-): BigUint64Array {
-  const n = coef.length;
-  const o = new BigUint64Array(n);
-  for (let i = 0; i < n; i++) o[i] = coef[i]! * m[i]! - h[i]! + pub[i]! - bias;
-  return o;
+): void {
+  const n = o.length;
+  for (let i = 0; i < n; i++) {
+    const s = -(c[i]! >> 63n);
+    o[i] = ((m[i]! * top) ^ s) - s - h[i]!;
+  }
+}
+
+/** o += coef ⊙ m − h. */
+function coefTermAdd(
+  o: BigUint64Array,
+  c: BigUint64Array,
+  top: bigint,
+  m: BigUint64Array,
+  h: BigUint64Array,
+): void {
+  const n = o.length;
+  for (let i = 0; i < n; i++) {
+    const s = -(c[i]! >> 63n);
+    o[i] = o[i]! + (((m[i]! * top) ^ s) - s) - h[i]!;
+  }
 }
 
 // Element loops live in top-level functions that take every array as a parameter: V8 keeps the
@@ -443,8 +492,17 @@ function addPlus(a: BigUint64Array, b: BigUint64Array, k: bigint): BigUint64Arra
 
 /** a + b + c, a new array. */
 export function sum3(a: BigUint64Array, b: BigUint64Array, c: BigUint64Array): BigUint64Array {
-  const n = a.length;
-  const o = new BigUint64Array(n);
+  return sum3Into(new BigUint64Array(a.length), a, b, c);
+}
+
+/** o = a + b + c (o may alias any input); returns o. */
+export function sum3Into(
+  o: BigUint64Array,
+  a: BigUint64Array,
+  b: BigUint64Array,
+  c: BigUint64Array,
+): BigUint64Array {
+  const n = o.length;
   for (let i = 0; i < n; i++) o[i] = a[i]! + b[i]! + c[i]!;
   return o;
 }
@@ -476,17 +534,30 @@ export async function trunc(ctx: Rep3Ctx, scope: OpScope, x: Rep3A, t: TruncTrip
 /**
  * This party's message for opening c = z + 2^62 + r from a 3-out-of-3 share z (in place): z + α + r_me
  * (+2^62 at party 0), α a fresh zero sharing. Sent to both other parties; c is the sum of the three.
+ * `rowAdd` (n values, z seen as rows of n): added to every row in the same pass (a bias term).
  */
 export function maskForOpen(
   ctx: Rep3Ctx,
   scope: OpScope,
   z: BigUint64Array,
   t: TruncTriples,
+  rowAdd?: BigUint64Array,
 ): BigUint64Array {
   checkTriples(t, z.length);
   addZeroA(ctx, scope.id, z, 'open');
-  addInto2(z, t.r.a, ctx.me === 0 ? TWO62 : 0n);
+  const k = ctx.me === 0 ? TWO62 : 0n;
+  if (rowAdd) addInto2Rows(z, t.r.a, k, rowAdd, rowAdd.length);
+  else addInto2(z, t.r.a, k);
   return z;
+}
+
+/** d[i·n + j] += a[i·n + j] + k + b[j], in place. */
+function addInto2Rows(d: BigUint64Array, a: BigUint64Array, k: bigint, b: BigUint64Array, n: number): void {
+  const m = d.length / n;
+  for (let i = 0; i < m; i++) {
+    const o = i * n;
+    for (let j = 0; j < n; j++) d[o + j] = d[o + j]! + a[o + j]! + k + b[j]!;
+  }
 }
 
 /**
@@ -498,9 +569,10 @@ async function openAdditive(
   scope: OpScope,
   z: BigUint64Array,
   t: TruncTriples,
+  rowAdd?: BigUint64Array,
 ): Promise<BigUint64Array> {
   const n = z.length;
-  const d = maskForOpen(ctx, scope, z, t);
+  const d = maskForOpen(ctx, scope, z, t, rowAdd);
   const got = await exchange(
     ctx.ch,
     scope.id,
@@ -516,7 +588,10 @@ async function openAdditive(
         'frame-malformed',
         `open: ${g.byteLength} bytes from peer ${k}, expected ${n * 8}`,
       );
-  return sum3(fromBytes(got[0]!), d, fromBytes(got[1]!));
+  // into the first received payload (this party's own buffer once delivered; `fromBytes` copies it
+  // when unaligned): no new array. d was sent and is not modified.
+  const g0 = fromBytes(got[0]!);
+  return sum3Into(g0, g0, d, fromBytes(got[1]!));
 }
 
 /** Fixed-point product: ⌊x·y / 2^f⌋ in one round. */
@@ -547,20 +622,13 @@ export async function matmulTrunc(
   bias?: Rep3A,
 ): Promise<Rep3A> {
   const z = matmulLocal(x, y, m, k, n);
+  let rows: BigUint64Array | undefined;
   if (bias) {
     if (bias.a.length !== n) throw invalidArgument(`bias has ${bias.a.length} elements, want ${n}`);
-    // b·2^f into every row of the 3-out-of-3 share (component `a` of the replicated bias): one
-    // truncation for product and bias, so the result keeps its sign hint
-    addRows(z, R.mulScalar(bias.a, 1n << BigInt(t.f)), m, n);
+    // b·2^f into every row of the 3-out-of-3 share (component `a` of the replicated bias), added in
+    // the opening's masking pass: one truncation for product and bias, so the result keeps its hint
+    rows = R.mulScalar(bias.a, 1n << BigInt(t.f));
   }
-  const c = await openAdditive(ctx, scope, z, t);
+  const c = await openAdditive(ctx, scope, z, t, rows);
   return hinted(finishTrunc(ctx.me, c, t), c, t);
-}
-
-/** z[i·n + j] += b[j]. */
-function addRows(z: BigUint64Array, b: BigUint64Array, m: number, n: number): void {
-  for (let i = 0; i < m; i++) {
-    const o = i * n;
-    for (let j = 0; j < n; j++) z[o + j] = z[o + j]! + b[j]!;
-  }
 }
