@@ -66,11 +66,29 @@ export function matmulLocal(x: Rep3A, y: Rep3A, m: number, k: number, n: number)
     throw invalidArgument(
       `matmul shapes: X has ${x.a.length} elements (want ${m}x${k}), Y has ${y.a.length} (want ${k}x${n})`,
     );
-  if (allZero(x.a)) return allZero(y.a) ? new BigUint64Array(m * n) : ringMatmul(x.b, y.a, m, k, n);
-  if (allZero(y.a)) return ringMatmul(x.a, y.b, m, k, n);
+  return matmulZeros(x, y, m, k, n, zerosOf(x, y));
+}
+
+/** Which of the four components are identically zero (public: see `allZero`). */
+interface Zeros {
+  xa: boolean;
+  xb: boolean;
+  ya: boolean;
+  yb: boolean;
+  /** Y_i + Y_{i+1}, formed once when a term needs it. */
+  ySum?: BigUint64Array;
+}
+
+function zerosOf(x: Rep3A, y: Rep3A): Zeros {
+  return { xa: allZero(x.a), xb: allZero(x.b), ya: allZero(y.a), yb: allZero(y.b) };
+}
+
+function matmulZeros(x: Rep3A, y: Rep3A, m: number, k: number, n: number, z: Zeros): BigUint64Array {
+  if (z.xa) return z.ya ? new BigUint64Array(m * n) : ringMatmul(x.b, y.a, m, k, n);
+  if (z.ya) return ringMatmul(x.a, y.b, m, k, n);
   // (X_i + X_{i+1})·Y_i: the sum is formed on the way into the kernel, not as an array
-  if (allZero(y.b)) return matmulTerms([{ a: x.a, a2: x.b, b: y.a }], m, k, n);
-  if (allZero(x.b)) return ringMatmul(x.a, ringAdd(y.a, y.b), m, k, n);
+  if (z.yb) return matmulTerms([{ a: x.a, a2: x.b, b: y.a }], m, k, n);
+  if (z.xb) return ringMatmul(x.a, (z.ySum ??= ringAdd(y.a, y.b)), m, k, n);
   // (X_i + X_{i+1})·Y_i + X_i·Y_{i+1}, the same sum: the X sum is formed on the way into the kernel,
   // so when X is the smaller operand (m < n) no k×n sum array is built
   if (m < n)
@@ -83,7 +101,7 @@ export function matmulLocal(x: Rep3A, y: Rep3A, m: number, k: number, n: number)
       k,
       n,
     );
-  const ySum = ringAdd(y.a, y.b);
+  const ySum = (z.ySum ??= ringAdd(y.a, y.b));
   // both products into one output (one kernel call over the concatenated inner dimension)
   return matmulTerms(
     [
@@ -94,6 +112,35 @@ export function matmulLocal(x: Rep3A, y: Rep3A, m: number, k: number, n: number)
     k,
     n,
   );
+}
+
+/** Above this many multiply-adds a local product runs in row chunks of about this size. */
+const CHUNK_MUL_ADDS = 4_000_000;
+
+/**
+ * `matmulLocal` in row chunks of about 4 M multiply-adds (≈ 2 ms), yielding to the event loop between
+ * chunks, so that a concurrent operation of the same party (another row block of a split query, whose
+ * comparison tree is waiting on small rounds) is served between the chunks instead of after the whole
+ * product. Same result as `matmulLocal` (each chunk is the product of a row range of X).
+ */
+export async function matmulLocalYielding(
+  x: Rep3A,
+  y: Rep3A,
+  m: number,
+  k: number,
+  n: number,
+): Promise<BigUint64Array> {
+  const rows = Math.max(1, Math.floor(CHUNK_MUL_ADDS / Math.max(1, k * n)));
+  if (rows >= m || x.a.length !== m * k || y.a.length !== k * n) return matmulLocal(x, y, m, k, n);
+  const zeros = zerosOf(x, y);
+  const z = new BigUint64Array(m * n);
+  for (let i0 = 0; i0 < m; i0 += rows) {
+    const i1 = Math.min(m, i0 + rows);
+    const part = { a: x.a.subarray(i0 * k, i1 * k), b: x.b.subarray(i0 * k, i1 * k) };
+    z.set(matmulZeros(part, y, i1 - i0, k, n, zeros), i0 * n);
+    if (i1 < m) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return z;
 }
 
 /**
@@ -127,5 +174,5 @@ export async function matmulA(
   k: number,
   n: number,
 ): Promise<Rep3A> {
-  return reshare(ctx, scope, matmulLocal(x, y, m, k, n));
+  return reshare(ctx, scope, await matmulLocalYielding(x, y, m, k, n));
 }

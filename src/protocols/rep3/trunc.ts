@@ -31,7 +31,7 @@ import { addZeroA, componentA, componentB, randomA, type Rep3Ctx } from './conte
 import { andB } from './and.js';
 import { carryOutsFlat, prefixCarries, type Plane } from './adder.js';
 import { setSignHint } from './sign-hint.js';
-import { mulLocal, matmulLocal, reshare } from './mul.js';
+import { mulLocal, matmulLocalYielding, reshare } from './mul.js';
 import { revealA } from './reveal.js';
 
 /**
@@ -621,7 +621,7 @@ export async function matmulTrunc(
   t: TruncTriples,
   bias?: Rep3A,
 ): Promise<Rep3A> {
-  const z = matmulLocal(x, y, m, k, n);
+  const z = await matmulLocalYielding(x, y, m, k, n);
   let rows: BigUint64Array | undefined;
   if (bias) {
     if (bias.a.length !== n) throw invalidArgument(`bias has ${bias.a.length} elements, want ${n}`);
