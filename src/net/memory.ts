@@ -9,7 +9,7 @@
  */
 import { ShareholdError } from '../errors.js';
 import { emptyStats, isValidOpId, type Channel, type ChannelStats } from '../protocols/channel.js';
-import { DUPLICATE, OpTable, TWICE, Waiter } from './op-table.js';
+import { DUPLICATE, OpTable, TWICE, Waiter, expireWaiters } from './op-table.js';
 
 export interface MemoryNetworkOptions {
   /** Silence (ms) after which a pending recv fails with peer-timeout. Default 5000. */
@@ -139,28 +139,8 @@ export class MemoryChannel implements Channel {
     this.#watchdog = undefined;
     if (this.#closed) return;
     const now = Date.now();
-    const timeout = this.timeoutMs;
-    let next = Infinity;
-    for (let j = 0; j < this.n; j++) {
-      const peer = this.#peers[j]!;
-      for (let w = peer.head; w;) {
-        if (now - w.started < timeout) {
-          next = Math.min(next, w.started + timeout);
-          break;
-        }
-        const after = w.next;
-        peer.drop(w);
-        this.#waiting--;
-        w.reject(
-          new ShareholdError(
-            'peer-timeout',
-            `no message from party ${j} for op ${w.opId} within ${timeout} ms`,
-            { party: j, opId: w.opId },
-          ),
-        );
-        w = after;
-      }
-    }
+    const { next, failed } = expireWaiters(this.#peers, now, this.timeoutMs, () => 0);
+    this.#waiting -= failed;
     if (next !== Infinity) {
       this.#watchdog = setTimeout(this.#watch, Math.max(1, next - now));
       if (this.#waiting === 0) this.#watchdog.unref();

@@ -11,6 +11,8 @@
  * recv will ever ask for it).
  */
 
+import { ShareholdError } from '../errors.js';
+
 /** A pending recv, linked in its peer's list in the order the recvs started. */
 export class Waiter {
   prev: Waiter | undefined = undefined;
@@ -122,4 +124,45 @@ export class OpTable {
     else this.tail = w.prev;
     w.prev = w.next = undefined;
   }
+}
+
+/**
+ * The channels' watchdog pass: fail (peer-timeout) every recv whose peer has been silent for
+ * `timeout` ms — since the later of the recv's start and `heard(j)`, the last time peer j sent
+ * anything (0 when the channel does not track it). Each peer's waiters are in start order, so its
+ * expired ones are a prefix of its list. Returns the next moment a waiter could expire (Infinity when
+ * none waits) and how many were failed.
+ */
+export function expireWaiters(
+  peers: readonly OpTable[],
+  now: number,
+  timeout: number,
+  heard: (j: number) => number,
+): { next: number; failed: number } {
+  let next = Infinity;
+  let failed = 0;
+  for (let j = 0; j < peers.length; j++) {
+    const peer = peers[j]!;
+    const last0 = heard(j);
+    for (let w = peer.head; w;) {
+      const last = Math.max(w.started, last0);
+      const idle = now - last;
+      if (idle < timeout) {
+        next = Math.min(next, last + timeout);
+        break;
+      }
+      const after = w.next;
+      peer.drop(w);
+      failed++;
+      w.reject(
+        new ShareholdError(
+          'peer-timeout',
+          `no message from party ${j} for op ${w.opId}: silent for ${idle} ms (timeout ${timeout} ms)`,
+          { party: j, opId: w.opId },
+        ),
+      );
+      w = after;
+    }
+  }
+  return { next, failed };
 }

@@ -21,7 +21,7 @@ import tls from 'node:tls';
 import { ShareholdError, invalidArgument } from '../errors.js';
 import { emptyStats, isValidOpId, type Channel, type ChannelStats } from '../protocols/channel.js';
 import { certFingerprint, normalizeFingerprint } from './certs.js';
-import { DUPLICATE, OpTable, TWICE, Waiter } from './op-table.js';
+import { DUPLICATE, OpTable, TWICE, Waiter, expireWaiters } from './op-table.js';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   FRAME_HEADER_BYTES,
@@ -389,30 +389,7 @@ export class TlsChannel implements Channel {
     this.#watchdog = undefined;
     if (this.#closed) return;
     const now = Date.now();
-    const timeout = this.timeoutMs;
-    let next = Infinity;
-    for (let j = 0; j < this.n; j++) {
-      const peer = this.#peers[j]!;
-      const heard = this.#conns[j]?.lastHeard ?? 0;
-      for (let w = peer.head; w;) {
-        const last = Math.max(w.started, heard);
-        const idle = now - last;
-        if (idle < timeout) {
-          next = Math.min(next, last + timeout);
-          break;
-        }
-        const after = w.next;
-        peer.drop(w);
-        w.reject(
-          new ShareholdError(
-            'peer-timeout',
-            `no message from party ${j} for op ${w.opId}: silent for ${idle} ms (timeout ${timeout} ms)`,
-            { party: j, opId: w.opId },
-          ),
-        );
-        w = after;
-      }
-    }
+    const { next } = expireWaiters(this.#peers, now, this.timeoutMs, (j) => this.#conns[j]?.lastHeard ?? 0);
     if (next !== Infinity) this.#watchdog = setTimeout(this.#watch, Math.min(next - now, MAX_TIMER_MS));
   };
 

@@ -402,7 +402,8 @@ export function finishTruncParts(
   const top = 1n << BigInt(63 - f);
   return m.map((mk, k) => {
     const o = new BigUint64Array(c.length);
-    if (k !== pubSlot) coefTerm(o, c, top, mk, h[k]!);
+    // o starts at 0, or at the public part on the public slot
+    if (k !== pubSlot) coefTermAdd(o, c, top, mk, h[k]!);
     else {
       // the public part on the 32-bit halves into o (a BigInt shift by a run-time amount is not lowered)
       publicInto(c, f, o);
@@ -448,21 +449,6 @@ function subScalarInto(o: BigUint64Array, k: bigint): void {
 // coef·m_i = ((m_i·top) ⊕ s) − s with s = −msb(c_i) (0 or all ones): a conditional negation without
 // a branch or a BigInt conditional (which would keep V8 from lowering the loop); the shift by the
 // constant 63 is lowered.
-
-/** o = coef ⊙ m − h. */
-function coefTerm(
-  o: BigUint64Array,
-  c: BigUint64Array,
-  top: bigint,
-  m: BigUint64Array,
-  h: BigUint64Array,
-): void {
-  const n = o.length;
-  for (let i = 0; i < n; i++) {
-    const s = -(c[i]! >> 63n);
-    o[i] = ((m[i]! * top) ^ s) - s - h[i]!;
-  }
-}
 
 /** o += coef ⊙ m − h. */
 function coefTermAdd(
