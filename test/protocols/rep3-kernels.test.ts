@@ -18,7 +18,7 @@ import {
 import { Prg } from '../../src/math/prg.js';
 import { toPlanes, fromPlanes } from '../../src/math/bits.js';
 import { matmul, setKernelBackend, wasmAvailable } from '../../src/math/kernels.js';
-import { matmulLocal } from '../../src/protocols/rep3/mul.js';
+import { matmulLocal, matmulLocalYielding } from '../../src/protocols/rep3/mul.js';
 
 void test('rep3 KeyStream: byte for byte the AES-CTR stream of Prg, any split into draws', () => {
   const sizes = [0, 1, 3, 4, 8, 15, 16, 17, 100, 1024, 2040, 2048, 2049, 4096, 5000, 70000];
@@ -199,5 +199,35 @@ void test("rep3 matmulLocal: the three parties' local shares add up to X·Y for 
       for (let i = 0; i < z.length; i++) got[i] = got[i]! + z[i]!;
     }
     assert.deepEqual([...got], [...want], `trial ${trial}`);
+  }
+});
+
+void test('rep3 matmulLocalYielding: row chunks give exactly matmulLocal, and the event loop runs between them', async () => {
+  // 70·300·200 = 4.2 M multiply-adds: two row chunks (66 + 4 rows); 10 rows: one call, no yield
+  const rnd = (len: number): BigUint64Array => {
+    const v = new BigUint64Array(len);
+    new Uint8Array(v.buffer).set(randomBytes(len * 8));
+    return v;
+  };
+  for (const [m, k, n, chunks] of [
+    [70, 300, 200, true],
+    [10, 300, 200, false],
+  ] as const) {
+    // dense, then the owner-sparse patterns of a query times sparse weights (zero x.a, zero y.b)
+    for (const zero of ['none', 'xa', 'yb', 'xb+ya'] as const) {
+      const x = {
+        a: zero === 'xa' ? new BigUint64Array(m * k) : rnd(m * k),
+        b: zero === 'xb+ya' ? new BigUint64Array(m * k) : rnd(m * k),
+      };
+      const y = {
+        a: zero === 'xb+ya' ? new BigUint64Array(k * n) : rnd(k * n),
+        b: zero === 'yb' ? new BigUint64Array(k * n) : rnd(k * n),
+      };
+      let turned = false;
+      setImmediate(() => (turned = true));
+      const got = await matmulLocalYielding(x, y, m, k, n);
+      assert.equal(turned, chunks, `${m} rows, zero ${zero}: event loop turned`);
+      assert.deepEqual([...got], [...matmulLocal(x, y, m, k, n)], `${m} rows, zero ${zero}`);
+    }
   }
 });
