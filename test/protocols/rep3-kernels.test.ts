@@ -203,14 +203,14 @@ void test("rep3 matmulLocal: the three parties' local shares add up to X·Y for 
 });
 
 void test('rep3 matmulLocalYielding: row chunks give exactly matmulLocal, and the event loop runs between them', async () => {
-  // 70·300·200 = 4.2 M multiply-adds: two row chunks (66 + 4 rows); 10 rows: one call, no yield
+  // 210·300·200 = 12.6 M multiply-adds: two row chunks (200 + 10 rows); 10 rows: one call, no yield
   const rnd = (len: number): BigUint64Array => {
     const v = new BigUint64Array(len);
     new Uint8Array(v.buffer).set(randomBytes(len * 8));
     return v;
   };
   for (const [m, k, n, chunks] of [
-    [70, 300, 200, true],
+    [210, 300, 200, true],
     [10, 300, 200, false],
   ] as const) {
     // dense, then the owner-sparse patterns of a query times sparse weights (zero x.a, zero y.b)

@@ -115,13 +115,16 @@ function matmulZeros(x: Rep3A, y: Rep3A, m: number, k: number, n: number, z: Zer
 }
 
 /** Above this many multiply-adds a local product runs in row chunks of about this size. */
-const CHUNK_MUL_ADDS = 4_000_000;
+const CHUNK_MUL_ADDS = 12_000_000;
 
 /**
- * `matmulLocal` in row chunks of about 4 M multiply-adds (≈ 2 ms), yielding to the event loop between
+ * `matmulLocal` in row chunks of about 12 M multiply-adds (≈ 6 ms), yielding to the event loop between
  * chunks, so that a concurrent operation of the same party (another row block of a split query, whose
  * comparison tree is waiting on small rounds) is served between the chunks instead of after the whole
- * product. Same result as `matmulLocal` (each chunk is the product of a row range of X).
+ * product. Same result as `matmulLocal` (each chunk is the product of a row range of X). Each chunk
+ * copies and packs Y again, so chunks are not smaller: at batch 1000 (two blocks of 500 rows, 5 chunks
+ * each) 12 M gave a median of 2929 samples/s against 2540 without chunks, 2645 with 26 M and 2541 with
+ * 4 M (rotated runs over TLS, docs/inference.md).
  */
 export async function matmulLocalYielding(
   x: Rep3A,
