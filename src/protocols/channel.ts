@@ -34,7 +34,9 @@ export interface Channel {
   /**
    * The payload that party `from` sent under `opId`. Rejects with `peer-timeout` after the configured
    * silence, `peer-disconnected` when the peer is gone, or a frame error when the peer misbehaves.
-   * Each (from, opId) pair is received exactly once.
+   * Each (from, opId) pair is received exactly once. The payload is a fresh, 8-byte-aligned buffer that
+   * the receiver owns (never a view of a pooled or shared buffer): protocols keep it as a share
+   * component or write their results into it (rep3 reshare, truncation openings, relu).
    */
   recv(from: number, opId: string): Promise<Uint8Array>;
   /** Count one round on the critical path. */
